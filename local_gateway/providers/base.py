@@ -1,0 +1,107 @@
+"""What every provider adapter takes and gives back.
+
+A provider receives a :class:`ChatRequest` (OpenAI-shaped messages, already assembled by the
+services: NPC prompt, memory, state) and answers either one :class:`Completion` or a stream of
+:class:`StreamEvent` in OpenAI delta form. The services add ids, timestamps, the model name and
+the SSE framing, so that every adapter only translates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    id: str
+    provider: str
+    upstream: str
+    context_window: int
+    max_output: int
+    input_per_1m: float
+    output_per_1m: float
+    tier_minimum: str = "free"
+    api: str = "openai"
+    kind: str = "chat"
+    capabilities: dict[str, bool] = field(default_factory=dict)
+    price_class: str = "budget"
+    display_name: str = ""
+    dimensions: int | None = None
+
+    def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.input_per_1m + completion_tokens * self.output_per_1m) / 1_000_000
+
+
+@dataclass
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.total_tokens,
+        }
+
+
+@dataclass
+class ChatRequest:
+    model: ModelInfo
+    messages: list[dict[str, Any]]
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: list[str] | None = None
+    seed: int | None = None
+    tools: list[dict[str, Any]] | None = None
+    tool_choice: Any = None
+    parallel_tool_calls: bool | None = None
+    response_format: dict[str, Any] | None = None
+    user: str | None = None
+    # Hints for the sandbox engine (NPC name, state, response style); upstreams ignore them.
+    context: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def json_schema(self) -> dict[str, Any] | None:
+        fmt = self.response_format or {}
+        if fmt.get("type") == "json_schema":
+            return (fmt.get("json_schema") or {}).get("schema") or {}
+        return None
+
+
+@dataclass
+class Completion:
+    content: str | None
+    tool_calls: list[dict[str, Any]] | None
+    finish_reason: str
+    usage: Usage
+
+    def message(self) -> dict[str, Any]:
+        msg: dict[str, Any] = {"role": "assistant", "content": self.content}
+        if self.tool_calls:
+            msg["tool_calls"] = self.tool_calls
+        return msg
+
+
+@dataclass
+class StreamEvent:
+    """One step of a stream: a delta (OpenAI ``choices[0].delta``), a finish reason, or usage."""
+
+    delta: dict[str, Any] | None = None
+    finish_reason: str | None = None
+    usage: Usage | None = None
+
+
+class Provider(Protocol):
+    name: str
+
+    async def complete(self, request: ChatRequest) -> Completion: ...
+
+    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
