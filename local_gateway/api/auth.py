@@ -1,0 +1,33 @@
+"""Authentication and rate limiting for the handlers that need them."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from local_gateway.api.appkeys import SERVICES
+from local_gateway.api.middleware import RESPONSE_HEADERS
+from local_gateway.services.keys import Principal
+from local_gateway.services.limits import rpm_for
+from mg.errors import RateLimitError
+
+
+async def authenticate(request: web.Request, *, consume: bool = True) -> Principal:
+    """The caller's principal; ``consume`` takes one request from the key's per-minute budget."""
+    services = request.app[SERVICES]
+    principal = await services.keys.authenticate(request.headers.get("Authorization"))
+    request["principal"] = principal
+    limit = rpm_for(principal, services.settings.test_key_rpm)
+    limiter = services.limiter
+    decision = await (
+        limiter.hit(principal.key.id, limit) if consume else limiter.peek(principal.key.id, limit)
+    )
+    request[RESPONSE_HEADERS] = decision.headers()
+    if consume and not decision.allowed:
+        tier = services.catalog.tiers[principal.tier].name
+        kind = "test key" if principal.is_test else f"{tier} tier"
+        raise RateLimitError(
+            f"Rate limit exceeded for this {kind} ({limit} req/min).",
+            retry_after=decision.retry_after,
+            reset_at=services.clock.now().fromtimestamp(decision.reset_epoch, services.clock.now().tzinfo),
+        )
+    return principal

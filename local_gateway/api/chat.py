@@ -1,0 +1,72 @@
+"""POST /v1/chat/completions and POST /v1/stream."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from local_gateway.api.appkeys import SERVICES
+from local_gateway.api.auth import authenticate
+from local_gateway.api.body import json_response, read_json
+from local_gateway.api.middleware import RESPONSE_HEADERS
+from local_gateway.services.chat_params import parse_chat
+from mg.errors import MonsterError
+
+routes = web.RouteTableDef()
+
+
+def _sse(data: Any) -> bytes:
+    return b"data: " + json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n\n"
+
+
+async def _complete(request: web.Request, force_stream: bool) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    principal = await authenticate(request)
+    params = parse_chat(await read_json(request, services.settings.completion_body_limit))
+    if force_stream:
+        params.stream = True
+    outcome = await services.chat.create(principal, params, request["request_id"], request.path)
+    headers = dict(request.get(RESPONSE_HEADERS) or {}, **outcome.headers)
+    headers["X-Request-Id"] = request["request_id"]
+    if outcome.completion is not None:
+        return json_response(outcome.completion, headers=headers)
+    assert outcome.chunks is not None
+    chunks = outcome.chunks
+    # Pull the first chunk before answering: a provider that fails to start still gets an
+    # ordinary error envelope with the right status.
+    try:
+        first = await anext(chunks)
+    except StopAsyncIteration:
+        first = None
+    response = web.StreamResponse(
+        headers=dict(
+            headers,
+            **{"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    )
+    await response.prepare(request)
+    try:
+        if first is not None:
+            await response.write(_sse(first))
+            async for chunk in chunks:
+                await response.write(_sse(chunk))
+        await response.write(b"data: [DONE]\n\n")
+    except MonsterError as exc:
+        # Streaming has begun: the error travels as an SSE event, which the OpenAI SDKs raise.
+        await response.write(_sse(exc.to_envelope()))
+    finally:
+        await chunks.aclose()
+    await response.write_eof()
+    return response
+
+
+@routes.post("/v1/chat/completions")
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    return await _complete(request, force_stream=False)
+
+
+@routes.post("/v1/stream")
+async def stream(request: web.Request) -> web.StreamResponse:
+    return await _complete(request, force_stream=True)

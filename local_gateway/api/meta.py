@@ -1,0 +1,99 @@
+"""Key introspection and service metadata: whoami, keys/me, health, version."""
+
+from __future__ import annotations
+
+import time
+
+from aiohttp import web
+from sqlalchemy import text
+
+from local_gateway import __version__
+from local_gateway.api.appkeys import SERVICES
+from local_gateway.api.auth import authenticate
+from local_gateway.api.body import json_response
+from local_gateway.services.limits import rpm_for
+
+routes = web.RouteTableDef()
+API_VERSION = "2026-11-01"
+
+
+@routes.get("/v1/whoami")
+async def whoami(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    # Lightweight validation: it reports the budget without spending from it.
+    principal = await authenticate(request, consume=False)
+    limit = rpm_for(principal, services.settings.test_key_rpm)
+    return json_response(
+        {
+            "developer_id": principal.developer_id,
+            "email": principal.developer.email,
+            "key_id": principal.key.id,
+            "key": principal.key.display,
+            "tier": principal.tier,
+            "environment": principal.key.environment,
+            "game_id": None,
+            "rate_limits": {"requests_per_minute": limit},
+        }
+    )
+
+
+@routes.get("/v1/keys/me")
+async def key_me(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    principal = await authenticate(request, consume=False)
+    tier = services.catalog.tiers[principal.tier]
+    balance = await services.keys.balance(principal.developer_id)
+    key = principal.key
+    return json_response(
+        {
+            "key_id": key.id,
+            "key": key.display,
+            "name": key.name,
+            "environment": key.environment,
+            "developer_id": principal.developer_id,
+            "email": principal.developer.email,
+            "tier": principal.tier,
+            "tier_name": tier.name,
+            "credit_balance_usd": round(balance, 6),
+            "rate_limits": {
+                "requests_per_minute": rpm_for(principal, services.settings.test_key_rpm),
+                "daily_cap_usd": tier.daily_cap_usd,
+            },
+            "available_models": [m.id for m in services.catalog.available(principal.tier)],
+            "data_region": "local",
+            "allowed_providers": ["sandbox"] if principal.is_test else services.catalog.providers(),
+            "blocked_providers": [],
+            "created_at": key.created_at.isoformat().replace("+00:00", "Z"),
+        }
+    )
+
+
+@routes.get("/v1/health")
+async def health(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    db_ok = True
+    try:
+        async with services.db.read() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception:
+        db_ok = False
+    status = "healthy" if db_ok else "unhealthy"
+    body = {
+        "status": status,
+        "version": __version__,
+        "uptime_seconds": round(time.time() - services.started_at, 1),
+        "subsystems": {
+            "database": {
+                "status": "ok" if db_ok else "down",
+                "backend": "sqlite" if services.db.is_sqlite else "postgresql",
+            },
+            "config": {"status": "ok"},
+            "sandbox": {"status": "ok"},
+        },
+    }
+    return json_response(body, status=200 if db_ok else 503)
+
+
+@routes.get("/v1/version")
+async def version(request: web.Request) -> web.Response:
+    return json_response({"version": API_VERSION, "gateway": __version__})

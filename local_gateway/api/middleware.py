@@ -1,0 +1,90 @@
+"""Request ids, the access log, and the one place that renders the error envelope."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+
+from aiohttp import web
+
+from local_gateway.api.body import json_response
+from mg.errors import InternalError, MethodNotAllowedError, MonsterError, NotFoundError, PayloadTooLargeError
+
+access_log = logging.getLogger("mg.gateway.access")
+error_log = logging.getLogger("mg.gateway.error")
+_SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+# Headers that auth and rate limiting attach to an answer, kept on the request until it is sent.
+RESPONSE_HEADERS = "mg.response_headers"
+
+
+def _request_id(request: web.Request) -> str:
+    given = request.headers.get("X-Request-Id", "")
+    return given if _SAFE_ID.match(given) else f"req_{uuid.uuid4().hex}"
+
+
+def error_response(exc: MonsterError, request: web.Request) -> web.Response:
+    headers = dict(request.get(RESPONSE_HEADERS) or {})
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    if exc.status == 405:
+        allowed = request.get("mg.allowed_methods")
+        if allowed:
+            headers["Allow"] = ", ".join(sorted(allowed))
+    return json_response(exc.to_envelope(), status=exc.status, headers=headers)
+
+
+@web.middleware
+async def request_context(request: web.Request, handler):  # type: ignore[no-untyped-def]
+    request_id = _request_id(request)
+    request["request_id"] = request_id
+    started = time.perf_counter()
+    status = 500
+    try:
+        try:
+            response = await handler(request)
+        except MonsterError as exc:
+            response = error_response(exc, request)
+        except web.HTTPNotFound:
+            response = error_response(
+                NotFoundError(f"No route for {request.method} {request.path}."), request
+            )
+        except web.HTTPMethodNotAllowed as exc:
+            request["mg.allowed_methods"] = exc.allowed_methods
+            response = error_response(
+                MethodNotAllowedError(f"{request.method} is not allowed on {request.path}."), request
+            )
+        except web.HTTPRequestEntityTooLarge:
+            response = error_response(PayloadTooLargeError("The request body is too large."), request)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            err = MonsterError(exc.reason, status=exc.status, code=f"HTTP_{exc.status}")
+            response = error_response(err, request)
+        except Exception:
+            error_log.exception("unhandled error", extra={"request_id": request_id})
+            response = error_response(InternalError("The gateway failed to handle this request."), request)
+        status = response.status
+        if not response.prepared:
+            for name, value in (request.get(RESPONSE_HEADERS) or {}).items():
+                response.headers.setdefault(name, value)
+            response.headers["X-Request-Id"] = request_id
+        return response
+    finally:
+        if request.app.get("mg.access_log_enabled", True) and access_log.isEnabledFor(logging.INFO):
+            principal = request.get("principal")
+            access_log.info(
+                json.dumps(
+                    {
+                        "request_id": request_id,
+                        "method": request.method,
+                        "path": request.path,
+                        "status": status,
+                        "ms": round((time.perf_counter() - started) * 1000, 2),
+                        "key_id": principal.key.id if principal else None,
+                    }
+                )
+            )

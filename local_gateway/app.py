@@ -1,0 +1,89 @@
+"""The application factory: routes, middlewares and the resources they share."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import aiohttp
+from aiohttp import web
+
+from local_gateway.api import chat, meta, models
+from local_gateway.api.appkeys import SERVICES
+from local_gateway.api.middleware import request_context
+from local_gateway.providers.registry import ProviderRegistry
+from local_gateway.services.catalog import load_catalog
+from local_gateway.services.chat import ChatService
+from local_gateway.services.container import Services
+from local_gateway.services.ids import Clock
+from local_gateway.services.keys import KeyService, NewKey
+from local_gateway.services.limits import InProcessLimiter
+from local_gateway.services.request_log import RequestLogWriter
+from local_gateway.settings import Settings
+from local_gateway.store.db import Database
+from local_gateway.store.migrate import upgrade_async
+
+log = logging.getLogger("mg.gateway")
+BOOTSTRAP_KEY = web.AppKey("bootstrap_key", NewKey)
+CLOCK = web.AppKey("clock", Clock)
+ROUTE_MODULES = [chat, models, meta]
+LOCAL_EMAIL = "local@localhost"
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
+    # Uploads stream through their own size checks; this cap only stops absurd bodies early.
+    app = web.Application(middlewares=[request_context], client_max_size=600 * 1024 * 1024)
+    app[CLOCK] = clock or Clock()
+    app["mg.access_log_enabled"] = settings.access_log
+    for module in ROUTE_MODULES:
+        app.router.add_routes(module.routes)
+    app.cleanup_ctx.append(_services_ctx(settings))
+    return app
+
+
+def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        await upgrade_async(settings.db_url)
+        db = Database(settings.db_url)
+        clock = app[CLOCK]
+        http: aiohttp.ClientSession | None = None
+
+        def upstream_session() -> aiohttp.ClientSession:
+            nonlocal http
+            if http is None:
+                http = aiohttp.ClientSession(
+                    connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300), auto_decompress=True
+                )
+            return http
+
+        catalog = load_catalog()
+        keys = KeyService(db, clock)
+        request_log = RequestLogWriter(db, settings.log_flush_interval)
+        request_log.start()
+        providers = ProviderRegistry(settings.environ, upstream_session, settings.upstream_timeout)
+        services = Services(
+            settings=settings,
+            clock=clock,
+            db=db,
+            catalog=catalog,
+            keys=keys,
+            limiter=InProcessLimiter(clock),
+            request_log=request_log,
+            providers=providers,
+            chat=ChatService(catalog, providers, request_log, keys, clock),
+        )
+        app[SERVICES] = services
+        if settings.bootstrap and await keys.is_empty():
+            app[BOOTSTRAP_KEY] = await keys.create_key(
+                LOCAL_EMAIL, tier="studio", environment="test", name="local"
+            )
+        try:
+            yield
+        finally:
+            await request_log.close()
+            if http is not None:
+                await http.close()
+            await db.close()
+
+    return ctx

@@ -1,0 +1,171 @@
+"""Operator entry points: ``serve`` runs the gateway, ``admin`` changes its accounts.
+
+Kept on argparse so that ``python -m local_gateway`` starts without the CLI's dependencies;
+``mg gateway …`` passes its arguments straight through to :func:`main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from local_gateway.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m local_gateway", description="The mg local gateway.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the gateway in the foreground")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1, env MG_HOST)")
+    serve.add_argument("--port", type=int, help="port (default 8787, env MG_PORT; 0 picks a free one)")
+    serve.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
+    serve.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
+
+    admin = sub.add_parser("admin", help="operator commands")
+    admin_sub = admin.add_subparsers(dest="admin_command", required=True)
+    create = admin_sub.add_parser("create-key", help="create an API key (and the developer if missing)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--tier", default="free", help="free, payg, starter, pro, studio or enterprise")
+    create.add_argument("--live", action="store_true", help="a live key (default: a test key)")
+    create.add_argument("--pat", action="store_true", help="a personal access token")
+    create.add_argument("--rpm", type=int, help="custom requests-per-minute limit")
+    create.add_argument("--name", help="a label for the key")
+    create.add_argument("--json", action="store_true", help="print JSON")
+    create.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.load(data_dir=getattr(args, "data_dir", None))
+        if args.command == "serve":
+            settings = settings.with_overrides(host=args.host, port=args.port)
+            return asyncio.run(serve(settings, ready_file=args.ready_file))
+        return asyncio.run(_create_key(settings, args))
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _create_key(settings: Settings, args: argparse.Namespace) -> int:
+    from local_gateway.services.ids import Clock
+    from local_gateway.services.keys import KeyService
+    from local_gateway.store.db import Database
+    from local_gateway.store.migrate import upgrade_async
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    await upgrade_async(settings.db_url)
+    db = Database(settings.db_url)
+    try:
+        environment = "live" if args.live else "pat" if args.pat else "test"
+        new = await KeyService(db, Clock()).create_key(
+            args.email, tier=args.tier, environment=environment, rpm=args.rpm, name=args.name
+        )
+    finally:
+        await db.close()
+    result = {
+        "api_key": new.api_key,
+        "key_id": new.key.id,
+        "developer_id": new.developer.id,
+        "email": new.developer.email,
+        "tier": new.developer.tier,
+        "environment": new.key.environment,
+        "rpm": args.rpm,
+        "developer_created": new.developer_created,
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(
+            f"Created {environment} key {new.key.id} for {new.developer.email} ({new.developer.tier} tier):"
+        )
+        print(f"  {new.api_key}")
+        print("It is shown only once; store it now.")
+    return 0
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+
+
+async def serve(settings: Settings, ready_file: Path | None = None) -> int:
+    from aiohttp import web
+
+    from local_gateway.app import BOOTSTRAP_KEY, create_app
+
+    _configure_logging(settings)
+    app = create_app(settings)
+    runner = web.AppRunner(
+        app, handler_cancellation=True, access_log=None, shutdown_timeout=settings.shutdown_timeout
+    )
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        print(f"error: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    port = runner.addresses[0][1] if runner.addresses else settings.port
+    settings = settings.with_overrides(port=port)
+    url = settings.base_url
+    print(f"mg gateway listening on {url} (data: {settings.data_dir})", file=sys.stderr, flush=True)
+    new_key = app.get(BOOTSTRAP_KEY)
+    if new_key is not None:
+        _announce_first_key(new_key.api_key, url, settings)
+    if ready_file is not None:
+        ready_file.write_text(json.dumps({"url": url, "port": port}))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("mg gateway shutting down: finishing in-flight requests", file=sys.stderr, flush=True)
+    await runner.cleanup()
+    return 0
+
+
+def _announce_first_key(api_key: str, url: str, settings: Settings) -> None:
+    saved = False
+    if settings.save_bootstrap_key:
+        saved = _save_to_local_profile(api_key, url)
+    lines = [
+        "",
+        "First start: created a local developer and a sandbox test key (shown only this once):",
+        f"    {api_key}",
+        "Use it with any OpenAI SDK:",
+        f'    OpenAI(base_url="{url}/v1", api_key="{api_key[:12]}…")',
+    ]
+    if saved:
+        lines.append("It is saved in the mg CLI's 'local' profile: `mg chat` works right away.")
+    print("\n".join(lines) + "\n", file=sys.stderr, flush=True)
+
+
+def _save_to_local_profile(api_key: str, url: str) -> bool:
+    try:
+        from mg.config import save_local_profile_key
+    except ImportError:
+        return False
+    try:
+        save_local_profile_key(api_key, base_url=url)
+    except Exception as exc:  # the gateway runs fine without the CLI's profile
+        logging.getLogger("mg.gateway").warning("could not save the key to the local profile: %s", exc)
+        return False
+    return True
+
+
+def describe(settings: Settings) -> dict[str, Any]:
+    return {"url": settings.base_url, "data_dir": str(settings.data_dir), "database": settings.db_url}

@@ -1,0 +1,1 @@
+"""Provider adapters: one per upstream API shape, plus the offline sandbox engine."""

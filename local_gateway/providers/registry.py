@@ -1,0 +1,93 @@
+"""Which adapter serves a request: the sandbox for test keys, the model's provider for live keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import aiohttp
+
+from local_gateway.providers.base import ModelInfo, Provider
+from local_gateway.providers.openai_compat import OpenAICompatProvider, UpstreamConfig
+from local_gateway.providers.sandbox import SandboxProvider
+from mg.errors import ProviderUnavailableError
+
+# Where each provider's OpenAI-compatible API lives, and the variable its own SDK reads.
+DEFAULT_BASE_URLS = {
+    "openai": "https://api.openai.com/v1",
+    "deepseek": "https://api.deepseek.com/v1",
+    "mistral": "https://api.mistral.ai/v1",
+    "xai": "https://api.x.ai/v1",
+    "groq": "https://api.groq.com/openai/v1",
+    "together": "https://api.together.xyz/v1",
+    "openrouter": "https://openrouter.ai/api/v1",
+    "anthropic": "https://api.anthropic.com/v1",
+    "google": "https://generativelanguage.googleapis.com/v1beta/openai",
+}
+USUAL_KEY_VARIABLES = {
+    "openai": ["OPENAI_API_KEY"],
+    "deepseek": ["DEEPSEEK_API_KEY"],
+    "mistral": ["MISTRAL_API_KEY"],
+    "xai": ["XAI_API_KEY"],
+    "groq": ["GROQ_API_KEY"],
+    "together": ["TOGETHER_API_KEY"],
+    "openrouter": ["OPENROUTER_API_KEY"],
+    "anthropic": ["ANTHROPIC_API_KEY"],
+    "google": ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
+}
+
+
+class ProviderRegistry:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        session_factory: Callable[[], aiohttp.ClientSession],
+        upstream_timeout: float = 120.0,
+    ) -> None:
+        self.environ = environ
+        self.session_factory = session_factory
+        self.upstream_timeout = upstream_timeout
+        self.sandbox = SandboxProvider()
+        self._adapters: dict[str, Provider] = {}
+
+    def _env(self, name: str) -> str | None:
+        value = self.environ.get(name)
+        return value or None
+
+    def upstream_config(self, provider: str) -> UpstreamConfig | None:
+        """The provider's URL and key, or None when the gateway has no way to reach it."""
+        upper = provider.upper()
+        key_var = f"MG_{upper}_API_KEY"
+        base_url = self._env(f"MG_{upper}_BASE_URL")
+        api_key = self._env(key_var)
+        if api_key is None:
+            for usual in USUAL_KEY_VARIABLES.get(provider, ()):
+                if self._env(usual):
+                    api_key, key_var = self._env(usual), usual
+                    break
+        if api_key is None and base_url is None:
+            return None  # a local server (Ollama, llama.cpp) needs only its URL
+        base_url = base_url or DEFAULT_BASE_URLS.get(provider)
+        if base_url is None:
+            return None
+        return UpstreamConfig(provider, base_url, api_key, key_var, self.upstream_timeout)
+
+    def for_model(self, model: ModelInfo, *, sandbox: bool) -> Provider:
+        if sandbox:
+            return self.sandbox
+        adapter = self._adapters.get(model.provider)
+        if adapter is not None:
+            return adapter
+        config = self.upstream_config(model.provider)
+        if config is None:
+            upper = model.provider.upper()
+            raise ProviderUnavailableError(
+                f"The {model.provider} provider is not configured on this gateway.",
+                remediation=(
+                    f"Set MG_{upper}_API_KEY (or MG_{upper}_BASE_URL for a local OpenAI-compatible "
+                    f"server) where the gateway runs, or use a mg_test_ key for the offline sandbox."
+                ),
+                retry_after=None,
+            )
+        adapter = OpenAICompatProvider(config, self.session_factory())
+        self._adapters[model.provider] = adapter
+        return adapter

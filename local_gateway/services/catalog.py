@@ -1,0 +1,101 @@
+"""The model catalog (data file) and the tiers: who may use which model, at what price."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from local_gateway.providers.base import ModelInfo
+from mg.errors import ModelNotFoundError, TierRestrictedError
+
+TIER_ORDER = ["free", "payg", "starter", "pro", "studio", "enterprise"]
+TIER_ALIASES = {"pay-as-you-go": "payg", "paygo": "payg", "pay_as_you_go": "payg"}
+
+
+@dataclass(frozen=True)
+class Tier:
+    id: str
+    name: str
+    price_monthly_usd: float | None
+    rpm: int
+    daily_cap_usd: float | None
+
+
+def normalize_tier(name: str) -> str:
+    tier = name.strip().lower()
+    tier = TIER_ALIASES.get(tier, tier)
+    if tier not in TIER_ORDER:
+        raise ValueError(f"unknown tier {name!r}; use one of {', '.join(TIER_ORDER)}")
+    return tier
+
+
+def tier_allows(tier: str, minimum: str) -> bool:
+    return TIER_ORDER.index(tier) >= TIER_ORDER.index(minimum)
+
+
+class Catalog:
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw_models: list[dict[str, Any]] = raw["models"]
+        self.tiers = {
+            t["id"]: Tier(t["id"], t["name"], t.get("price_monthly_usd"), t["rpm"], t.get("daily_cap_usd"))
+            for t in raw["tiers"]
+        }
+        self.models: dict[str, ModelInfo] = {}
+        self._lookup: dict[str, ModelInfo] = {}
+        self.fallbacks: dict[str, list[str]] = {}
+        for entry in self.raw_models:
+            info = ModelInfo(
+                id=entry["id"],
+                provider=entry["provider"],
+                upstream=entry.get("upstream", entry["id"]),
+                context_window=int(entry["context_window"]),
+                max_output=int(entry.get("max_output") or 0),
+                input_per_1m=float(entry["pricing"]["input_per_1m"]),
+                output_per_1m=float(entry["pricing"]["output_per_1m"]),
+                tier_minimum=entry.get("tier_minimum", "free"),
+                api=entry.get("api", "openai"),
+                kind=entry.get("kind", "chat"),
+                capabilities=dict(entry.get("capabilities") or {}),
+                price_class=entry.get("price_class", "budget"),
+                display_name=entry.get("display_name", entry["id"]),
+                dimensions=entry.get("dimensions"),
+            )
+            self.models[info.id] = info
+            self._lookup[info.id.lower()] = info
+            for alias in entry.get("aliases") or ():
+                self._lookup[alias.lower()] = info
+            self.fallbacks[info.id] = list(entry.get("fallback") or ())
+
+    def get(self, model_id: str) -> ModelInfo | None:
+        return self._lookup.get(model_id.lower())
+
+    def resolve(self, model_id: str, tier: str, kind: str = "chat") -> ModelInfo:
+        """The model a request names, checked against the caller's tier."""
+        info = self.get(model_id)
+        if info is None or info.kind != kind:
+            raise ModelNotFoundError(f"The model '{model_id}' does not exist.")
+        if not tier_allows(tier, info.tier_minimum):
+            raise TierRestrictedError(
+                f"The model '{info.id}' needs the {self.tiers[info.tier_minimum].name} tier or above; "
+                f"this key's tier is {self.tiers[tier].name}."
+            )
+        return info
+
+    def available(self, tier: str, kind: str | None = "chat") -> list[ModelInfo]:
+        return [
+            m
+            for m in self.models.values()
+            if (kind is None or m.kind == kind) and tier_allows(tier, m.tier_minimum)
+        ]
+
+    def providers(self) -> list[str]:
+        return sorted({m.provider for m in self.models.values()})
+
+
+@cache
+def load_catalog() -> Catalog:
+    text = resources.files("local_gateway.data").joinpath("models.json").read_text("utf-8")
+    return Catalog(json.loads(text))

@@ -1,0 +1,258 @@
+"""Chat completions: admission, model and provider choice, the call, accounting.
+
+The HTTP layer hands over a parsed body and gets back either a completion object or an async
+iterator of OpenAI chunk objects; SSE framing stays in the HTTP layer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from local_gateway.providers import tokens
+from local_gateway.providers.base import ChatRequest, Completion, ModelInfo, Provider, Usage
+from local_gateway.providers.registry import ProviderRegistry
+from local_gateway.services.catalog import Catalog
+from local_gateway.services.chat_params import ChatParams
+from local_gateway.services.ids import Clock, new_id
+from local_gateway.services.keys import KeyService, Principal
+from local_gateway.services.request_log import LogEntry, RequestLogWriter
+from mg.errors import ContextOverflowError, CreditsExhaustedError, MonsterError
+
+
+@dataclass
+class ChatOutcome:
+    headers: dict[str, str]
+    completion: dict[str, Any] | None = None
+    chunks: AsyncIterator[dict[str, Any]] | None = None
+
+
+@dataclass
+class _Call:
+    """Everything one completion needs, shared by the stream and non-stream paths."""
+
+    principal: Principal
+    params: ChatParams
+    model: ModelInfo
+    provider: Provider
+    request: ChatRequest
+    request_id: str
+    endpoint: str
+    completion_id: str
+    created: int
+    started: float = field(default_factory=time.perf_counter)
+
+
+class ChatService:
+    def __init__(
+        self,
+        catalog: Catalog,
+        providers: ProviderRegistry,
+        request_log: RequestLogWriter,
+        keys: KeyService,
+        clock: Clock,
+    ) -> None:
+        self.catalog = catalog
+        self.providers = providers
+        self.request_log = request_log
+        self.keys = keys
+        self.clock = clock
+
+    async def create(
+        self, principal: Principal, params: ChatParams, request_id: str, endpoint: str
+    ) -> ChatOutcome:
+        call = await self._prepare(principal, params, request_id, endpoint)
+        headers = {
+            "X-Monster-Provider": call.provider.name,
+            "X-Monster-Model": call.model.id,
+        }
+        if params.stream:
+            return ChatOutcome(headers, chunks=self._stream(call))
+        try:
+            result = await call.provider.complete(call.request)
+        except MonsterError as exc:
+            await self._log_failure(call, exc)
+            raise
+        await self._log(call, result.usage, status=200)
+        return ChatOutcome(headers, completion=self._completion_object(call, result))
+
+    async def _prepare(
+        self, principal: Principal, params: ChatParams, request_id: str, endpoint: str
+    ) -> _Call:
+        model = self.catalog.resolve(params.model, principal.tier)
+        if not principal.is_test:
+            balance = await self.keys.balance(principal.developer_id)
+            if balance <= 0:
+                raise CreditsExhaustedError(f"The credit balance of this account is ${balance:.2f}.")
+        provider = self.providers.for_model(model, sandbox=principal.is_test)
+        prompt_tokens = tokens.count_messages(params.messages, params.tools)
+        if prompt_tokens > model.context_window:
+            raise ContextOverflowError(
+                f"The prompt is {prompt_tokens} tokens; {model.id} takes at most {model.context_window}."
+            )
+        max_tokens = params.max_tokens
+        if model.max_output and max_tokens is not None:
+            max_tokens = min(max_tokens, model.max_output)
+        request = ChatRequest(
+            model=model,
+            messages=params.messages,
+            max_tokens=max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            stop=params.stop,
+            seed=params.seed,
+            tools=params.tools,
+            tool_choice=params.tool_choice,
+            parallel_tool_calls=params.parallel_tool_calls,
+            response_format=params.response_format,
+            user=params.user,
+            context=_context(params),
+        )
+        return _Call(
+            principal,
+            params,
+            model,
+            provider,
+            request,
+            request_id,
+            endpoint,
+            completion_id=f"chatcmpl-{new_id('mg', 9)}",
+            created=int(self.clock.time()),
+        )
+
+    def _completion_object(self, call: _Call, result: Completion) -> dict[str, Any]:
+        return {
+            "id": call.completion_id,
+            "object": "chat.completion",
+            "created": call.created,
+            "model": call.model.id,
+            "system_fingerprint": f"mg_{call.provider.name}",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": result.message(),
+                    "logprobs": None,
+                    "finish_reason": result.finish_reason,
+                }
+            ],
+            "usage": result.usage.as_dict(),
+        }
+
+    def _chunk(
+        self, call: _Call, choices: list[dict[str, Any]], usage: Usage | None = None
+    ) -> dict[str, Any]:
+        chunk: dict[str, Any] = {
+            "id": call.completion_id,
+            "object": "chat.completion.chunk",
+            "created": call.created,
+            "model": call.model.id,
+            "system_fingerprint": f"mg_{call.provider.name}",
+            "choices": choices,
+        }
+        if call.params.include_usage:
+            chunk["usage"] = usage.as_dict() if usage else None
+        return chunk
+
+    async def _stream(self, call: _Call) -> AsyncIterator[dict[str, Any]]:
+        usage: Usage | None = None
+        finish: str | None = None
+        produced: list[str] = []
+        status, error = 200, None
+        try:
+            async for event in call.provider.stream(call.request):
+                if event.usage is not None:
+                    usage = event.usage
+                    continue
+                if event.delta is not None:
+                    if event.delta.get("content"):
+                        produced.append(event.delta["content"])
+                    choice = {"index": 0, "delta": event.delta, "logprobs": None, "finish_reason": None}
+                    yield self._chunk(call, [choice])
+                if event.finish_reason is not None:
+                    finish = event.finish_reason
+                    choice = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}
+                    yield self._chunk(call, [choice])
+            if usage is None:
+                usage = Usage(
+                    tokens.count_messages(call.request.messages, call.request.tools),
+                    tokens.count_text("".join(produced)),
+                )
+            if call.params.include_usage:
+                yield self._chunk(call, [], usage)
+        except MonsterError as exc:
+            status, error = exc.status, exc.code
+            raise
+        except (asyncio.CancelledError, GeneratorExit, ConnectionError):
+            # The client went away: what was produced is still recorded (status 499, as nginx).
+            status, error = 499, "CLIENT_CLOSED"
+            raise
+        finally:
+            if usage is None:
+                usage = Usage(
+                    tokens.count_messages(call.request.messages, call.request.tools),
+                    tokens.count_text("".join(produced)),
+                )
+            entry = self._entry(call, usage, status, error)
+            entry.extra = dict(entry.extra or {}, finish_reason=finish)
+            self.request_log.record_nowait(entry)
+
+    def _entry(self, call: _Call, usage: Usage, status: int, error_code: str | None) -> LogEntry:
+        cost = (
+            0.0
+            if call.principal.is_test
+            else call.model.cost_usd(usage.prompt_tokens, usage.completion_tokens)
+        )
+        params = call.params
+        extra = {
+            k: v
+            for k, v in {
+                "npc_id": params.npc_id,
+                "npc_template": params.npc_template,
+                "player_id": params.player_id,
+                "thread_id": params.thread_id,
+                "response_style": params.response_style,
+                "allow_fallback": params.allow_fallback or None,
+            }.items()
+            if v is not None
+        }
+        return LogEntry(
+            request_id=call.request_id,
+            developer_id=call.principal.developer_id,
+            key_id=call.principal.key.id,
+            endpoint=call.endpoint,
+            status=status,
+            created_at=self.clock.now(),
+            model=call.model.id,
+            provider=call.provider.name,
+            prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens,
+            cost_usd=cost,
+            latency_ms=round((time.perf_counter() - call.started) * 1000, 3),
+            error_code=error_code,
+            stream=call.params.stream,
+            extra=extra or None,
+            charge_usd=cost,
+        )
+
+    async def _log(self, call: _Call, usage: Usage, status: int) -> None:
+        await self.request_log.record(self._entry(call, usage, status, None))
+
+    async def _log_failure(self, call: _Call, exc: MonsterError) -> None:
+        usage = Usage(tokens.count_messages(call.request.messages, call.request.tools), 0)
+        entry = self._entry(call, usage, exc.status, exc.code)
+        entry.charge_usd = entry.cost_usd = 0.0
+        await self.request_log.record(entry)
+
+
+def _context(params: ChatParams) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    if params.response_style:
+        context["response_style"] = params.response_style
+    if params.npc_template:
+        context["template"] = params.npc_template
+    if params.npc_id:
+        context["npc_name"] = params.npc_id
+    return context

@@ -1,0 +1,30 @@
+"""The services one gateway process runs, built once at start-up and closed at shutdown."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from local_gateway.providers.registry import ProviderRegistry
+from local_gateway.services.catalog import Catalog
+from local_gateway.services.chat import ChatService
+from local_gateway.services.ids import Clock
+from local_gateway.services.keys import KeyService
+from local_gateway.services.limits import RateLimiter
+from local_gateway.services.request_log import RequestLogWriter
+from local_gateway.settings import Settings
+from local_gateway.store.db import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+    db: Database
+    catalog: Catalog
+    keys: KeyService
+    limiter: RateLimiter
+    request_log: RequestLogWriter
+    providers: ProviderRegistry
+    chat: ChatService
+    started_at: float = field(default_factory=time.time)

@@ -1,0 +1,92 @@
+"""Per-key rate limits (requests per minute, sliding window).
+
+The :class:`RateLimiter` protocol is what a Redis backend implements for remote deployment; the
+in-process one here is exact within one gateway process: check-and-record happens without an
+``await`` in between, so 100 concurrent requests on a 60/min key let exactly 60 through.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+from typing import Protocol
+
+from local_gateway.services.catalog import load_catalog
+from local_gateway.services.ids import Clock
+from local_gateway.services.keys import Principal
+
+WINDOW_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    reset_epoch: int
+    retry_after: int
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(self.remaining),
+            "X-RateLimit-Reset": str(self.reset_epoch),
+        }
+
+
+class RateLimiter(Protocol):
+    async def hit(self, bucket: str, limit: int) -> Decision: ...
+
+    async def peek(self, bucket: str, limit: int) -> Decision: ...
+
+
+class InProcessLimiter:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._hits: dict[str, deque[float]] = {}
+
+    def _window(self, bucket: str, now: float) -> deque[float]:
+        hits = self._hits.setdefault(bucket, deque())
+        edge = now - WINDOW_SECONDS
+        while hits and hits[0] <= edge:
+            hits.popleft()
+        return hits
+
+    def _decide(self, hits: deque[float], limit: int, now: float, allowed: bool) -> Decision:
+        reset = hits[0] + WINDOW_SECONDS if hits else now + WINDOW_SECONDS
+        if allowed or len(hits) < limit:
+            retry_after = 0
+        else:
+            # The request may go when the oldest hit inside the window leaves it.
+            retry_after = max(1, math.ceil(hits[len(hits) - limit] + WINDOW_SECONDS - now))
+        return Decision(allowed, limit, max(0, limit - len(hits)), math.ceil(reset), retry_after)
+
+    async def hit(self, bucket: str, limit: int) -> Decision:
+        now = self.clock.time()
+        hits = self._window(bucket, now)
+        if len(hits) >= limit:
+            return self._decide(hits, limit, now, allowed=False)
+        hits.append(now)
+        if len(self._hits) > 100_000:
+            self._prune(now)
+        return self._decide(hits, limit, now, allowed=True)
+
+    async def peek(self, bucket: str, limit: int) -> Decision:
+        now = self.clock.time()
+        hits = self._window(bucket, now)
+        return self._decide(hits, limit, now, allowed=len(hits) < limit)
+
+    def _prune(self, now: float) -> None:
+        for bucket in [b for b, h in self._hits.items() if not h or h[-1] <= now - WINDOW_SECONDS]:
+            del self._hits[bucket]
+
+
+def rpm_for(principal: Principal, test_key_rpm: int) -> int:
+    """The key's requests-per-minute: its own override, the account's, or the tier's."""
+    override = principal.key.rpm_override or principal.developer.rpm_override
+    if principal.is_test:
+        return min(override, test_key_rpm) if override else test_key_rpm
+    if override:
+        return override
+    return load_catalog().tiers[principal.tier].rpm

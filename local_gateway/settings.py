@@ -1,0 +1,120 @@
+"""All gateway configuration, from ``MG_*`` environment variables and an optional TOML file.
+
+Precedence: explicit arguments (CLI flags) > environment > TOML file > defaults. The TOML file is
+``$MG_CONFIG`` or ``<data dir>/gateway.toml``; its keys are the field names below.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8787
+
+# Every variable the gateway reads, for `mg help environment` and the README.
+ENVIRONMENT: dict[str, str] = {
+    "MG_DATA_DIR": "where the gateway keeps gateway.db, blobs and logs (default: the user data dir)",
+    "MG_CONFIG": "path of an optional TOML settings file (default: <data dir>/gateway.toml)",
+    "MG_HOST": "address to listen on (default 127.0.0.1)",
+    "MG_PORT": "port to listen on (default 8787)",
+    "MG_DATABASE_URL": "postgresql://user@host:port/db for PostgreSQL; default SQLite in the data dir",
+    "MG_TEST_KEY_RPM": "requests per minute allowed to any mg_test_ key (default 5)",
+    "MG_LOG_LEVEL": "gateway log level (default INFO)",
+    "MG_ACCESS_LOG": "1 to write one JSON access-log line per request (default 1)",
+    "MG_SHUTDOWN_TIMEOUT": "seconds in-flight requests get to finish on shutdown (default 30)",
+    "MG_UPSTREAM_TIMEOUT": "seconds to wait for an upstream provider (default 120)",
+    "MG_<PROVIDER>_BASE_URL": "base URL of a provider's OpenAI-compatible API, e.g. MG_OPENAI_BASE_URL",
+    "MG_<PROVIDER>_API_KEY": (
+        "API key of a provider, e.g. MG_DEEPSEEK_API_KEY (falls back to DEEPSEEK_API_KEY)"
+    ),
+}
+
+
+def default_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("mg", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    data_dir: Path = field(default_factory=default_data_dir)
+    database_url: str | None = None
+    test_key_rpm: int = 5
+    log_level: str = "INFO"
+    access_log: bool = True
+    shutdown_timeout: float = 30.0
+    upstream_timeout: float = 120.0
+    completion_body_limit: int = 64 * 1024
+    embedding_body_limit: int = 512 * 1024
+    # Group commit: request-log rows wait at most this long to share one transaction.
+    log_flush_interval: float = 0.002
+    # Create a local developer and a test key when the database is empty.
+    bootstrap: bool = True
+    # Save the bootstrap key into the CLI's `local` profile.
+    save_bootstrap_key: bool = True
+    environ: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'gateway.db'}"
+
+    @property
+    def base_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::", "") else self.host
+        return f"http://{host}:{self.port}"
+
+    def env(self, name: str) -> str | None:
+        value = self.environ.get(name)
+        return value if value else None
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        return replace(self, **{k: v for k, v in overrides.items() if v is not None})
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        values: dict[str, Any] = {}
+        data_dir = overrides.get("data_dir") or env.get("MG_DATA_DIR")
+        base_dir = Path(data_dir).expanduser() if data_dir else default_data_dir()
+        config_path = Path(env["MG_CONFIG"]) if env.get("MG_CONFIG") else base_dir / "gateway.toml"
+        if config_path.is_file():
+            with config_path.open("rb") as fh:
+                values.update(tomllib.load(fh))
+        known = {f.name: f for f in fields(cls) if f.name != "environ"}
+        for name in known:
+            raw = env.get(f"MG_{name.upper()}")
+            if raw not in (None, ""):
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        values["data_dir"] = base_dir
+        unknown = set(values) - set(known)
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        coerced = {name: _coerce(known[name].type, value, name) for name, value in values.items()}
+        return cls(**coerced, environ=env)
+
+
+def _coerce(kind: Any, value: Any, name: str) -> Any:
+    kind = str(kind)
+    try:
+        if kind.startswith("bool"):
+            if isinstance(value, bool):
+                return value
+            return str(value).strip().lower() in ("1", "true", "yes", "on")
+        if kind.startswith("int"):
+            return int(value)
+        if kind.startswith("float"):
+            return float(value)
+        if kind.startswith("Path"):
+            return Path(value).expanduser()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"setting {name}: {value!r} is not a valid {kind}") from exc
+    return value

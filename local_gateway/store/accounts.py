@@ -1,0 +1,113 @@
+"""Developers, API keys and the credit ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from local_gateway.store.records import DeveloperRecord, KeyRecord
+from local_gateway.store.tables import ApiKey, CreditEntry, Developer
+
+
+def _dev(row: Developer) -> DeveloperRecord:
+    return DeveloperRecord(row.id, row.email, row.tier, row.rpm_override, row.created_at)
+
+
+def _key(row: ApiKey) -> KeyRecord:
+    return KeyRecord(
+        row.id,
+        row.developer_id,
+        row.prefix,
+        row.last4,
+        row.environment,
+        row.name,
+        row.rpm_override,
+        row.created_at,
+        row.last_used_at,
+        row.revoked_at,
+    )
+
+
+async def developer_count(session: AsyncSession) -> int:
+    return int((await session.execute(select(func.count()).select_from(Developer))).scalar_one())
+
+
+async def get_developer(session: AsyncSession, developer_id: str) -> DeveloperRecord | None:
+    row = await session.get(Developer, developer_id)
+    return _dev(row) if row else None
+
+
+async def get_developer_by_email(session: AsyncSession, email: str) -> DeveloperRecord | None:
+    row = (await session.execute(select(Developer).where(Developer.email == email))).scalar_one_or_none()
+    return _dev(row) if row else None
+
+
+async def add_developer(
+    session: AsyncSession, developer_id: str, email: str, tier: str, created_at: datetime
+) -> DeveloperRecord:
+    row = Developer(id=developer_id, email=email, tier=tier, created_at=created_at)
+    session.add(row)
+    await session.flush()
+    return _dev(row)
+
+
+async def set_developer_tier(
+    session: AsyncSession, developer_id: str, tier: str, rpm_override: int | None
+) -> None:
+    row = await session.get(Developer, developer_id)
+    if row is not None:
+        row.tier = tier
+        if rpm_override is not None:
+            row.rpm_override = rpm_override
+
+
+async def add_key(session: AsyncSession, **fields: object) -> KeyRecord:
+    row = ApiKey(**fields)  # type: ignore[arg-type]
+    session.add(row)
+    await session.flush()
+    return _key(row)
+
+
+async def key_by_hash(session: AsyncSession, key_hash: str) -> tuple[KeyRecord, DeveloperRecord] | None:
+    stmt = (
+        select(ApiKey, Developer)
+        .join(Developer, Developer.id == ApiKey.developer_id)
+        .where(ApiKey.key_hash == key_hash)
+    )
+    found = (await session.execute(stmt)).first()
+    if found is None:
+        return None
+    return _key(found[0]), _dev(found[1])
+
+
+async def keys_of(session: AsyncSession, developer_id: str) -> list[KeyRecord]:
+    stmt = select(ApiKey).where(ApiKey.developer_id == developer_id).order_by(ApiKey.created_at)
+    return [_key(r) for r in (await session.execute(stmt)).scalars()]
+
+
+async def add_credit(
+    session: AsyncSession,
+    developer_id: str,
+    amount_usd: float,
+    reason: str,
+    created_at: datetime,
+    request_id: str | None = None,
+) -> None:
+    session.add(
+        CreditEntry(
+            developer_id=developer_id,
+            amount_usd=amount_usd,
+            reason=reason,
+            request_id=request_id,
+            created_at=created_at,
+        )
+    )
+
+
+async def credit_balance(session: AsyncSession, developer_id: str) -> float:
+    stmt = select(func.coalesce(func.sum(CreditEntry.amount_usd), 0.0)).where(
+        CreditEntry.developer_id == developer_id
+    )
+    return float((await session.execute(stmt)).scalar_one())

@@ -1,0 +1,87 @@
+"""SQLModel tables. Rows never leave the store package: services get plain dataclasses/dicts.
+
+Every row that belongs to a developer carries ``developer_id`` and every query filters by it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index
+from sqlmodel import Field, SQLModel
+
+
+class Developer(SQLModel, table=True):
+    __tablename__ = "developers"
+
+    id: str = Field(primary_key=True, max_length=40)
+    email: str = Field(index=True, unique=True, max_length=320)
+    tier: str = Field(default="free", max_length=20)
+    rpm_override: int | None = None
+    created_at: datetime
+
+
+class ApiKey(SQLModel, table=True):
+    __tablename__ = "api_keys"
+
+    id: str = Field(primary_key=True, max_length=40)
+    developer_id: str = Field(foreign_key="developers.id", index=True, max_length=40)
+    key_hash: str = Field(unique=True, index=True, max_length=64)
+    prefix: str = Field(max_length=16)
+    last4: str = Field(max_length=4)
+    environment: str = Field(max_length=8)  # test | live | pat
+    name: str | None = Field(default=None, max_length=200)
+    rpm_override: int | None = None
+    created_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class CreditEntry(SQLModel, table=True):
+    """Append-only ledger: the balance is the sum, never a mutable number."""
+
+    __tablename__ = "credit_ledger"
+    __table_args__ = (Index("ix_credit_ledger_dev_time", "developer_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    developer_id: str = Field(foreign_key="developers.id", max_length=40)
+    amount_usd: float
+    reason: str = Field(max_length=40)
+    request_id: str | None = Field(default=None, max_length=64)
+    created_at: datetime
+
+
+class RequestLog(SQLModel, table=True):
+    __tablename__ = "request_log"
+    __table_args__ = (Index("ix_request_log_dev_time", "developer_id", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(max_length=64, index=True)
+    developer_id: str = Field(foreign_key="developers.id", max_length=40)
+    key_id: str = Field(max_length=40)
+    endpoint: str = Field(max_length=64)
+    model: str | None = Field(default=None, max_length=100)
+    provider: str | None = Field(default=None, max_length=40)
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    status: int
+    error_code: str | None = Field(default=None, max_length=40)
+    stream: bool = False
+    extra: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime
+
+
+class Event(SQLModel, table=True):
+    """Outbox of everything a webhook will announce, written in the transaction of the change."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_dev_time", "developer_id", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    developer_id: str = Field(foreign_key="developers.id", max_length=40)
+    type: str = Field(max_length=60)
+    data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime

@@ -1,0 +1,161 @@
+"""Real gateway processes for tests: a free port, a temp data dir, SQLite or PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PG_ADMIN_URL = os.environ.get("MG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def create_pg_database() -> str:
+    """A fresh PostgreSQL database for one test session; returns its URL."""
+    import asyncpg
+
+    name = f"mg_t_{secrets.token_hex(6)}"
+
+    async def run() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drop_pg_database(url: str) -> None:
+    import asyncpg
+
+    name = url.rsplit("/", 1)[1]
+
+    async def run() -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(run())
+
+
+@dataclass
+class GatewayProcess:
+    data_dir: Path
+    env: dict[str, str]
+    proc: subprocess.Popen[bytes] | None = None
+    url: str = ""
+    log_path: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log_path = self.data_dir / "test-gateway.log"
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.url}/v1"
+
+    def start(self, timeout: float = 30.0) -> GatewayProcess:
+        ready = self.data_dir / f"ready-{secrets.token_hex(4)}.json"
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "local_gateway", "serve", "--port", "0", "--ready-file", str(ready)],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while not ready.exists():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"gateway exited early:\n{self.log()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"gateway did not start in {timeout}s:\n{self.log()}")
+            time.sleep(0.05)
+        self.url = json.loads(ready.read_text())["url"]
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int | None:
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            return self.proc.wait()
+
+    def kill(self) -> None:
+        self.stop(signal.SIGKILL)
+
+    def admin(self, *args: str) -> dict[str, Any]:
+        out = subprocess.run(
+            [sys.executable, "-m", "local_gateway", "admin", *args, "--json"],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if out.returncode != 0:
+            raise RuntimeError(f"admin {args} failed: {out.stderr}")
+        return json.loads(out.stdout)
+
+    def create_key(
+        self, email: str | None = None, tier: str = "studio", live: bool = False, rpm: int | None = None
+    ) -> dict[str, Any]:
+        args = ["create-key", "--email", email or f"dev-{secrets.token_hex(4)}@example.com", "--tier", tier]
+        if live:
+            args.append("--live")
+        if rpm is not None:
+            args += ["--rpm", str(rpm)]
+        return self.admin(*args)
+
+    def client(self, api_key: str | None = None, **kwargs: Any) -> httpx.Client:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kwargs)
+
+
+def gateway_env(
+    data_dir: Path, database_url: str | None, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("MG_", "OPENAI_"))}
+    env.update(
+        MG_DATA_DIR=str(data_dir),
+        MG_TEST_KEY_RPM="10000",
+        MG_BOOTSTRAP="0",
+        MG_SAVE_BOOTSTRAP_KEY="0",
+        MG_ACCESS_LOG="1",
+        PYTHONUNBUFFERED="1",
+    )
+    if database_url:
+        env["MG_DATABASE_URL"] = database_url
+    env.update(extra or {})
+    return env
+
+
+@contextmanager
+def running_gateway(
+    data_dir: Path, database_url: str | None = None, extra_env: Mapping[str, str] | None = None
+) -> Iterator[GatewayProcess]:
+    gw = GatewayProcess(data_dir, gateway_env(data_dir, database_url, extra_env)).start()
+    try:
+        yield gw
+    finally:
+        gw.stop()
