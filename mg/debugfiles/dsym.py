@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import struct
-import zlib
 from typing import TYPE_CHECKING, BinaryIO
 
 from mg.debugfiles import macho
@@ -28,7 +27,8 @@ _EOCD_SEARCH = 22 + 0xFFFF  # the record plus the longest possible archive comme
 
 def read(src: Source, fileobj: BinaryIO) -> list[DebugFileInfo]:
     """Every DWARF file of every ``.dSYM`` in the zip; empty when the zip holds none."""
-    import zipfile  # only zips pay for it; the CLI imports this package at start-up
+    import zipfile  # only zips pay for these; the CLI imports this package at start-up
+    import zlib
 
     _check_entry_count(src)
     try:

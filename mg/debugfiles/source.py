@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import struct
 from collections.abc import Callable
 from typing import BinaryIO
@@ -58,6 +57,8 @@ def sha256_stream(fileobj: BinaryIO, observe: Callable[[bytes], None] | None = N
     ``observe`` sees every chunk too, so a reader that needs a full scan (Breakpad record
     kinds) shares the one pass instead of reading the file twice.
     """
+    import hashlib  # deferred: only files that turned out to be debug files get hashed
+
     digest = hashlib.sha256()
     total = 0
     fileobj.seek(0)
