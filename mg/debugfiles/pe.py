@@ -52,6 +52,9 @@ def read(src: Source, name: str | None) -> list[DebugFileInfo]:
     table = src.read_at(opt_offset + opt_size, 40 * n_sections, "section table")
     for i in range(n_sections):
         vsize, vaddr, raw_size, raw_ptr = struct.unpack_from("<IIII", table, 40 * i + 8)
+        if raw_size and raw_ptr + raw_size > src.size:
+            section = table[40 * i : 40 * i + 8].rstrip(b"\0").decode("ascii", "replace")
+            raise src.error(f"section {section} at offset {raw_ptr:#x} ({raw_size} bytes) ends past the end")
         sections.append((vaddr, max(vsize, raw_size), raw_ptr))
 
     debug_id = pdb_name = None
