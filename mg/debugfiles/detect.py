@@ -29,8 +29,9 @@ def detect(source: str | os.PathLike[str] | BinaryIO, *, name: str | None = None
 
     ``source`` is a path or a seekable binary file object (read from its start; its position is
     restored afterwards). ``name`` is the file name the symbol server should key by, for when the
-    path is a temporary file; it defaults to the path's base name. For a universal Mach-O or a
-    zip of several dSYMs this is the first object; :func:`detect_all` returns every one.
+    path is a temporary file; it defaults to the base name of the path (or of the file object's
+    ``name``). For a universal Mach-O or a zip of several dSYMs this is the first object;
+    :func:`detect_all` returns every one.
 
     Raises :class:`DebugFileError` when the magic says debug file but the content is truncated or
     corrupt, or a zip looks like a zip bomb. Errors opening the path (OSError) pass through.
@@ -43,11 +44,12 @@ def detect_all(source: str | os.PathLike[str] | BinaryIO, *, name: str | None = 
     """Like :func:`detect`, but one info per object (per slice of a universal binary, per dSYM)."""
     if isinstance(source, (str, os.PathLike)):
         with open(source, "rb") as fileobj:
-            return _detect(fileobj, name if name is not None else base_name(os.fspath(source)))
+            return _detect(fileobj, base_name(name or os.fspath(source)))
     if not callable(getattr(source, "seekable", None)) or not source.seekable():
         raise ValueError("detect() needs a path or a seekable binary file object")
     if name is None and isinstance(getattr(source, "name", None), str):
-        name = base_name(source.name)
+        name = source.name
+    name = base_name(name) if name else None
     position = source.tell()
     try:
         return _detect(source, name)
