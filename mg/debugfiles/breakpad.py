@@ -10,7 +10,7 @@ MAGIC = b"MODULE "
 # INFO lines follow MODULE directly; the first 64 KiB holds them in every dump_syms output.
 _HEADER_BYTES = 64 << 10
 
-_OS = {"mac": "macos", "macos": "macos", "windows": "windows", "linux": "linux"}
+_OS = {"mac": "macos"}
 _ARCH = {"amd64": "x86_64", "x86-64": "x86_64", "i386": "x86", "aarch64": "arm64"}
 
 # Record kind at the start of a line → feature it proves.
@@ -18,8 +18,11 @@ _RECORDS = {b"\nFUNC ": "debug", b"\nPUBLIC ": "symtab", b"\nSTACK ": "unwind"}
 _TAIL = max(len(k) for k in _RECORDS) - 1
 
 
-def read(src: Source) -> list[DebugFileInfo]:
-    """Parse the header lines; features come later from :class:`RecordScanner` during hashing."""
+def read(src: Source, name: str | None = None) -> list[DebugFileInfo]:
+    """Parse the header lines; features come later from :class:`RecordScanner` during hashing.
+
+    The MODULE line names the debug file, so the file's own ``name`` is not used.
+    """
     head = src.read_at(0, min(src.size, _HEADER_BYTES), "header")
     lines = head.split(b"\n")
     if len(lines) == 1 and src.size > len(head):
@@ -27,7 +30,7 @@ def read(src: Source) -> list[DebugFileInfo]:
     module = _text(lines[0]).split(maxsplit=4)
     if len(module) != 5:
         raise DebugFileError(f"not a Breakpad symbol file: bad MODULE line {_text(lines[0])[:120]!r}")
-    _, os_name, arch, raw_id, name = module
+    _, os_name, arch, raw_id, module_name = module
     try:
         debug_id = normalize_debug_id(raw_id)
     except ValueError:
@@ -49,13 +52,13 @@ def read(src: Source) -> list[DebugFileInfo]:
         code_id = code_id.lower()
     if code_file is None and os_name != "windows":
         # Outside Windows dump_syms names the module after the binary itself.
-        code_file = name
+        code_file = module_name
 
     info = DebugFileInfo(
         file_type="sym",
         debug_id=debug_id,
         code_id=code_id,
-        debug_file=name,
+        debug_file=module_name,
         code_file=code_file,
         arch=_ARCH.get(arch.lower(), arch.lower()),
         os=os_name,

@@ -16,7 +16,8 @@ from mg.debugfiles.source import Source, sha256_stream
 MINIDUMP_MAGIC = b"MDMP"
 _HEADER_BYTES = 64
 
-_Reader = Callable[[Source, str | None, BinaryIO], list[DebugFileInfo]]
+_Reader = Callable[[Source, str | None], list[DebugFileInfo]]
+_BY_MAGIC = (("Breakpad symbol", breakpad), ("PDB", pdb), ("ELF", elf), ("PE", pe), ("zip", dsym))
 
 
 def is_minidump(header: bytes) -> bool:
@@ -68,7 +69,7 @@ def _detect(fileobj: BinaryIO, name: str | None) -> list[DebugFileInfo]:
         return []
     kind, reader = found
     try:
-        infos = reader(Source(fileobj, size, kind), name, fileobj)
+        infos = reader(Source(fileobj, size, kind), name)
     except (struct.error, IndexError, OverflowError) as exc:
         # Every read is bounds-checked; this is the net under a header whose fields contradict
         # each other in a way no check anticipated.
@@ -83,18 +84,11 @@ def _detect(fileobj: BinaryIO, name: str | None) -> list[DebugFileInfo]:
 
 def _classify(header: bytes) -> tuple[str, _Reader] | None:
     """The format a header announces, as (name for messages, reader); None for anything else."""
-    if header.startswith(breakpad.MAGIC):
-        return "Breakpad symbol", lambda src, name, f: breakpad.read(src)
-    if header.startswith(pdb.MAGIC):
-        return "PDB", lambda src, name, f: pdb.read(src, name)
     if header.startswith(pdb.OLD_MAGIC):
         raise DebugFileError("PDB 2.00 (pre-2002 toolchains) is not supported; only MSF 7.00 PDBs are")
-    if header.startswith(elf.MAGIC):
-        return "ELF", lambda src, name, f: elf.read(src, name)
     if header[:4] in macho.THIN or macho.is_fat(header):
-        return "Mach-O", lambda src, name, f: macho.read(src, name)
-    if header.startswith(pe.MAGIC):
-        return "PE", lambda src, name, f: pe.read(src, name)
-    if header.startswith(dsym.MAGIC):
-        return "zip", lambda src, name, f: dsym.read(src, f)
+        return "Mach-O", macho.read
+    for kind, module in _BY_MAGIC:
+        if header.startswith(module.MAGIC):
+            return kind, module.read
     return None

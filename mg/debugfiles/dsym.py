@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import struct
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 from mg.debugfiles import macho
 from mg.debugfiles.info import DebugFileError, DebugFileInfo
@@ -25,14 +25,17 @@ _EOCD64_LOCATOR = b"PK\x06\x07"
 _EOCD_SEARCH = 22 + 0xFFFF  # the record plus the longest possible archive comment
 
 
-def read(src: Source, fileobj: BinaryIO) -> list[DebugFileInfo]:
-    """Every DWARF file of every ``.dSYM`` in the zip; empty when the zip holds none."""
+def read(src: Source, name: str | None = None) -> list[DebugFileInfo]:
+    """Every DWARF file of every ``.dSYM`` in the zip; empty when the zip holds none.
+
+    Each object is named after its member (``X.dSYM/.../DWARF/<name>``), not after the zip.
+    """
     import zipfile  # only zips pay for these; the CLI imports this package at start-up
     import zlib
 
     _check_entry_count(src)
     try:
-        archive = zipfile.ZipFile(fileobj)
+        archive = zipfile.ZipFile(src.fileobj)
     except zipfile.BadZipFile as exc:
         raise DebugFileError(f"corrupt zip file: {exc}") from None
     with archive:
@@ -40,10 +43,11 @@ def read(src: Source, fileobj: BinaryIO) -> list[DebugFileInfo]:
         for info, _ in members:
             _check_member(info)
         out: list[DebugFileInfo] = []
-        for info, name in members:
+        for info, member_name in members:
             try:
                 with archive.open(info) as member:
-                    out += macho.read(Source(member, info.file_size, "Mach-O"), name, file_type="dsym")
+                    inner = Source(member, info.file_size, "Mach-O")
+                    out += macho.read(inner, member_name, file_type="dsym")
             except DebugFileError as exc:
                 raise DebugFileError(f"{info.filename} in the zip: {exc}") from None
             except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:

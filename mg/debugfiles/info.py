@@ -9,9 +9,6 @@ from mg.debugfiles.ids import debug_id_to_uuid
 
 FileType = Literal["sym", "pdb", "pe", "elf", "macho", "dsym"]
 
-#: Every feature name a :class:`DebugFileInfo` can carry.
-FEATURES = ("symtab", "debug", "unwind", "sources")
-
 
 class DebugFileError(ValueError):
     """A file claims to be a debug file (by its magic) but cannot be read as one.

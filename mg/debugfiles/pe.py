@@ -28,7 +28,7 @@ def read(src: Source, name: str | None) -> list[DebugFileInfo]:
     """Read one PE image's identifiers."""
     (pe_offset,) = src.unpack("<I", 0x3C, "DOS header")
     if src.read_at(pe_offset, 4, "PE signature") != b"PE\0\0":
-        raise src.error("MZ header without a PE signature")
+        return []  # a DOS program (or text that starts with "MZ"), not a Windows image
     machine, n_sections, timestamp, _, _, opt_size, _ = src.unpack("<HHIIIHH", pe_offset + 4, "COFF header")
     opt_offset = pe_offset + 24
     opt = src.read_at(opt_offset, opt_size, "optional header")

@@ -22,7 +22,7 @@ class Source:
     """
 
     def __init__(self, fileobj: BinaryIO, size: int, kind: str, base: int = 0) -> None:
-        self._f = fileobj
+        self.fileobj = fileobj
         self.size = size
         self.kind = kind
         self.base = base
@@ -31,7 +31,7 @@ class Source:
         """A view of ``size`` bytes at ``offset`` (one slice of a universal binary)."""
         if offset < 0 or size < 0 or offset + size > self.size:
             raise self.error(f"{kind} slice at offset {offset:#x} ({size} bytes) ends past the end")
-        return Source(self._f, size, kind, self.base + offset)
+        return Source(self.fileobj, size, kind, self.base + offset)
 
     def error(self, detail: str) -> DebugFileError:
         return DebugFileError(f"truncated or corrupt {self.kind} file: {detail} ({self.size} bytes)")
@@ -41,8 +41,8 @@ class Source:
             raise self.error(f"{what} claims an implausible {length} bytes")
         if offset < 0 or length < 0 or offset + length > self.size:
             raise self.error(f"{what} at offset {offset:#x} ({length} bytes) ends past the end of the file")
-        self._f.seek(self.base + offset)
-        data = self._f.read(length)
+        self.fileobj.seek(self.base + offset)
+        data = self.fileobj.read(length)
         if len(data) != length:
             raise self.error(f"{what} at offset {offset:#x} could not be read in full")
         return data

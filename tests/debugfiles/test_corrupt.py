@@ -113,6 +113,9 @@ def test_renamed_text_file_is_not_a_debug_file(tmp_path: Path) -> None:
     fake = tmp_path / "game.pdb"
     fake.write_text("these are my release notes\n")
     assert detect(fake) is None
+    dos_like = tmp_path / "notes.exe"
+    dos_like.write_text("MZ-800 emulator notes: " + "x" * 200)  # "MZ" but no PE image behind it
+    assert detect(dos_like) is None
 
 
 def test_breakpad_module_line_must_be_complete() -> None:
