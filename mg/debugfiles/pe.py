@@ -22,11 +22,16 @@ _MACHINE = {
 _DIR_EXPORT, _DIR_EXCEPTION, _DIR_DEBUG = 0, 3, 6
 _DEBUG_TYPE_CODEVIEW = 2
 _MAX_DEBUG_ENTRIES = 64
+_MAX_PE_OFFSET = 1 << 16
 
 
 def read(src: Source, name: str | None) -> list[DebugFileInfo]:
     """Read one PE image's identifiers."""
     (pe_offset,) = src.unpack("<I", 0x3C, "DOS header")
+    if pe_offset >= _MAX_PE_OFFSET and pe_offset + 4 > src.size:
+        # Linkers put the PE header within the first KiB: an offset this far out and past the end
+        # is a DOS program's (or a text's) bytes, not a cut image.
+        return []
     if src.read_at(pe_offset, 4, "PE signature") != b"PE\0\0":
         return []  # a DOS program (or text that starts with "MZ"), not a Windows image
     machine, n_sections, timestamp, _, _, opt_size, _ = src.unpack("<HHIIIHH", pe_offset + 4, "COFF header")
