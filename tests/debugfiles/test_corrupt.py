@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from mg.debugfiles import DebugFileError, detect, detect_all
+from tests.debugfiles import FIXTURES
 
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "debug"
 BINARIES = [
     "binaries/windows/crash.exe",
     "binaries/windows/crash.pdb",

@@ -19,8 +19,7 @@ from mg.debugfiles import (
     detect_all,
     is_minidump,
 )
-
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "debug"
+from tests.debugfiles import FIXTURES
 
 CRASH_PDB_ID = "3249D99D0C4049318610F4E4FB0B69361"
 CRASH_ELF_ID = "C0BCC3F19827FE653058404B2831D9E60"
