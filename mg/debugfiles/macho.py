@@ -56,7 +56,7 @@ def read(src: Source, name: str | None, file_type: FileType = "macho") -> list[D
     table = src.read_at(8, entry * count, "fat architecture table")
     slices = sorted(struct.unpack_from(fmt, table, i * entry)[2:4] for i in range(count))
     # Sorted by offset so a zip member (which can only seek forward cheaply) is read in one pass.
-    return [_thin(src.slice(off, size, src.kind), name, file_type) for off, size in slices]
+    return [_thin(src.slice(off, size), name, file_type) for off, size in slices]
 
 
 def _thin(src: Source, name: str | None, file_type: FileType) -> DebugFileInfo:

@@ -27,11 +27,11 @@ class Source:
         self.kind = kind
         self.base = base
 
-    def slice(self, offset: int, size: int, kind: str) -> Source:
+    def slice(self, offset: int, size: int) -> Source:
         """A view of ``size`` bytes at ``offset`` (one slice of a universal binary)."""
         if offset < 0 or size < 0 or offset + size > self.size:
-            raise self.error(f"{kind} slice at offset {offset:#x} ({size} bytes) ends past the end")
-        return Source(self.fileobj, size, kind, self.base + offset)
+            raise self.error(f"slice at offset {offset:#x} ({size} bytes) ends past the end")
+        return Source(self.fileobj, size, self.kind, self.base + offset)
 
     def error(self, detail: str) -> DebugFileError:
         return DebugFileError(f"truncated or corrupt {self.kind} file: {detail} ({self.size} bytes)")
