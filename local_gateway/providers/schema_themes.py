@@ -44,7 +44,8 @@ def slug(text: str) -> str:
 
 
 def _title(text: str) -> str:
-    return " ".join(w[:1].upper() + w[1:] for w in text.split())
+    small = {"of", "the", "and"}
+    return " ".join(w if w in small and i else w[:1].upper() + w[1:] for i, w in enumerate(text.split()))
 
 
 def _set(text: str) -> frozenset[str]:
@@ -225,7 +226,7 @@ class Theme:
     def item_name(self, topic: str, path: str, index: int) -> str:
         topic_words = topic.split()
         noun = _NAME_NOUNS[(self.pick(path + "#n", len(_NAME_NOUNS)) + index) % len(_NAME_NOUNS)]
-        if topic_words and topic_words[-1].lower() in _ITEM_NOUNS and index == 0:
+        if index == 0 and any(w.lower() in _ITEM_NOUNS for w in topic_words):
             return _title(topic)
         if topic_words:
             return f"{_title(topic_words[0])} {noun}"
