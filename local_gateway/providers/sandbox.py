@@ -36,16 +36,16 @@ from .sandbox_text import (
     intent_of,
     last_user_text,
     split_state_section,
+    split_words,
     state_items,
     system_text,
     topic_of,
 )
-from .sandbox_text import tokens as words_of
 from .sandbox_tools import build_call, choose, tool_specs
 from .sandbox_voice import STYLES, Persona, Reply, compose, derive_persona
 from .schema_instances import Hints, generate
 
-__all__ = ["SandboxProvider", "fingerprint", "truncate_to_tokens"]
+__all__ = ["SandboxProvider", "answer", "fingerprint", "truncate_to_tokens"]
 
 # Context keys that change how a reply is delivered, never what it says.
 _DELIVERY_KEYS = frozenset({"sandbox_chunk_delay"})
@@ -160,7 +160,7 @@ def answer(request: ChatRequest) -> Completion:
     system, prompt_state = split_state_section(system_text(messages))
     state = {**prompt_state, **(context["state"] if isinstance(context.get("state"), Mapping) else {})}
     persona = derive_persona(system, context, user_text)
-    user_words = words_of(user_text)
+    user_words = split_words(user_text)
     intent = intent_of(user_text) if user_text.strip() else "greeting"
     # "What's your name?" is about the speaker, not about a thing called "name".
     topic = "" if intent in ("identity", "ai") else topic_of(user_text)

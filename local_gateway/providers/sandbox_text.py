@@ -101,6 +101,7 @@ def message_text(message: Mapping[str, Any]) -> str:
 
 
 def last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
+    """What the player said last: the text of the last user message."""
     for message in reversed(messages):
         if message.get("role") == "user":
             return message_text(message)
@@ -108,10 +109,12 @@ def last_user_text(messages: Sequence[Mapping[str, Any]]) -> str:
 
 
 def system_text(messages: Sequence[Mapping[str, Any]]) -> str:
+    """All system (and developer) instructions, joined."""
     return "\n".join(message_text(m) for m in messages if m.get("role") in ("system", "developer"))
 
 
-def tokens(text: str) -> list[str]:
+def split_words(text: str) -> list[str]:
+    """The words (and numbers) of a text, in order."""
     return [t.replace("’", "'") for t in _TOKEN.findall(text)]
 
 
@@ -159,7 +162,7 @@ def topic_of(text: str) -> str:
     best: tuple[float, list[str]] = (0.0, [])
     position = 0
     for clause in re.split(r"[.?!;,:\n()\"]+", text):
-        words = [*tokens(clause), ""]
+        words = [*split_words(clause), ""]
         run: list[str] = []
         after_determiner = False
         for i, word in enumerate(words):
@@ -185,7 +188,7 @@ def topic_of(text: str) -> str:
 def intent_of(text: str) -> str:
     """What the player is doing: ai, identity, farewell, greeting, trade, quest, where, request, question."""
     lowered = text.lower().strip()
-    words = [w.lower() for w in tokens(lowered)]
+    words = [w.lower() for w in split_words(lowered)]
     found = concepts(words)
     if re.search(
         r"\b(are you|you are|you're|r u)\s+(an?\s+)?(ai|bot|robot|machine|chatbot|llm|real|human)\b", lowered
@@ -355,14 +358,10 @@ def state_items(state: Mapping[str, Any], user_words: Sequence[str], intent: str
             if key_words & members:
                 category, prior = name, weight
                 break
-        overlap = len(wanted & (concepts(key_words) | concepts(tokens(text))))
+        overlap = len(wanted & (concepts(key_words) | concepts(split_words(text))))
         score = 3 * overlap + prior + (2 if category in _INTENT_BOOST.get(intent, ()) else 0)
         if isinstance(value, bool) or value is None:
             score -= 3  # "true" is a poor thing to say aloud
         ranked.append((-score, order, StateItem(key, text, category, is_list)))
     ranked.sort(key=lambda r: (r[0], r[1]))
     return [item for _, _, item in ranked]
-
-
-def slug(text: str) -> str:
-    return "_".join(w.lower() for w in re.findall(r"[A-Za-z0-9]+", text))

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .sandbox_text import Picker, concepts, tokens
+from .sandbox_text import Picker, concepts, split_words
 from .schema_instances import Hints, generate
 
 # Words in tool names and descriptions too common to signal intent on their own.
@@ -78,6 +78,7 @@ def normalize_parameters(parameters: Any) -> dict[str, Any]:
 
 
 def tool_specs(tools: Sequence[Mapping[str, Any]] | None) -> list[ToolSpec]:
+    """The request's tools, in either shape, as :class:`ToolSpec` (nameless entries are skipped)."""
     specs = []
     for tool in tools or ():
         fn = tool.get("function") if isinstance(tool.get("function"), Mapping) else tool
@@ -94,7 +95,7 @@ def _name_words(name: str) -> list[str]:
 
 def _score(spec: ToolSpec, wanted: set[str]) -> int:
     name_hits = concepts(_name_words(spec.name)) - _GENERIC
-    desc_hits = concepts(tokens(spec.description)) - _GENERIC - name_hits
+    desc_hits = concepts(split_words(spec.description)) - _GENERIC - name_hits
     return 2 * len(name_hits & wanted) + len(desc_hits & wanted)
 
 

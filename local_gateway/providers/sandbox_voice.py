@@ -33,7 +33,7 @@ from .sandbox_phrases import (
     TERSE_STATE,
     VERBOSE_LINES,
 )
-from .sandbox_text import Picker, StateItem, tokens
+from .sandbox_text import Picker, StateItem, split_words
 
 STYLES = ("terse", "normal", "verbose", "dramatic")
 TERSE_MAX, NORMAL_MIN, NORMAL_MAX, VERBOSE_MIN = 15, 30, 60, 90
@@ -97,7 +97,7 @@ def derive_persona(system: str, context: Mapping[str, Any], user_text: str) -> P
         role = role or template_role or "villager"
         return Persona("npc", role, mood or template_mood or ROLES[role].mood, name, engine)
     technical = any(re.search(rf"\b{re.escape(t)}\b", lowered) for t in EXPERT_TRIGGERS)
-    asks_technical = _discipline({w.lower() for w in tokens(user_text)}) != "general"
+    asks_technical = _discipline({w.lower() for w in split_words(user_text)}) != "general"
     # A generic assistant prompt is no character: it answers plainly unless asked about game dev.
     generic = not system.strip() or re.search(r"\bassistant\b", lowered) is not None
     if technical or (generic and asks_technical):
