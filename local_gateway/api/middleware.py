@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -34,7 +35,11 @@ def error_response(exc: MonsterError, request: web.Request) -> web.Response:
         allowed = request.get("mg.allowed_methods")
         if allowed:
             headers["Allow"] = ", ".join(sorted(allowed))
-    return json_response(exc.to_envelope(), status=exc.status, headers=headers)
+    response = json_response(exc.to_envelope(), status=exc.status, headers=headers)
+    if exc.status == 413:
+        # The rest of an oversize body is not worth reading: answer, then close the connection.
+        response.force_close()
+    return response
 
 
 @web.middleware
@@ -64,8 +69,14 @@ async def request_context(request: web.Request, handler):  # type: ignore[no-unt
                 raise
             err = MonsterError(exc.reason, status=exc.status, code=f"HTTP_{exc.status}")
             response = error_response(err, request)
+        except asyncio.CancelledError:
+            status = 499  # the client closed the connection before the answer was sent
+            raise
         except Exception:
-            error_log.exception("unhandled error", extra={"request_id": request_id})
+            # The details (and any SQL or secret in them) go to the log only, under the request id.
+            error_log.exception(
+                "unhandled error in %s %s (request %s)", request.method, request.path, request_id
+            )
             response = error_response(InternalError("The gateway failed to handle this request."), request)
         status = response.status
         if not response.prepared:
