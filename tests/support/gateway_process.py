@@ -10,14 +10,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+T = TypeVar("T")
 PG_ADMIN_URL = os.environ.get("MG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # Provider credentials of the machine running the tests must never reach a test gateway.
 _FOREIGN_ENV = ("MG_", "OPENAI_", "ANTHROPIC_", "DEEPSEEK_", "GEMINI_", "GOOGLE_", "MISTRAL_", "XAI_")
@@ -124,12 +126,33 @@ class GatewayProcess:
     def create_key(
         self, email: str | None = None, tier: str = "studio", live: bool = False, rpm: int | None = None
     ) -> dict[str, Any]:
-        args = ["create-key", "--email", email or f"dev-{secrets.token_hex(4)}@example.com", "--tier", tier]
-        if live:
-            args.append("--live")
-        if rpm is not None:
-            args += ["--rpm", str(rpm)]
-        return self.admin(*args)
+        """A new key, made straight in the gateway's database (``admin create-key`` without the
+        cost of starting a process; the CLI path has its own tests)."""
+        from local_gateway.services.ids import Clock
+        from local_gateway.services.keys import KeyService
+        from local_gateway.store.db import Database
+
+        email = email or f"dev-{secrets.token_hex(4)}@example.com"
+
+        async def run() -> dict[str, Any]:
+            db = Database(self.database_url or f"sqlite:///{self.data_dir / 'gateway.db'}")
+            try:
+                new = await KeyService(db, Clock()).create_key(
+                    email, tier=tier, environment="live" if live else "test", rpm=rpm
+                )
+            finally:
+                await db.close()
+            return {
+                "api_key": new.api_key,
+                "key_id": new.key.id,
+                "developer_id": new.developer.id,
+                "email": new.developer.email,
+                "tier": new.developer.tier,
+                "environment": new.key.environment,
+                "rpm": rpm,
+            }
+
+        return run_async(run())
 
     def revoke_key(self, key_id: str) -> dict[str, Any]:
         return self.admin("revoke-key", key_id)
@@ -171,7 +194,13 @@ def query_database(where: str | Path, sql: str, *args: Any) -> list[dict[str, An
         finally:
             await conn.close()
 
-    return asyncio.run(run())
+    return run_async(run())
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync or async test code (in a thread of its own)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def gateway_env(
