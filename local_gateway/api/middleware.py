@@ -37,7 +37,8 @@ def error_response(exc: MonsterError, request: web.Request) -> web.Response:
             headers["Allow"] = ", ".join(sorted(allowed))
     response = json_response(exc.to_envelope(), status=exc.status, headers=headers)
     if exc.status == 413:
-        # The rest of an oversize body is not worth reading: answer, then close the connection.
+        # No keep-alive after an oversize body: aiohttp drains what follows for a few seconds
+        # (so the client can read this answer) and then closes the connection.
         response.force_close()
     return response
 

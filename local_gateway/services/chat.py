@@ -207,7 +207,11 @@ class ChatService:
         finally:
             entry = self._entry(call, usage or self._produced_usage(call, produced), status, error)
             entry.extra = dict(entry.extra or {}, finish_reason=finish)
-            self.request_log.record_nowait(entry)
+            if status == 200:
+                # Committed before the caller writes `data: [DONE]`: a finished stream is on record.
+                await self.request_log.record(entry)
+            else:
+                self.request_log.record_nowait(entry)
 
     def _prompt_tokens(self, request: ChatRequest) -> int:
         return tokens.count_messages(request.messages, request.tools)
