@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from tests.gateway.test_errors import assert_envelope
+from tests.support.envelope import assert_envelope
 from tests.support.gateway_process import GatewayProcess
 
 BODY = {"model": "deepseek-chat", "messages": [{"role": "user", "content": "hi"}]}

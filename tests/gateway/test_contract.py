@@ -19,9 +19,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.app import create_app
 from local_gateway.settings import Settings
+from mg.errors import ERRORS_BY_CODE, from_envelope
 from tests.conftest import SHARED
+from tests.support.envelope import ENVELOPE_KEYS
 
-ENVELOPE_KEYS = {"type", "message", "code", "is_retryable", "retry_after", "reset_at", "remediation"}
 SECRET = "sk-upstream-SECRET-0042"
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -133,3 +134,17 @@ async def _enumerate(items: AsyncIterator[Any]) -> AsyncIterator[tuple[int, Any]
     async for item in items:
         yield n, item
         n += 1
+
+
+def test_error_classes_match_the_spec_table() -> None:
+    text = (SHARED / "spec" / "api-reference.md").read_text()
+    table = re.findall(r"^(\d{3})([A-Z_]+)(Yes|No)", text, re.MULTILINE)
+    assert len(table) >= 15
+    for status, code, retryable in table:
+        cls = ERRORS_BY_CODE[code]
+        error = cls("x")
+        assert (error.status, error.is_retryable) == (int(status), retryable == "Yes"), code
+        envelope = error.to_envelope()["error"]
+        assert set(envelope) == ENVELOPE_KEYS and envelope["remediation"], code
+        # The SDK reads the same class back from the wire.
+        assert type(from_envelope(int(status), {"error": envelope})) is cls

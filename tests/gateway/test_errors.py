@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,22 +13,11 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from tests.support.envelope import ENVELOPE_KEYS, assert_envelope
 from tests.support.gateway_process import GatewayProcess, running_gateway
 
-ENVELOPE_KEYS = {"type", "message", "code", "is_retryable", "retry_after", "reset_at", "remediation"}
 # A local model with a small window, as an operator would add an Ollama model.
 TINY = {"id": "tiny-local", "provider": "ollama", "context_window": 64, "max_output": 32}
-
-
-def assert_envelope(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"} and set(body["error"]) == ENVELOPE_KEYS
-    error = body["error"]
-    assert error["code"] == code and error["message"] and error["remediation"]
-    assert "Traceback" not in response.text and "sqlalchemy" not in response.text.lower()
-    return error
 
 
 @pytest.fixture(scope="module")
@@ -298,6 +288,8 @@ def test_endless_chunked_body_gets_413_while_still_sending(gw: GatewayProcess, c
         body = await reader.readexactly(length)
         sending.cancel()
         writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()  # else the gateway lingers on this connection at shutdown
         return head + body, sent, still_sending
 
     answer, sent, still_sending = asyncio.run(run())

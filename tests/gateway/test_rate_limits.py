@@ -14,7 +14,7 @@ import redis
 from local_gateway.services.ids import Clock
 from local_gateway.services.limits_redis import RedisLimiter
 from mg.errors import ServiceUnavailableError
-from tests.gateway.test_errors import assert_envelope
+from tests.support.envelope import assert_envelope
 from tests.support.gateway_process import GatewayProcess, running_gateway
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

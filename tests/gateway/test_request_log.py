@@ -44,6 +44,8 @@ def test_finished_stream_is_committed_before_done(gateway: GatewayProcess, api_k
     with gateway.client(api_key) as client:
         response = client.post("/v1/stream", json=BODY, headers={"X-Request-Id": "stream-done"})
     assert response.text.rstrip().endswith("data: [DONE]")
+    assert response.headers["Content-Type"].startswith("text/event-stream")
+    assert int(response.headers["X-RateLimit-Remaining"]) < int(response.headers["X-RateLimit-Limit"])
     row = _row(gateway, "stream-done")
     assert row["status"] == 200 and row["stream"] and row["completion_tokens"] > 0
     extra = row["extra"] if isinstance(row["extra"], dict) else json.loads(row["extra"])

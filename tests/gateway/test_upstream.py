@@ -11,6 +11,7 @@ import httpx
 import pytest
 from openai import OpenAI
 
+from tests.support.envelope import assert_envelope
 from tests.support.fake_openai import API_KEY, REPLY, USAGE, FakeOpenAI
 from tests.support.gateway_process import GatewayProcess, running_gateway
 
@@ -117,8 +118,7 @@ def test_zero_balance_is_credits_exhausted(live_gateway: GatewayProcess, upstrea
     broke = live_gateway.create_key(tier="free", live=True)
     live_gateway.add_credit(broke["email"], -5.0)  # spends the welcome credit
     response = _post(live_gateway, broke["api_key"])
-    assert response.status_code == 402
-    assert response.json()["error"]["code"] == "CREDITS_EXHAUSTED"
+    assert "balance" in assert_envelope(response, 402, "CREDITS_EXHAUSTED")["message"]
     assert upstream.requests == [], "nothing is sent upstream for an account that cannot pay"
 
 
@@ -135,9 +135,8 @@ def test_upstream_failure_is_retryable_provider_unavailable(
         events = [line[6:] for line in response.text.splitlines() if line.startswith("data: ")]
         error = json.loads(events[-1])["error"]
     else:
-        assert response.status_code == 503, response.text
-        assert response.headers["Retry-After"] == "1"
-        error = response.json()["error"]
+        error = assert_envelope(response, 503, "PROVIDER_UNAVAILABLE")
+        assert response.headers["Retry-After"] == "1" and error["retry_after"] == 1
     assert error["code"] == "PROVIDER_UNAVAILABLE" and error["is_retryable"] is True
     assert API_KEY not in response.text and "Traceback" not in response.text
     row = _wait_for_rows(live_gateway, response.headers["X-Request-Id"])
@@ -148,10 +147,8 @@ def test_unconfigured_provider_names_its_variable(
     live_gateway: GatewayProcess, live_key: dict[str, Any]
 ) -> None:
     response = _post(live_gateway, live_key["api_key"], model="claude-haiku-4-5")
-    assert response.status_code == 503
-    error = response.json()["error"]
-    assert error["code"] == "PROVIDER_UNAVAILABLE"
-    assert "MG_ANTHROPIC_API_KEY" in error["remediation"]
+    error = assert_envelope(response, 503, "PROVIDER_UNAVAILABLE")
+    assert "MG_ANTHROPIC_API_KEY" in error["remediation"] and error["is_retryable"] is True
 
 
 def test_chunks_are_forwarded_as_they_arrive(
