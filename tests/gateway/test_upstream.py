@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import secrets
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -156,8 +158,13 @@ def test_chunks_are_forwarded_as_they_arrive(
 ) -> None:
     upstream.reset("slow")
     client = OpenAI(base_url=live_gateway.base_url, api_key=live_key["api_key"], max_retries=0)
+    request_id = f"streamed-{secrets.token_hex(4)}"
     stream = client.chat.completions.create(
-        model=MODEL, messages=HELLO, stream=True, stream_options={"include_usage": True}
+        model=MODEL,
+        messages=HELLO,
+        stream=True,
+        stream_options={"include_usage": True},
+        extra_headers={"X-Request-Id": request_id},
     )
     pieces = []
     for chunk in stream:
@@ -171,6 +178,13 @@ def test_chunks_are_forwarded_as_they_arrive(
     assert "".join(pieces) == "".join(REPLY)
     assert last.choices == [] and last.usage.total_tokens == USAGE["total_tokens"]
     assert upstream.requests[-1].body["stream_options"] == {"include_usage": True}
+    # A finished stream is billed from the provider's usage, committed before [DONE].
+    ledger = live_gateway.query("SELECT amount_usd FROM credit_ledger WHERE request_id = $1", request_id)
+    row = live_gateway.query(
+        "SELECT cost_usd, prompt_tokens FROM request_log WHERE request_id = $1", request_id
+    )
+    assert row[0]["prompt_tokens"] == USAGE["prompt_tokens"] and row[0]["cost_usd"] > 0
+    assert [r["amount_usd"] for r in ledger] == [pytest.approx(-row[0]["cost_usd"])]
 
 
 def test_client_going_away_cancels_upstream_and_is_logged(
@@ -191,3 +205,29 @@ def test_client_going_away_cancels_upstream_and_is_logged(
     assert not seen.finished.is_set()
     row = _wait_for_rows(live_gateway, request_id)
     assert row and row[0]["status"] == 499 and row[0]["stream"]
+
+
+def test_client_giving_up_on_a_slow_answer_is_logged(
+    live_gateway: GatewayProcess, live_key: dict[str, Any], upstream: FakeOpenAI
+) -> None:
+    upstream.reset("slow")
+    request_id = f"gave-up-{secrets.token_hex(4)}"
+
+    async def give_up() -> None:
+        headers = {"Authorization": f"Bearer {live_key['api_key']}", "X-Request-Id": request_id}
+        async with httpx.AsyncClient(base_url=live_gateway.url, headers=headers) as client:
+            call = asyncio.create_task(
+                client.post("/v1/chat/completions", json={"model": MODEL, "messages": HELLO})
+            )
+            while not upstream.requests:
+                await asyncio.sleep(0.01)
+            call.cancel()  # hangs up while the provider is still thinking
+
+    asyncio.run(give_up())
+    assert upstream.requests[-1].disconnected.wait(10), "the upstream call was not stopped"
+    row = _wait_for_rows(live_gateway, request_id)
+    assert row and row[0]["status"] == 499 and not row[0]["stream"]
+    # The provider read the prompt (and bills it, as for a stream cut short); nothing was produced.
+    assert row[0]["completion_tokens"] == 0 and row[0]["prompt_tokens"] > 0
+    access = [line for line in live_gateway.log().splitlines() if request_id in line and "access" in line]
+    assert access and '"status": 499' in access[-1]
