@@ -48,7 +48,7 @@ def _without(name: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
 
 
 def _message(**fields: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    return lambda body: {**body, "messages": [{k: v for k, v in fields.items() if v is not ...}]}
+    return lambda body: {**body, "messages": [fields]}
 
 
 TOOL = {"type": "function", "function": {"name": "open_shop", "parameters": {"type": "object"}}}
