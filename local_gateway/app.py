@@ -10,7 +10,7 @@ from aiohttp import web
 
 from local_gateway.api import chat, meta, models
 from local_gateway.api.appkeys import SERVICES
-from local_gateway.api.middleware import request_context
+from local_gateway.api.middleware import ACCESS_LOG_ENABLED, request_context
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services.catalog import catalog_with
 from local_gateway.services.chat import ChatService
@@ -34,7 +34,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     # Uploads stream through their own size checks; this cap only stops absurd bodies early.
     app = web.Application(middlewares=[request_context], client_max_size=600 * 1024 * 1024)
     app[CLOCK] = clock or Clock()
-    app["mg.access_log_enabled"] = settings.access_log
+    app[ACCESS_LOG_ENABLED] = settings.access_log
     for module in ROUTE_MODULES:
         app.router.add_routes(module.routes)
     app.cleanup_ctx.append(_services_ctx(settings))

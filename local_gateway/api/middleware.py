@@ -20,6 +20,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 # Headers that auth and rate limiting attach to an answer, kept on the request until it is sent.
 RESPONSE_HEADERS = "mg.response_headers"
+ACCESS_LOG_ENABLED = web.AppKey("access_log_enabled", bool)
 
 
 def _request_id(request: web.Request) -> str:
@@ -86,7 +87,7 @@ async def request_context(request: web.Request, handler):  # type: ignore[no-unt
             response.headers["X-Request-Id"] = request_id
         return response
     finally:
-        if request.app.get("mg.access_log_enabled", True) and access_log.isEnabledFor(logging.INFO):
+        if request.app.get(ACCESS_LOG_ENABLED, True) and access_log.isEnabledFor(logging.INFO):
             principal = request.get("principal")
             access_log.info(
                 json.dumps(
