@@ -13,9 +13,12 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from local_gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from local_gateway.services.keys import KeyService
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,7 +99,7 @@ def _print(args: argparse.Namespace, result: dict[str, Any], text: str) -> int:
     return 0
 
 
-async def _create_key(keys: Any, args: argparse.Namespace) -> int:
+async def _create_key(keys: KeyService, args: argparse.Namespace) -> int:
     environment = "live" if args.live else "pat" if args.pat else "test"
     new = await keys.create_key(
         args.email, tier=args.tier, environment=environment, rpm=args.rpm, name=args.name
