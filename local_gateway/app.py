@@ -10,14 +10,14 @@ from aiohttp import web
 
 from local_gateway.api import chat, meta, models
 from local_gateway.api.appkeys import SERVICES
-from local_gateway.api.middleware import request_context
+from local_gateway.api.middleware import ACCESS_LOG_ENABLED, request_context
 from local_gateway.providers.registry import ProviderRegistry
-from local_gateway.services.catalog import load_catalog
+from local_gateway.services.catalog import catalog_with
 from local_gateway.services.chat import ChatService
 from local_gateway.services.container import Services
 from local_gateway.services.ids import Clock
 from local_gateway.services.keys import KeyService, NewKey
-from local_gateway.services.limits import InProcessLimiter
+from local_gateway.services.limits import InProcessLimiter, RateLimiter
 from local_gateway.services.request_log import RequestLogWriter
 from local_gateway.settings import Settings
 from local_gateway.store.db import Database
@@ -34,11 +34,21 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     # Uploads stream through their own size checks; this cap only stops absurd bodies early.
     app = web.Application(middlewares=[request_context], client_max_size=600 * 1024 * 1024)
     app[CLOCK] = clock or Clock()
-    app["mg.access_log_enabled"] = settings.access_log
+    app[ACCESS_LOG_ENABLED] = settings.access_log
     for module in ROUTE_MODULES:
         app.router.add_routes(module.routes)
     app.cleanup_ctx.append(_services_ctx(settings))
     return app
+
+
+def _limiter(settings: Settings, clock: Clock) -> RateLimiter:
+    if not settings.redis_url:
+        return InProcessLimiter(clock)
+    try:
+        from local_gateway.services.limits_redis import RedisLimiter
+    except ImportError as exc:
+        raise ValueError("MG_REDIS_URL needs the redis package: pip install 'mg[remote]'") from exc
+    return RedisLimiter(settings.redis_url, clock, settings.redis_prefix)
 
 
 def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
@@ -57,8 +67,9 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
                 )
             return http
 
-        catalog = load_catalog()
+        catalog = catalog_with(settings.models_file)
         keys = KeyService(db, clock)
+        limiter = _limiter(settings, clock)
         request_log = RequestLogWriter(db, settings.log_flush_interval)
         request_log.start()
         providers = ProviderRegistry(settings.environ, upstream_session, settings.upstream_timeout)
@@ -68,10 +79,12 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             db=db,
             catalog=catalog,
             keys=keys,
-            limiter=InProcessLimiter(clock),
+            limiter=limiter,
             request_log=request_log,
             providers=providers,
-            chat=ChatService(catalog, providers, request_log, keys, clock),
+            chat=ChatService(
+                catalog, providers, request_log, keys, clock, sandbox_chunk_delay=settings.sandbox_chunk_delay
+            ),
         )
         app[SERVICES] = services
         if settings.bootstrap and await keys.is_empty():
@@ -82,6 +95,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             yield
         finally:
             await request_log.close()
+            await limiter.close()
             if http is not None:
                 await http.close()
             await db.close()

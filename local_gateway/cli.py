@@ -13,9 +13,12 @@ import logging
 import signal
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from local_gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from local_gateway.services.keys import KeyService
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +41,18 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--name", help="a label for the key")
     create.add_argument("--json", action="store_true", help="print JSON")
     create.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
+
+    revoke = admin_sub.add_parser("revoke-key", help="revoke an API key by its id (key_…)")
+    revoke.add_argument("key_id")
+    revoke.add_argument("--json", action="store_true", help="print JSON")
+    revoke.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
+
+    credit = admin_sub.add_parser("add-credit", help="append a credit-ledger entry (negative to debit)")
+    credit.add_argument("--email", required=True)
+    credit.add_argument("--amount", type=float, required=True, help="US dollars, e.g. 10 or -5")
+    credit.add_argument("--reason", default="adjustment")
+    credit.add_argument("--json", action="store_true", help="print JSON")
+    credit.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
     return parser
 
 
@@ -48,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             settings = settings.with_overrides(host=args.host, port=args.port)
             return asyncio.run(serve(settings, ready_file=args.ready_file))
-        return asyncio.run(_create_key(settings, args))
+        return asyncio.run(_admin(settings, args))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -56,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-async def _create_key(settings: Settings, args: argparse.Namespace) -> int:
+async def _admin(settings: Settings, args: argparse.Namespace) -> int:
     from local_gateway.services.ids import Clock
     from local_gateway.services.keys import KeyService
     from local_gateway.store.db import Database
@@ -66,12 +81,29 @@ async def _create_key(settings: Settings, args: argparse.Namespace) -> int:
     await upgrade_async(settings.db_url)
     db = Database(settings.db_url)
     try:
-        environment = "live" if args.live else "pat" if args.pat else "test"
-        new = await KeyService(db, Clock()).create_key(
-            args.email, tier=args.tier, environment=environment, rpm=args.rpm, name=args.name
-        )
+        keys = KeyService(db, Clock())
+        if args.admin_command == "revoke-key":
+            key = await keys.revoke(args.key_id)
+            return _print(args, {"key_id": key.id, "revoked": True}, f"Revoked {key.id}.")
+        if args.admin_command == "add-credit":
+            balance = await keys.add_credit(args.email, args.amount, args.reason)
+            result = {"email": args.email, "amount_usd": args.amount, "balance_usd": round(balance, 6)}
+            return _print(args, result, f"Balance of {args.email}: ${balance:.2f}")
+        return await _create_key(keys, args)
     finally:
         await db.close()
+
+
+def _print(args: argparse.Namespace, result: dict[str, Any], text: str) -> int:
+    print(json.dumps(result) if args.json else text)
+    return 0
+
+
+async def _create_key(keys: KeyService, args: argparse.Namespace) -> int:
+    environment = "live" if args.live else "pat" if args.pat else "test"
+    new = await keys.create_key(
+        args.email, tier=args.tier, environment=environment, rpm=args.rpm, name=args.name
+    )
     result = {
         "api_key": new.api_key,
         "key_id": new.key.id,

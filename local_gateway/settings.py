@@ -28,6 +28,16 @@ ENVIRONMENT: dict[str, str] = {
     "MG_ACCESS_LOG": "1 to write one JSON access-log line per request (default 1)",
     "MG_SHUTDOWN_TIMEOUT": "seconds in-flight requests get to finish on shutdown (default 30)",
     "MG_UPSTREAM_TIMEOUT": "seconds to wait for an upstream provider (default 120)",
+    "MG_REDIS_URL": (
+        "redis://host:port/db: keep rate-limit state in Redis, exact across gateway processes "
+        "(default: in process; needs the 'remote' extra)"
+    ),
+    "MG_REDIS_PREFIX": "prefix of every Redis key the gateway writes (default mg:)",
+    "MG_MODELS_FILE": (
+        "JSON file of extra catalog models, e.g. a local Ollama model: "
+        '{"models": [{"id", "provider", "context_window", "pricing", ...}]}'
+    ),
+    "MG_SANDBOX_CHUNK_DELAY": "testing knob: seconds the sandbox waits between stream chunks (default 0)",
     "MG_<PROVIDER>_BASE_URL": "base URL of a provider's OpenAI-compatible API, e.g. MG_OPENAI_BASE_URL",
     "MG_<PROVIDER>_API_KEY": (
         "API key of a provider, e.g. MG_DEEPSEEK_API_KEY (falls back to DEEPSEEK_API_KEY)"
@@ -52,6 +62,11 @@ class Settings:
     access_log: bool = True
     shutdown_timeout: float = 30.0
     upstream_timeout: float = 120.0
+    redis_url: str | None = None
+    redis_prefix: str = "mg:"
+    models_file: Path | None = None
+    # Testing knob: lets a test hold a sandbox stream open (graceful shutdown, disconnects).
+    sandbox_chunk_delay: float = 0.0
     completion_body_limit: int = 64 * 1024
     embedding_body_limit: int = 512 * 1024
     # Group commit: request-log rows wait at most this long to share one transaction.

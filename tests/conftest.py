@@ -43,6 +43,19 @@ def pg_url() -> Iterator[str]:
         drop_pg_database(url)
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """None (SQLite in the data dir), then a fresh PostgreSQL database of the test's own."""
+    if request.param == "sqlite":
+        yield None
+        return
+    url = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)
+
+
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def gateway(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from aiohttp import web
 
 from local_gateway.api.appkeys import SERVICES
@@ -28,6 +30,6 @@ async def authenticate(request: web.Request, *, consume: bool = True) -> Princip
         raise RateLimitError(
             f"Rate limit exceeded for this {kind} ({limit} req/min).",
             retry_after=decision.retry_after,
-            reset_at=services.clock.now().fromtimestamp(decision.reset_epoch, services.clock.now().tzinfo),
+            reset_at=datetime.fromtimestamp(decision.reset_epoch, UTC),
         )
     return principal

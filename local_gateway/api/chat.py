@@ -10,9 +10,9 @@ from aiohttp import web
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response, read_json
-from local_gateway.api.middleware import RESPONSE_HEADERS
+from local_gateway.api.middleware import RESPONSE_HEADERS, error_log
 from local_gateway.services.chat_params import parse_chat
-from mg.errors import MonsterError
+from mg.errors import InternalError, MonsterError
 
 routes = web.RouteTableDef()
 
@@ -53,13 +53,27 @@ async def _complete(request: web.Request, force_stream: bool) -> web.StreamRespo
             async for chunk in chunks:
                 await response.write(_sse(chunk))
         await response.write(b"data: [DONE]\n\n")
+    except ConnectionResetError:
+        return response  # the client went away; the service has recorded what was produced
     except MonsterError as exc:
         # Streaming has begun: the error travels as an SSE event, which the OpenAI SDKs raise.
-        await response.write(_sse(exc.to_envelope()))
+        await _write_quietly(response, _sse(exc.to_envelope()))
+    except Exception:
+        error_log.exception("stream failed (request %s)", request["request_id"])
+        failure = InternalError("The gateway failed while streaming this answer.")
+        await _write_quietly(response, _sse(failure.to_envelope()))
     finally:
         await chunks.aclose()
-    await response.write_eof()
+    await _write_quietly(response, None)
     return response
+
+
+async def _write_quietly(response: web.StreamResponse, data: bytes | None) -> None:
+    """Write (or end, for None) a stream whose client may have gone away meanwhile."""
+    try:
+        await (response.write(data) if data is not None else response.write_eof())
+    except ConnectionResetError:
+        pass
 
 
 @routes.post("/v1/chat/completions")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -19,6 +20,7 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 # Headers that auth and rate limiting attach to an answer, kept on the request until it is sent.
 RESPONSE_HEADERS = "mg.response_headers"
+ACCESS_LOG_ENABLED = web.AppKey("access_log_enabled", bool)
 
 
 def _request_id(request: web.Request) -> str:
@@ -34,7 +36,12 @@ def error_response(exc: MonsterError, request: web.Request) -> web.Response:
         allowed = request.get("mg.allowed_methods")
         if allowed:
             headers["Allow"] = ", ".join(sorted(allowed))
-    return json_response(exc.to_envelope(), status=exc.status, headers=headers)
+    response = json_response(exc.to_envelope(), status=exc.status, headers=headers)
+    if exc.status == 413:
+        # No keep-alive after an oversize body: aiohttp drains what follows for a few seconds
+        # (so the client can read this answer) and then closes the connection.
+        response.force_close()
+    return response
 
 
 @web.middleware
@@ -64,8 +71,14 @@ async def request_context(request: web.Request, handler):  # type: ignore[no-unt
                 raise
             err = MonsterError(exc.reason, status=exc.status, code=f"HTTP_{exc.status}")
             response = error_response(err, request)
+        except asyncio.CancelledError:
+            status = 499  # the client closed the connection before the answer was sent
+            raise
         except Exception:
-            error_log.exception("unhandled error", extra={"request_id": request_id})
+            # The details (and any SQL or secret in them) go to the log only, under the request id.
+            error_log.exception(
+                "unhandled error in %s %s (request %s)", request.method, request.path, request_id
+            )
             response = error_response(InternalError("The gateway failed to handle this request."), request)
         status = response.status
         if not response.prepared:
@@ -74,7 +87,7 @@ async def request_context(request: web.Request, handler):  # type: ignore[no-unt
             response.headers["X-Request-Id"] = request_id
         return response
     finally:
-        if request.app.get("mg.access_log_enabled", True) and access_log.isEnabledFor(logging.INFO):
+        if request.app.get(ACCESS_LOG_ENABLED, True) and access_log.isEnabledFor(logging.INFO):
             principal = request.get("principal")
             access_log.info(
                 json.dumps(

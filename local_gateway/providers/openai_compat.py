@@ -83,9 +83,9 @@ class OpenAICompatProvider:
         try:
             choice = data["choices"][0]
             message = choice.get("message") or {}
-        except (KeyError, IndexError, TypeError) as exc:
+            content = message.get("content")
+        except (KeyError, IndexError, TypeError, AttributeError) as exc:
             raise self._unavailable(exc) from exc
-        content = message.get("content")
         usage = _usage(data.get("usage"), request, content)
         return Completion(
             content, message.get("tool_calls") or None, choice.get("finish_reason") or "stop", usage
@@ -107,7 +107,10 @@ class OpenAICompatProvider:
                     try:
                         chunk = json.loads(data)
                     except json.JSONDecodeError:
-                        continue
+                        chunk = None
+                    if not isinstance(chunk, dict):
+                        # Skipping it would silently drop part of the answer.
+                        raise self._unavailable(ValueError("malformed stream chunk"))
                     if chunk.get("usage"):
                         usage_seen = True
                         yield StreamEvent(usage=_usage(chunk["usage"], request, "".join(produced)))
@@ -125,7 +128,12 @@ class OpenAICompatProvider:
             yield StreamEvent(usage=_usage(None, request, "".join(produced)))
 
     def _unavailable(self, exc: BaseException) -> ProviderUnavailableError:
-        reason = "timed out" if isinstance(exc, TimeoutError | asyncio.TimeoutError) else "failed"
+        if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+            reason = "timed out"
+        elif isinstance(exc, ValueError | LookupError | TypeError | AttributeError):
+            reason = "sent an answer that is not valid OpenAI JSON"
+        else:
+            reason = "failed"
         return ProviderUnavailableError(
             f"The {self.config.provider} provider {reason}.",
             remediation="Retry, or set allow_fallback: true to use another model.",

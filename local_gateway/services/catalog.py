@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from local_gateway.providers.base import ModelInfo
@@ -38,6 +39,7 @@ def tier_allows(tier: str, minimum: str) -> bool:
 
 class Catalog:
     def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
         self.raw_models: list[dict[str, Any]] = raw["models"]
         self.tiers = {
             t["id"]: Tier(t["id"], t["name"], t.get("price_monthly_usd"), t["rpm"], t.get("daily_cap_usd"))
@@ -69,6 +71,21 @@ class Catalog:
                 self._lookup[alias.lower()] = info
             self.fallbacks[info.id] = list(entry.get("fallback") or ())
 
+    def extended(self, extra: dict[str, Any]) -> Catalog:
+        """A catalog with ``extra["models"]`` added (or replacing entries with the same id)."""
+        models = extra.get("models") if isinstance(extra, dict) else None
+        if not isinstance(models, list):
+            raise ValueError("a models file needs a top-level 'models' array")
+        for i, entry in enumerate(models):
+            missing = [k for k in ("id", "provider", "context_window") if k not in (entry or {})]
+            if missing:
+                raise ValueError(f"models[{i}] lacks {', '.join(missing)}")
+        ids = {m["id"] for m in models}
+        merged = [m for m in self.raw_models if m["id"] not in ids]
+        free = {"input_per_1m": 0, "output_per_1m": 0}
+        merged += [dict(m, pricing=m.get("pricing") or free) for m in models]
+        return Catalog(dict(self.raw, models=merged))
+
     def get(self, model_id: str) -> ModelInfo | None:
         return self._lookup.get(model_id.lower())
 
@@ -99,3 +116,15 @@ class Catalog:
 def load_catalog() -> Catalog:
     text = resources.files("local_gateway.data").joinpath("models.json").read_text("utf-8")
     return Catalog(json.loads(text))
+
+
+def catalog_with(models_file: Path | None) -> Catalog:
+    """The built-in catalog plus the operator's own models (local servers, fine-tunes)."""
+    catalog = load_catalog()
+    if models_file is None:
+        return catalog
+    try:
+        extra = json.loads(models_file.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read the models file {models_file}: {exc}") from exc
+    return catalog.extended(extra)

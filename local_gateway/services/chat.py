@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,12 +55,14 @@ class ChatService:
         request_log: RequestLogWriter,
         keys: KeyService,
         clock: Clock,
+        sandbox_chunk_delay: float = 0.0,
     ) -> None:
         self.catalog = catalog
         self.providers = providers
         self.request_log = request_log
         self.keys = keys
         self.clock = clock
+        self.sandbox_chunk_delay = sandbox_chunk_delay
 
     async def create(
         self, principal: Principal, params: ChatParams, request_id: str, endpoint: str
@@ -76,6 +79,11 @@ class ChatService:
         except MonsterError as exc:
             await self._log_failure(call, exc)
             raise
+        except asyncio.CancelledError:
+            # The client went away while the provider worked: the attempt is still recorded.
+            entry = self._entry(call, Usage(self._prompt_tokens(call.request), 0), 499, "CLIENT_CLOSED")
+            self.request_log.record_nowait(entry)
+            raise
         await self._log(call, result.usage, status=200)
         return ChatOutcome(headers, completion=self._completion_object(call, result))
 
@@ -89,13 +97,19 @@ class ChatService:
                 raise CreditsExhaustedError(f"The credit balance of this account is ${balance:.2f}.")
         provider = self.providers.for_model(model, sandbox=principal.is_test)
         prompt_tokens = tokens.count_messages(params.messages, params.tools)
-        if prompt_tokens > model.context_window:
-            raise ContextOverflowError(
-                f"The prompt is {prompt_tokens} tokens; {model.id} takes at most {model.context_window}."
-            )
         max_tokens = params.max_tokens
         if model.max_output and max_tokens is not None:
             max_tokens = min(max_tokens, model.max_output)
+        # As OpenAI does, the completion a caller asks for must fit beside the prompt.
+        if prompt_tokens + (max_tokens or 0) > model.context_window:
+            asked = f" plus max_tokens {max_tokens}" if max_tokens else ""
+            raise ContextOverflowError(
+                f"The prompt is {prompt_tokens} tokens{asked}; {model.id} takes at most "
+                f"{model.context_window} in all."
+            )
+        context = _context(params)
+        if provider is self.providers.sandbox and self.sandbox_chunk_delay:
+            context["sandbox_chunk_delay"] = self.sandbox_chunk_delay
         request = ChatRequest(
             model=model,
             messages=params.messages,
@@ -109,7 +123,7 @@ class ChatService:
             parallel_tool_calls=params.parallel_tool_calls,
             response_format=params.response_format,
             user=params.user,
-            context=_context(params),
+            context=context,
         )
         return _Call(
             principal,
@@ -162,24 +176,22 @@ class ChatService:
         produced: list[str] = []
         status, error = 200, None
         try:
-            async for event in call.provider.stream(call.request):
-                if event.usage is not None:
-                    usage = event.usage
-                    continue
-                if event.delta is not None:
-                    if event.delta.get("content"):
-                        produced.append(event.delta["content"])
-                    choice = {"index": 0, "delta": event.delta, "logprobs": None, "finish_reason": None}
-                    yield self._chunk(call, [choice])
-                if event.finish_reason is not None:
-                    finish = event.finish_reason
-                    choice = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}
-                    yield self._chunk(call, [choice])
-            if usage is None:
-                usage = Usage(
-                    tokens.count_messages(call.request.messages, call.request.tools),
-                    tokens.count_text("".join(produced)),
-                )
+            # aclosing: when the client goes away the upstream call is closed now, not at GC.
+            async with aclosing(call.provider.stream(call.request)) as events:
+                async for event in events:
+                    if event.usage is not None:
+                        usage = event.usage
+                        continue
+                    if event.delta is not None:
+                        if event.delta.get("content"):
+                            produced.append(event.delta["content"])
+                        choice = {"index": 0, "delta": event.delta, "logprobs": None, "finish_reason": None}
+                        yield self._chunk(call, [choice])
+                    if event.finish_reason is not None:
+                        finish = event.finish_reason
+                        choice = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}
+                        yield self._chunk(call, [choice])
+            usage = usage or self._produced_usage(call, produced)
             if call.params.include_usage:
                 yield self._chunk(call, [], usage)
         except MonsterError as exc:
@@ -189,15 +201,23 @@ class ChatService:
             # The client went away: what was produced is still recorded (status 499, as nginx).
             status, error = 499, "CLIENT_CLOSED"
             raise
+        except Exception:
+            status, error = 500, "INTERNAL_ERROR"
+            raise
         finally:
-            if usage is None:
-                usage = Usage(
-                    tokens.count_messages(call.request.messages, call.request.tools),
-                    tokens.count_text("".join(produced)),
-                )
-            entry = self._entry(call, usage, status, error)
+            entry = self._entry(call, usage or self._produced_usage(call, produced), status, error)
             entry.extra = dict(entry.extra or {}, finish_reason=finish)
-            self.request_log.record_nowait(entry)
+            if status == 200:
+                # Committed before the caller writes `data: [DONE]`: a finished stream is on record.
+                await self.request_log.record(entry)
+            else:
+                self.request_log.record_nowait(entry)
+
+    def _prompt_tokens(self, request: ChatRequest) -> int:
+        return tokens.count_messages(request.messages, request.tools)
+
+    def _produced_usage(self, call: _Call, produced: list[str]) -> Usage:
+        return Usage(self._prompt_tokens(call.request), tokens.count_text("".join(produced)))
 
     def _entry(self, call: _Call, usage: Usage, status: int, error_code: str | None) -> LogEntry:
         cost = (
@@ -241,7 +261,7 @@ class ChatService:
         await self.request_log.record(self._entry(call, usage, status, None))
 
     async def _log_failure(self, call: _Call, exc: MonsterError) -> None:
-        usage = Usage(tokens.count_messages(call.request.messages, call.request.tools), 0)
+        usage = Usage(self._prompt_tokens(call.request), 0)
         entry = self._entry(call, usage, exc.status, exc.code)
         entry.charge_usd = entry.cost_usd = 0.0
         await self.request_log.record(entry)

@@ -77,12 +77,12 @@ def _opt_number(body: dict[str, Any], name: str, low: float, high: float) -> flo
     return float(value)
 
 
-def _opt_bool(body: dict[str, Any], name: str) -> bool | None:
+def _opt_bool(body: dict[str, Any], name: str, where: str | None = None) -> bool | None:
     value = body.get(name)
     if value is None:
         return None
     if not isinstance(value, bool):
-        raise _type_error(name, "a boolean", value)
+        raise _type_error(where or name, "a boolean", value)
     return value
 
 
@@ -212,13 +212,16 @@ def parse_chat(body: Any) -> ChatParams:
     if not isinstance(model, str) or not model.strip() or len(model) > _ID_MAX:
         raise _type_error("model", "a non-empty string", model)
     messages = parse_messages(body.get("messages"))
-    max_tokens = body.get("max_completion_tokens", body.get("max_tokens"))
+    tokens_field = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
+    max_tokens = body.get(tokens_field)
     if max_tokens is not None and (
         isinstance(max_tokens, bool)
         or not isinstance(max_tokens, int)
         or not 1 <= max_tokens <= MAX_TOKENS_LIMIT
     ):
-        raise InvalidMaxTokensError(f"'max_tokens' must be an integer from 1 to 128000, got {max_tokens!r}.")
+        raise InvalidMaxTokensError(
+            f"'{tokens_field}' must be an integer from 1 to 128000, got {max_tokens!r}."
+        )
     stop = body.get("stop")
     if isinstance(stop, str):
         stop = [stop]
@@ -233,6 +236,7 @@ def parse_chat(body: Any) -> ChatParams:
     options = body.get("stream_options")
     if options is not None and not isinstance(options, dict):
         raise _type_error("stream_options", "an object", options)
+    include_usage = _opt_bool(options or {}, "include_usage", "stream_options.include_usage")
     style = _opt_str(body, "response_style")
     if style is not None and style not in RESPONSE_STYLES:
         raise InvalidRequestError(
@@ -251,7 +255,7 @@ def parse_chat(body: Any) -> ChatParams:
         tool_choice=parse_tool_choice(body.get("tool_choice"), tools),
         parallel_tool_calls=_opt_bool(body, "parallel_tool_calls"),
         response_format=parse_response_format(body.get("response_format")),
-        include_usage=bool((options or {}).get("include_usage")),
+        include_usage=bool(include_usage),
         user=_opt_str(body, "user", 256),
         npc_id=_opt_str(body, "npc_id"),
         npc_template=_opt_str(body, "npc_template"),

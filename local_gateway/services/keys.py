@@ -134,6 +134,25 @@ class KeyService:
         self._cache.clear()
         return NewKey(api_key, key, developer, created)
 
+    async def revoke(self, key_id: str) -> KeyRecord:
+        """Revoke a key; other processes stop accepting it within ``AUTH_CACHE_TTL``."""
+        async with self.db.write() as session:
+            key = await accounts.revoke_key(session, key_id, self.clock.now())
+        if key is None:
+            raise ValueError(f"no key {key_id!r}")
+        self._cache.clear()
+        return key
+
+    async def add_credit(self, email: str, amount_usd: float, reason: str = "adjustment") -> float:
+        """Append a ledger entry for the developer with ``email``; returns the new balance."""
+        async with self.db.write() as session:
+            developer = await accounts.get_developer_by_email(session, email.strip().lower())
+            if developer is None:
+                raise ValueError(f"no developer with email {email!r}")
+            await accounts.add_credit(session, developer.id, amount_usd, reason, self.clock.now())
+            await session.flush()
+            return await accounts.credit_balance(session, developer.id)
+
     async def is_empty(self) -> bool:
         async with self.db.read() as session:
             return await accounts.developer_count(session) == 0

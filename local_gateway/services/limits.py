@@ -1,8 +1,8 @@
 """Per-key rate limits (requests per minute, sliding window).
 
-The :class:`RateLimiter` protocol is what a Redis backend implements for remote deployment; the
-in-process one here is exact within one gateway process: check-and-record happens without an
-``await`` in between, so 100 concurrent requests on a 60/min key let exactly 60 through.
+The :class:`RateLimiter` protocol has two implementations: :class:`InProcessLimiter` here, exact
+within one gateway process, and ``limits_redis.RedisLimiter`` (``MG_REDIS_URL``), exact across
+processes. Either way 100 concurrent requests on a 60/min key let exactly 60 through.
 """
 
 from __future__ import annotations
@@ -36,12 +36,35 @@ class Decision:
 
 
 class RateLimiter(Protocol):
-    async def hit(self, bucket: str, limit: int) -> Decision: ...
+    """Sliding-window request counter per bucket (an API key)."""
 
-    async def peek(self, bucket: str, limit: int) -> Decision: ...
+    async def hit(self, bucket: str, limit: int) -> Decision:
+        """Count one request if the window has room; the decision says whether it did."""
+        ...
+
+    async def peek(self, bucket: str, limit: int) -> Decision:
+        """The bucket's state, without counting anything."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def decide(
+    allowed: bool, limit: int, count: int, now: float, oldest: float | None, blocker: float | None
+) -> Decision:
+    """A decision from the window's state after the request: ``count`` hits, the ``oldest`` one,
+    and ``blocker``, the hit whose expiry frees a slot when the window is full."""
+    reset = oldest + WINDOW_SECONDS if oldest is not None else now + WINDOW_SECONDS
+    if allowed or count < limit or blocker is None:
+        retry_after = 0
+    else:
+        retry_after = max(1, math.ceil(blocker + WINDOW_SECONDS - now))
+    return Decision(allowed, limit, max(0, limit - count), math.ceil(reset), retry_after)
 
 
 class InProcessLimiter:
+    """Exact within one process: check-and-record happens without an ``await`` in between."""
+
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
         self._hits: dict[str, deque[float]] = {}
@@ -54,13 +77,8 @@ class InProcessLimiter:
         return hits
 
     def _decide(self, hits: deque[float], limit: int, now: float, allowed: bool) -> Decision:
-        reset = hits[0] + WINDOW_SECONDS if hits else now + WINDOW_SECONDS
-        if allowed or len(hits) < limit:
-            retry_after = 0
-        else:
-            # The request may go when the oldest hit inside the window leaves it.
-            retry_after = max(1, math.ceil(hits[len(hits) - limit] + WINDOW_SECONDS - now))
-        return Decision(allowed, limit, max(0, limit - len(hits)), math.ceil(reset), retry_after)
+        blocker = hits[len(hits) - limit] if limit <= len(hits) else None
+        return decide(allowed, limit, len(hits), now, hits[0] if hits else None, blocker)
 
     async def hit(self, bucket: str, limit: int) -> Decision:
         now = self.clock.time()
@@ -76,6 +94,9 @@ class InProcessLimiter:
         now = self.clock.time()
         hits = self._window(bucket, now)
         return self._decide(hits, limit, now, allowed=len(hits) < limit)
+
+    async def close(self) -> None:
+        self._hits.clear()
 
     def _prune(self, now: float) -> None:
         for bucket in [b for b, h in self._hits.items() if not h or h[-1] <= now - WINDOW_SECONDS]:

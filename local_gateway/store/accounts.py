@@ -82,6 +82,17 @@ async def key_by_hash(session: AsyncSession, key_hash: str) -> tuple[KeyRecord, 
     return _key(found[0]), _dev(found[1])
 
 
+async def revoke_key(session: AsyncSession, key_id: str, at: datetime) -> KeyRecord | None:
+    """Mark a key revoked (kept for the audit trail); None when there is no such key."""
+    row = await session.get(ApiKey, key_id)
+    if row is None:
+        return None
+    if row.revoked_at is None:
+        row.revoked_at = at
+        await session.flush()
+    return _key(row)
+
+
 async def keys_of(session: AsyncSession, developer_id: str) -> list[KeyRecord]:
     stmt = select(ApiKey).where(ApiKey.developer_id == developer_id).order_by(ApiKey.created_at)
     return [_key(r) for r in (await session.execute(stmt)).scalars()]

@@ -10,15 +10,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Coroutine, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
+T = TypeVar("T")
 PG_ADMIN_URL = os.environ.get("MG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# Provider credentials of the machine running the tests must never reach a test gateway.
+_FOREIGN_ENV = ("MG_", "OPENAI_", "ANTHROPIC_", "DEEPSEEK_", "GEMINI_", "GOOGLE_", "MISTRAL_", "XAI_")
+_FOREIGN_ENV += ("GROQ_", "TOGETHER_", "OPENROUTER_")
 
 
 def create_pg_database() -> str:
@@ -59,6 +64,7 @@ class GatewayProcess:
     env: dict[str, str]
     proc: subprocess.Popen[bytes] | None = None
     url: str = ""
+    serve_args: list[str] = field(default_factory=lambda: ["--port", "0"])
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -73,7 +79,7 @@ class GatewayProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "local_gateway", "serve", "--port", "0", "--ready-file", str(ready)],
+            [sys.executable, "-m", "local_gateway", "serve", *self.serve_args, "--ready-file", str(ready)],
             env=self.env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -120,22 +126,87 @@ class GatewayProcess:
     def create_key(
         self, email: str | None = None, tier: str = "studio", live: bool = False, rpm: int | None = None
     ) -> dict[str, Any]:
-        args = ["create-key", "--email", email or f"dev-{secrets.token_hex(4)}@example.com", "--tier", tier]
-        if live:
-            args.append("--live")
-        if rpm is not None:
-            args += ["--rpm", str(rpm)]
-        return self.admin(*args)
+        """A new key, made straight in the gateway's database (``admin create-key`` without the
+        cost of starting a process; the CLI path has its own tests)."""
+        from local_gateway.services.ids import Clock
+        from local_gateway.services.keys import KeyService
+        from local_gateway.store.db import Database
+
+        email = email or f"dev-{secrets.token_hex(4)}@example.com"
+
+        async def run() -> dict[str, Any]:
+            db = Database(self.database_url or f"sqlite:///{self.data_dir / 'gateway.db'}")
+            try:
+                new = await KeyService(db, Clock()).create_key(
+                    email, tier=tier, environment="live" if live else "test", rpm=rpm
+                )
+            finally:
+                await db.close()
+            return {
+                "api_key": new.api_key,
+                "key_id": new.key.id,
+                "developer_id": new.developer.id,
+                "email": new.developer.email,
+                "tier": new.developer.tier,
+                "environment": new.key.environment,
+                "rpm": rpm,
+            }
+
+        return run_async(run())
+
+    def revoke_key(self, key_id: str) -> dict[str, Any]:
+        return self.admin("revoke-key", key_id)
+
+    def add_credit(self, email: str, amount_usd: float) -> dict[str, Any]:
+        return self.admin("add-credit", "--email", email, "--amount", str(amount_usd))
+
+    @property
+    def database_url(self) -> str | None:
+        return self.env.get("MG_DATABASE_URL")
+
+    def query(self, sql: str, *args: Any) -> list[dict[str, Any]]:
+        """Rows of ``sql`` (``$1``-style parameters) read straight from the gateway's database."""
+        return query_database(self.database_url or self.data_dir / "gateway.db", sql, *args)
 
     def client(self, api_key: str | None = None, **kwargs: Any) -> httpx.Client:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30, **kwargs)
 
 
+def query_database(where: str | Path, sql: str, *args: Any) -> list[dict[str, Any]]:
+    """Run one query on a SQLite file or a PostgreSQL URL, outside any gateway."""
+    if isinstance(where, Path):
+        import re
+        import sqlite3
+
+        conn = sqlite3.connect(where)
+        try:
+            conn.row_factory = sqlite3.Row
+            return [dict(r) for r in conn.execute(re.sub(r"\$\d+", "?", sql), args).fetchall()]
+        finally:
+            conn.close()
+    import asyncpg
+
+    async def run() -> list[dict[str, Any]]:
+        conn = await asyncpg.connect(where)
+        try:
+            return [dict(r) for r in await conn.fetch(sql, *args)]
+        finally:
+            await conn.close()
+
+    return run_async(run())
+
+
+def run_async(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync or async test code (in a thread of its own)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def gateway_env(
     data_dir: Path, database_url: str | None, extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MG_", "OPENAI_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_FOREIGN_ENV)}
     env.update(
         MG_DATA_DIR=str(data_dir),
         MG_TEST_KEY_RPM="10000",
