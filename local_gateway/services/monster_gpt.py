@@ -1,9 +1,10 @@
 """Monster-GPT: pick the game-development specialist for a prompt and the model that serves it.
 
 :func:`classify` is local and deterministic: it scores the prompt against a term index compiled
-once from the discipline files (keywords, names, descriptions, examples) and falls back to the
-``general`` discipline when nothing scores high enough. :func:`route` applies the tier rules of
-the spec: Free and Pay-As-You-Go always get ``general``; Starter and above get the specialist.
+once from the discipline files (keywords, names, descriptions, examples, system prompts) and
+falls back to the ``general`` discipline when nothing scores high enough. :func:`route` applies
+the tier rules of the spec: Free and Pay-As-You-Go always get ``general``; Starter and above get
+the specialist.
 """
 
 from __future__ import annotations
