@@ -1,0 +1,272 @@
+"""Monster-GPT: pick the game-development specialist for a prompt and the model that serves it.
+
+:func:`classify` is local and deterministic: it scores the prompt against a term index compiled
+once from the discipline files (keywords, names, descriptions, examples, system prompts) and
+falls back to the ``general`` discipline when nothing scores high enough. :func:`route` applies
+the tier rules of the spec: Free and Pay-As-You-Go always get ``general``; Starter and above get
+the specialist.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from local_gateway.services.disciplines import GENERAL, Discipline, load_disciplines, tier_rank
+from local_gateway.services.term_index import TermIndex, build_index
+
+__all__ = [
+    "Classification",
+    "Route",
+    "classify",
+    "detect_engine",
+    "detect_language",
+    "load_disciplines",
+    "route",
+]
+
+# Below this score no specialist has enough evidence: one strong term, one medium term or a
+# few weak ones are needed before a prompt leaves `general`.
+THRESHOLD = 1.5
+# Tiers below this one get `general` whatever the prompt is about (spec, "Monster-GPT").
+SPECIALIST_TIER = "starter"
+
+ENGINE_NAMES = {
+    "unreal": "Unreal Engine",
+    "unity": "Unity",
+    "godot": "Godot",
+    "bevy": "Bevy",
+    "gamemaker": "GameMaker",
+    "defold": "Defold",
+    "cryengine": "CRYENGINE",
+    "o3de": "O3DE",
+    "roblox": "Roblox",
+    "monogame": "MonoGame",
+    "love2d": "LÖVE",
+    "custom": "a custom engine",
+}
+# Named mentions; group 1 is a version when one follows ("Unity 6", "UE5.4", "Godot 4.2").
+_ENGINE_NAMED = (
+    ("unreal", re.compile(r"\bunreal(?:\s+engine)?(?:\s+(\d(?:\.\d+)?))?\b")),
+    ("unreal", re.compile(r"\bue\s?([45](?:\.\d+)?)\b")),
+    ("unity", re.compile(r"\bunity(?:\s?(\d{1,4}(?:\.\d+)?))?\b(?!\s+(?:of|between|among))")),
+    ("godot", re.compile(r"\bgodot(?:\s+(\d(?:\.\d+)?))?\b")),
+    ("bevy", re.compile(r"\bbevy(?:\s+(0\.\d+))?\b")),
+    ("gamemaker", re.compile(r"\bgame\s?maker(?:\s+studio(?:\s+(\d))?)?\b|\bgms2\b|\bgml\b")),
+    ("defold", re.compile(r"\bdefold\b()")),
+    ("cryengine", re.compile(r"\bcry\s?engine\b()")),
+    ("o3de", re.compile(r"\bo3de\b()")),
+    ("roblox", re.compile(r"\broblox\b()|\bluau\b()")),
+    ("monogame", re.compile(r"\bmonogame\b()|\bxna\b()")),
+    ("love2d", re.compile(r"\blove2d\b()|\blöve\b()")),
+    (
+        "custom",
+        re.compile(
+            r"\b(?:custom|in-house|inhouse|homemade|home-made|homebrew|proprietary|our own|my own)"
+            r"\s+(?:[\w+#]+\s+){0,2}engine\b()|\bengine from scratch\b()"
+        ),
+    ),
+)
+# API names that only one engine has: enough to know the engine when it is never named.
+_ENGINE_IMPLIED = (
+    (
+        "unreal",
+        re.compile(
+            r"\b(?:uproperty|uclass|ufunction|uobject|aactor|niagara|nanite|lumen|"
+            r"metasounds?|umg|blueprints?|unreal insights)\b"
+        ),
+    ),
+    (
+        "unity",
+        re.compile(
+            r"\b(?:monobehaviou?r|scriptableobject|gameobject|urp|hdrp|shuriken|"
+            r"cinemachine|addressables|ugui|textmeshpro|il2cpp|shaderlab)\b"
+        ),
+    ),
+    ("godot", re.compile(r"\b(?:gdscript|tscn|node2d|node3d|characterbody[23]d|_physics_process)\b")),
+)
+_ENGINE_HINT = re.compile(r"\bengine\s*[:=]\s*([^\n,;]+?)(?:\.(?=\s|$)|[\n,;]|$)")
+# "Engine: Unity 6. Language: C#." says which tools, not which craft: drop it before scoring.
+_HINTS = re.compile(
+    r"(?:^|(?<=\n)|(?<=[.!?] ))\s*(?:engine|language)\s*[:=][^\n;]*?(?:\.(?=\s|$)|[\n;]|$)",
+    re.IGNORECASE,
+)
+_LANGUAGE_HINT = re.compile(r"\blanguage\s*[:=]\s*([^\n,;]+?)(?:\.\s|\.$|[\n,;]|$)")
+_LANGUAGES = (
+    ("C#", re.compile(r"(?<![\w])c#|\bcsharp\b")),
+    ("C++", re.compile(r"(?<![\w])c\+\+|\bcpp\b")),
+    ("GDScript", re.compile(r"\bgdscript\b")),
+    ("Blueprint", re.compile(r"\bblueprints?\b")),
+    # "rust" is also a material; only count the language when the sentence says so.
+    ("Rust", re.compile(r"\b(?:in|with|using)\s+rust\b|\brust\s+(?:code|engine|crate|game)\b|\bcargo\b")),
+    ("Lua", re.compile(r"\blua[u]?\b")),
+    ("Python", re.compile(r"\bpython\b")),
+    ("HLSL", re.compile(r"\bhlsl\b")),
+    ("GLSL", re.compile(r"\bglsl\b")),
+    ("GML", re.compile(r"\bgml\b")),
+    ("TypeScript", re.compile(r"\btypescript\b")),
+    ("JavaScript", re.compile(r"\bjavascript\b")),
+)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """What a prompt is about: the discipline, how sure, the runners-up and the engine."""
+
+    discipline: str
+    specialist: str
+    confidence: float
+    # Up to three (discipline id, score) pairs, best first; empty when nothing matched.
+    scores: tuple[tuple[str, float], ...]
+    engine: str | None = None
+    engine_version: str | None = None
+    language: str | None = None
+    # The indexed terms that spoke for the chosen discipline, for logs and debugging.
+    terms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where a Monster-GPT request goes: the discipline used, its prompt and the backend model."""
+
+    discipline: str
+    specialist: str
+    model: str
+    system_prompt: str
+    tier: str
+    # The classifier's view even when the tier forced `general`, so it can still be reported.
+    classification: Classification
+
+    @property
+    def restricted(self) -> bool:
+        """True when the tier, not the prompt, decided on ``general``."""
+        return self.discipline != self.classification.discipline
+
+
+@dataclass(frozen=True)
+class _Engine:
+    engine: str | None
+    version: str | None
+
+
+@cache
+def _index() -> TermIndex:
+    return build_index(load_disciplines())
+
+
+def detect_engine(text: str) -> tuple[str | None, str | None]:
+    """``(engine id, version)`` from an explicit hint, a named engine, or an engine-only API."""
+    found = _detect_engine(text.lower())
+    return found.engine, found.version
+
+
+def _detect_engine(low: str) -> _Engine:
+    hint = _ENGINE_HINT.search(low)
+    if hint:
+        named = _named_engine(hint.group(1))
+        if named.engine:
+            return named
+    named = _named_engine(low)
+    if named.engine:
+        return named
+    best: tuple[int, str] | None = None
+    for engine, pattern in _ENGINE_IMPLIED:
+        m = pattern.search(low)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), engine)
+    return _Engine(best[1] if best else None, None)
+
+
+def _named_engine(low: str) -> _Engine:
+    # The most-mentioned engine wins; on a tie, the one named first.
+    tally: dict[str, list[int]] = {}
+    versions: dict[str, str] = {}
+    for engine, pattern in _ENGINE_NAMED:
+        for m in pattern.finditer(low):
+            slot = tally.setdefault(engine, [0, m.start()])
+            slot[0] += 1
+            slot[1] = min(slot[1], m.start())
+            version = next((g for g in m.groups() if g), None)
+            if version and engine not in versions:
+                versions[engine] = version
+    if not tally:
+        return _Engine(None, None)
+    engine = min(tally, key=lambda e: (-tally[e][0], tally[e][1]))
+    return _Engine(engine, versions.get(engine))
+
+
+def detect_language(text: str) -> str | None:
+    """The programming language from a ``Language: C#.`` hint or the first one named."""
+    low = text.lower()
+    hint = _LANGUAGE_HINT.search(low)
+    scope = hint.group(1) if hint else low
+    best: tuple[int, str] | None = None
+    for name, pattern in _LANGUAGES:
+        m = pattern.search(scope)
+        if m and (best is None or m.start() < best[0]):
+            best = (m.start(), name)
+    return best[1] if best else None
+
+
+def classify(text: str) -> Classification:
+    """Classify a prompt into one discipline; ``general`` when no specialist has the evidence."""
+    disciplines = load_disciplines()
+    matched = _index().match(_HINTS.sub(" ", text))
+    ranked = sorted(
+        # Ties go to the discipline with the most specific single piece of evidence, then to a
+        # specialist over `general`, and only then to the id, so the result never depends on
+        # dictionary order.
+        (-sum(found.values()), -max(found.values()), disc == GENERAL, disc)
+        for disc, found in matched.items()
+    )
+    totals = [(disc, -neg) for neg, _, _, disc in ranked]
+    top3 = tuple((disc, round(score, 3)) for disc, score in totals[:3])
+    engine = _detect_engine(text.lower())
+    language = detect_language(text)
+    best, best_score = totals[0] if totals else (GENERAL, 0.0)
+    if best_score < THRESHOLD:
+        chosen = GENERAL
+        confidence = 1.0 - best_score / THRESHOLD
+    else:
+        chosen = best
+        share = best_score / sum(score for _, score in totals[:3])
+        confidence = share * min(1.0, best_score / (2 * THRESHOLD))
+    return Classification(
+        discipline=chosen,
+        specialist=disciplines[chosen].specialist,
+        confidence=round(confidence, 3),
+        scores=top3,
+        engine=engine.engine,
+        engine_version=engine.version,
+        language=language,
+        terms=tuple(sorted(matched.get(chosen, ()))),
+    )
+
+
+def route(text: str, tier: str) -> Route:
+    """Classify ``text`` and apply ``tier``: below Starter the answer always comes from ``general``."""
+    disciplines = load_disciplines()
+    found = classify(text)
+    use = found.discipline if tier_rank(tier) >= tier_rank(SPECIALIST_TIER) else GENERAL
+    discipline = disciplines[use]
+    return Route(
+        discipline=use,
+        specialist=discipline.specialist,
+        model=discipline.model_for(tier),
+        system_prompt=_system_prompt(discipline, found),
+        tier=tier,
+        classification=found,
+    )
+
+
+def _system_prompt(discipline: Discipline, found: Classification) -> str:
+    context = []
+    if found.engine:
+        name = ENGINE_NAMES[found.engine]
+        context.append(f"{name} {found.engine_version}" if found.engine_version else name)
+    if found.language:
+        context.append(found.language)
+    if not context:
+        return discipline.system_prompt
+    return f"{discipline.system_prompt}\n\nThe developer is working with {', '.join(context)}."
