@@ -86,12 +86,14 @@ def _opt_bool(body: dict[str, Any], name: str, where: str | None = None) -> bool
     return value
 
 
-def parse_messages(raw: Any) -> list[dict[str, Any]]:
+def parse_messages(raw: Any, required: bool = True) -> list[dict[str, Any]]:
+    if raw is None and not required:
+        return []
     if raw is None:
         raise InvalidRequestError("Missing required field 'messages'.")
     if not isinstance(raw, list):
         raise _type_error("messages", "an array of message objects", raw)
-    if not raw:
+    if not raw and required:
         raise InvalidRequestError("'messages' must contain at least one message.")
     out = []
     for i, message in enumerate(raw):
@@ -203,7 +205,8 @@ def parse_response_format(raw: Any) -> dict[str, Any] | None:
     return raw
 
 
-def parse_chat(body: Any) -> ChatParams:
+def parse_chat(body: Any, *, require_messages: bool = True) -> ChatParams:
+    """A chat body as :class:`ChatParams`; ``require_messages=False`` lets an NPC speak unprompted."""
     if not isinstance(body, dict):
         raise InvalidRequestError("The request body must be a JSON object.")
     model = body.get("model")
@@ -211,7 +214,7 @@ def parse_chat(body: Any) -> ChatParams:
         raise InvalidRequestError("Missing required field 'model'.")
     if not isinstance(model, str) or not model.strip() or len(model) > _ID_MAX:
         raise _type_error("model", "a non-empty string", model)
-    messages = parse_messages(body.get("messages"))
+    messages = parse_messages(body.get("messages"), required=require_messages)
     tokens_field = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
     max_tokens = body.get(tokens_field)
     if max_tokens is not None and (
