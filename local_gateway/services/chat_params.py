@@ -168,16 +168,21 @@ def check_schema(schema: Any, where: str) -> None:
         raise InvalidRequestError(f"'{where}' is not a valid JSON Schema: {exc.message}") from exc
 
 
-def parse_tool_choice(raw: Any, tools: list[dict[str, Any]] | None) -> Any:
+def _npc_turn(body: dict[str, Any]) -> bool:
+    return any(body.get(k) is not None for k in ("npc_id", "thread_id", "npc_template"))
+
+
+def parse_tool_choice(raw: Any, tools: list[dict[str, Any]] | None, known_tools: bool = True) -> Any:
+    """Check ``tool_choice``; against ``tools`` only when they are all the tools (``known_tools``)."""
     if raw is None:
         return None
     if raw in ("none", "auto", "required"):
-        if raw == "required" and not tools:
+        if raw == "required" and not tools and known_tools:
             raise InvalidRequestError("'tool_choice' is 'required' but no 'tools' were given.")
         return raw
     if isinstance(raw, dict) and isinstance((raw.get("function") or {}).get("name"), str):
         name = raw["function"]["name"]
-        if name not in {t["function"]["name"] for t in tools or ()}:
+        if known_tools and name not in {t["function"]["name"] for t in tools or ()}:
             raise InvalidRequestError(f"'tool_choice' names the function {name!r}, which is not in 'tools'.")
         return raw
     raise InvalidRequestError("'tool_choice' must be 'none', 'auto', 'required' or a function object.")
@@ -255,7 +260,8 @@ def parse_chat(body: Any, *, require_messages: bool = True) -> ChatParams:
         stop=stop,
         seed=seed,
         tools=tools,
-        tool_choice=parse_tool_choice(body.get("tool_choice"), tools),
+        # An NPC turn also offers the thread's registered actions: its choice is checked then.
+        tool_choice=parse_tool_choice(body.get("tool_choice"), tools, known_tools=not _npc_turn(body)),
         parallel_tool_calls=_opt_bool(body, "parallel_tool_calls"),
         response_format=parse_response_format(body.get("response_format")),
         include_usage=bool(include_usage),

@@ -6,6 +6,7 @@ another developer is simply not found.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -117,7 +118,9 @@ async def find_thread(
 async def lock_key(session: AsyncSession, key: str) -> None:
     """Serialise find-or-create of one key across processes (PostgreSQL; SQLite writes are serial)."""
     if session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": key})
+        digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
+        lock = int.from_bytes(digest, "big", signed=True)
+        await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
 
 
 async def list_threads(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from local_gateway.providers import tokens
@@ -73,12 +73,17 @@ class PreparedConversation:
     runner: TurnRunner
     model: ModelInfo | None = None
     summary_upto: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
+    window_size: int = 0
+    recalled: int = 0
     committed: bool = False
 
     @property
     def thread_id(self) -> str | None:
         return self.thread.id if self.thread else None
+
+    def memory_header(self) -> str:
+        """What memory went into the prompt, for developers tuning an NPC (X-Monster-Memory)."""
+        return f"window={self.window_size}; summarized_through={self.summary_upto}; recalled={self.recalled}"
 
 
 class ConversationService:
@@ -144,6 +149,7 @@ class ConversationService:
         profile = prompt.NpcProfile(None, template.name, template, None, None)
         style = params.response_style or template.response_style
         tools = _merge_tools(as_tools(template.actions), params.tools)
+        check_tool_choice(params.tool_choice, tools)
         system = prompt.compose_system(
             profile,
             scene_prompt=None,
@@ -204,6 +210,7 @@ class ConversationService:
             s for s in system_msgs if s.strip() and s.strip() != (thread.system_prompt or "").strip()
         ]
         tools = _merge_tools(as_tools(thread.actions), params.tools)
+        check_tool_choice(params.tool_choice, tools)
         action_names = [t["function"]["name"] for t in tools or ()]
 
         async with self.db.read() as session:
@@ -231,7 +238,8 @@ class ConversationService:
         fixed = tokens.count_messages([{"role": "system", "content": system}, *rendered_new], tools)
         budget = model.context_window - reserve - fixed
         if budget < 0 and (recalled or summary_text):
-            # A small model: memories go first, then the summary; the turn itself must fit.
+            # A small model: memories and summary give way; the turn itself must fit.
+            recalled = []
             system = compose([], "")
             fixed = tokens.count_messages([{"role": "system", "content": system}, *rendered_new], tools)
             budget = model.context_window - reserve - fixed
@@ -268,6 +276,8 @@ class ConversationService:
             runner=TurnRunner(voice, CallChecker(tools or [])),
             model=model,
             summary_upto=upto,
+            window_size=len(history),
+            recalled=len(recalled),
         )
 
     async def _pick_speaker(self, thread: ThreadRecord, params: ChatParams) -> str:
@@ -472,6 +482,22 @@ class ConversationService:
 
     async def close(self) -> None:
         await self.idle()
+
+
+def check_tool_choice(choice: Any, tools: list[dict[str, Any]] | None) -> None:
+    """``tool_choice`` against the tools the turn offers (registered actions included)."""
+    names = {t["function"]["name"] for t in tools or ()}
+    if choice == "required" and not names:
+        raise InvalidRequestError(
+            "'tool_choice' is 'required' but neither 'tools' nor the thread's actions offer any."
+        )
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        if name not in names:
+            raise InvalidRequestError(
+                f"'tool_choice' names the function {name!r}, which is neither in 'tools' "
+                "nor a registered action."
+            )
 
 
 def _merge_tools(

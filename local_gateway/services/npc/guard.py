@@ -69,6 +69,8 @@ class DialogueFilter:
         self._at_line_start = True
         self._emitted: list[str] = []
         self._started = False
+        # A direction was just removed: the spaces that stood around it collapse into one.
+        self._squeeze = False
 
     @property
     def text(self) -> str:
@@ -105,6 +107,10 @@ class DialogueFilter:
         if not self._started:
             out = out.lstrip()
             self._started = bool(out)
+        elif self._squeeze and out[:1] in (" ", "\t") and self.text[-1:].isspace():
+            out = out.lstrip(" \t")
+        if out:
+            self._squeeze = False
         if final:
             out = out.rstrip()
         if out:
@@ -121,7 +127,8 @@ class DialogueFilter:
             segment = buf[start : start + LABEL_LIMIT]
             unresolved = ":" not in segment and "\n" not in segment and len(segment) < LABEL_LIMIT
             if unresolved and not re.search(r"[.!?,;]", segment):
-                return start
+                # Hold the line break too: if the next line is someone else's, it is not ours.
+                return start - 1 if start > 0 and buf[start - 1] == "\n" else start
         i = 0
         while i < len(buf):
             ch = buf[i]
@@ -169,6 +176,7 @@ class DialogueFilter:
             if name is None:
                 return match.group(0)
             self.named_actions.append(name)
+            self._squeeze = True
             return ""
 
         stripped = _DIRECTION.sub(replace, line)

@@ -150,6 +150,8 @@ class TurnRunner:
                     tokens.count_text("".join(produced)),
                 )
             usage = _add(usage, upstream_usage)
+            # The opening of a short reply is only complete at its end.
+            tail = filt.finish()
             if filt.broken and attempt == 0:
                 log.info("streamed reply of %s broke character; regenerating", self.voice.name)
                 attempt_request = self._nudge(request)
@@ -157,7 +159,6 @@ class TurnRunner:
             break
         if not role_sent:
             yield StreamEvent(delta={"role": "assistant", "content": ""})
-        tail = filt.finish()
         self.partial_text = filt.text
         if tail:
             yield StreamEvent(delta={"content": tail})
