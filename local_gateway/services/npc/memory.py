@@ -120,14 +120,14 @@ class RecallIndex:
                 top = hi if hi is not None else np.iinfo(np.int64).max
                 seen |= (seq_from >= lo) & (seq_to <= top)
             mask &= seen
-        candidates = np.flatnonzero(mask)
+        # One product over the contiguous rows is cheaper than gathering the candidates first
+        # (a copy of every eligible vector). einsum, not BLAS: a BLAS thread pool woken on
+        # every request fights the event loop and the database threads for the cores.
+        relevance = np.einsum("ij,j->i", self._vectors[: self.size], query)
+        candidates = np.flatnonzero(mask & (relevance >= threshold))
         if candidates.size == 0:
             return []
-        relevance = self._vectors[candidates] @ query
-        keep = relevance >= threshold
-        if not keep.any():
-            return []
-        candidates, relevance = candidates[keep], relevance[keep]
+        relevance = relevance[candidates]
         age = np.maximum(current_seq - seq_to[candidates], 0)
         recency = np.power(RECENCY_DECAY, age.astype(np.float32))
         score = relevance * (0.5 + 0.5 * recency) * (0.5 + 0.5 * self._importance[candidates])
