@@ -37,6 +37,7 @@ from local_gateway.services.keys import KeyService  # noqa: E402
 from local_gateway.services.npc.conversation import ConversationService  # noqa: E402
 from local_gateway.services.npc.embedder import HashingEmbedder  # noqa: E402
 from local_gateway.services.npc.export import ExportService  # noqa: E402
+from local_gateway.services.npc.folding import Folder  # noqa: E402
 from local_gateway.services.npc.memory import RecallCache  # noqa: E402
 from local_gateway.services.npc.params import ExportSpec, ThreadSpec  # noqa: E402
 from local_gateway.services.npc.recorder import TurnRecorder  # noqa: E402
@@ -94,7 +95,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     recall = RecallCache(embedder.dimensions)
     recorder = TurnRecorder(db, clock, embedder)
     threads = ThreadService(db, clock, templates, recorder, recall)
-    conversations = ConversationService(db, clock, templates, threads, recorder, embedder, recall)
+    folder = Folder(db, clock, embedder)
+    conversations = ConversationService(db, clock, templates, threads, recorder, embedder, recall, folder)
     exporter = ExportService(db, templates)
     model = load_catalog().get("deepseek-chat")
     assert model is not None
@@ -114,7 +116,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     for i in range(0, len(msgs), 1000):
         await threads.append(me, thread.id, msgs[i : i + 1000])
     thread = await threads.get(me.developer_id, thread.id)
-    await conversations.fold(thread, "", None)
+    await folder.fold(thread, "", None)
     results["seed_s"] = round(time.perf_counter() - started, 2)
 
     # -- prepare --------------------------------------------------------------------------------
@@ -158,13 +160,16 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         for i in range(0, len(batch), 1000):
             await threads.append(me, extra.id, batch[i : i + 1000])
     total = size + 9 * per_thread
-    tracemalloc.start()
     t0 = time.perf_counter()
     written = lines = 0
     async for chunk in exporter.stream(me, ExportSpec(format="jsonl")):
         written += len(chunk)
         lines += chunk.count(b"\n")
     elapsed = time.perf_counter() - t0
+    # Memory in a second pass: tracing allocations slows Python several times over.
+    tracemalloc.start()
+    async for _chunk in exporter.stream(me, ExportSpec(format="jsonl")):
+        pass
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     results["export"] = {

@@ -21,6 +21,7 @@ from local_gateway.services.limits import InProcessLimiter, RateLimiter
 from local_gateway.services.npc.conversation import ConversationService
 from local_gateway.services.npc.embedder import HashingEmbedder
 from local_gateway.services.npc.export import ExportService
+from local_gateway.services.npc.folding import Folder
 from local_gateway.services.npc.memory import RecallCache
 from local_gateway.services.npc.recorder import TurnRecorder
 from local_gateway.services.npc.templates import load_templates
@@ -85,6 +86,14 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         recall = RecallCache(embedder.dimensions)
         recorder = TurnRecorder(db, clock, embedder)
         thread_service = ThreadService(db, clock, templates, recorder, recall)
+        folder = Folder(
+            db,
+            clock,
+            embedder,
+            providers,
+            window=settings.npc_window_messages,
+            summary_tokens=settings.npc_summary_tokens,
+        )
         conversations = ConversationService(
             db,
             clock,
@@ -93,9 +102,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             recorder,
             embedder,
             recall,
-            providers,
-            window=settings.npc_window_messages,
-            summary_tokens=settings.npc_summary_tokens,
+            folder,
             recall_k=settings.npc_recall_k,
         )
         services = Services(

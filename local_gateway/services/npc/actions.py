@@ -147,3 +147,28 @@ def direction_names_action(direction: str, action_names: set[str]) -> str | None
         if parts and all(p in words for p in parts):
             return name
     return None
+
+
+def check_tool_choice(choice: Any, tools: list[dict[str, Any]] | None) -> None:
+    """``tool_choice`` against the tools the turn offers (registered actions included)."""
+    names = {t["function"]["name"] for t in tools or ()}
+    if choice == "required" and not names:
+        raise InvalidRequestError(
+            "'tool_choice' is 'required' but neither 'tools' nor the thread's actions offer any."
+        )
+    if isinstance(choice, dict):
+        name = (choice.get("function") or {}).get("name")
+        if name not in names:
+            raise InvalidRequestError(
+                f"'tool_choice' names the function {name!r}, which is neither in 'tools' "
+                "nor a registered action."
+            )
+
+
+def merge_tools(
+    registered: list[dict[str, Any]], requested: list[dict[str, Any]] | None
+) -> list[dict[str, Any]] | None:
+    """Registered actions plus the request's own tools (the request wins on a name clash)."""
+    names = {t["function"]["name"] for t in requested or ()}
+    merged = [t for t in registered if t["function"]["name"] not in names] + list(requested or ())
+    return merged or None

@@ -7,13 +7,12 @@ model's context window. It reads a bounded amount whatever the thread's length: 
 row, the newest ``window`` messages, and the recall vectors added since the last request.
 
 ``commit`` stores what is new in the request and the reply, with their events and memories,
-in one transaction; when the unsummarised tail has grown past ``window + FOLD_SLACK`` messages,
-a fold into the running summary runs after the answer, off the request path.
+in one transaction; when the unsummarised tail has grown too long, a fold into the running summary
+runs after the answer, off the request path (see :mod:`folding`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -21,17 +20,17 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ModelInfo
-from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services.chat_params import ChatParams
 from local_gateway.services.ids import Clock
 from local_gateway.services.keys import Principal
 from local_gateway.services.npc import prompt
-from local_gateway.services.npc.actions import CallChecker, as_tools
-from local_gateway.services.npc.embedder import Embedder, embed_matrix, pack
-from local_gateway.services.npc.memory import RecallCache, importance
+from local_gateway.services.npc.actions import CallChecker, as_tools, check_tool_choice, merge_tools
+from local_gateway.services.npc.embedder import Embedder, embed_matrix
+from local_gateway.services.npc.folding import Folder
+from local_gateway.services.npc.guard import scene_stops
+from local_gateway.services.npc.memory import RecallCache
 from local_gateway.services.npc.recorder import TurnRecorder
-from local_gateway.services.npc.summary import ExtractiveSummarizer, ModelSummarizer, Summarizer, archive_text
-from local_gateway.services.npc.templates import TemplateLibrary
+from local_gateway.services.npc.templates import Template, TemplateLibrary
 from local_gateway.services.npc.threads import (
     ThreadService,
     find_participant,
@@ -44,14 +43,11 @@ from local_gateway.services.npc.threads import (
 from local_gateway.services.npc.turn import TurnResult, TurnRunner, Voice
 from local_gateway.store import threads as store
 from local_gateway.store.db import Database
-from local_gateway.store.thread_records import MessageRecord, NewMemory, NewMessage, ThreadRecord
+from local_gateway.store.thread_records import MessageRecord, NewMessage, ThreadRecord
 from mg.errors import InvalidRequestError
 
 log = logging.getLogger("mg.gateway.npc")
-FOLD_SLACK = 20
-FOLD_CHUNK = 500
 DEFAULT_REPLY_RESERVE = 1024
-MAX_STOPS = 4
 
 
 @dataclass
@@ -96,10 +92,8 @@ class ConversationService:
         recorder: TurnRecorder,
         embedder: Embedder,
         recall: RecallCache,
-        providers: ProviderRegistry | None = None,
+        folder: Folder,
         *,
-        window: int = 40,
-        summary_tokens: int = 600,
         recall_k: int = 3,
     ) -> None:
         self.db = db
@@ -109,12 +103,9 @@ class ConversationService:
         self.recorder = recorder
         self.embedder = embedder
         self.recall = recall
-        self.providers = providers
-        self.window = window
-        self.summary_tokens = summary_tokens
+        self.folder = folder
+        self.window = folder.window
         self.recall_k = recall_k
-        self._folding: set[tuple[str, str]] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
 
     @staticmethod
     def applies(params: ChatParams) -> bool:
@@ -144,11 +135,18 @@ class ConversationService:
             return self._stateless(principal, params, model, template, system_msgs)
         return await self._threaded(principal, params, model, thread, template, system_msgs)
 
-    def _stateless(self, principal, params, model, template, system_msgs):  # type: ignore[no-untyped-def]
+    def _stateless(
+        self,
+        principal: Principal,
+        params: ChatParams,
+        model: ModelInfo,
+        template: Template,
+        system_msgs: list[str],
+    ) -> PreparedConversation:
         """A template without a thread: the NPC's prompt and actions, no memory."""
         profile = prompt.NpcProfile(None, template.name, template, None, None)
         style = params.response_style or template.response_style
-        tools = _merge_tools(as_tools(template.actions), params.tools)
+        tools = merge_tools(as_tools(template.actions), params.tools)
         check_tool_choice(params.tool_choice, tools)
         system = prompt.compose_system(
             profile,
@@ -174,7 +172,15 @@ class ConversationService:
             TurnRunner(voice, CallChecker(tools or [])), model,
         )  # fmt: skip
 
-    async def _threaded(self, principal, params, model, thread, template, system_msgs):  # type: ignore[no-untyped-def]
+    async def _threaded(
+        self,
+        principal: Principal,
+        params: ChatParams,
+        model: ModelInfo,
+        thread: ThreadRecord,
+        template: Template | None,
+        system_msgs: list[str],
+    ) -> PreparedConversation:
         labels = thread_labels(thread)
         player = player_label(thread)
         speaker, viewer, ranges, roster = None, "", None, None
@@ -209,7 +215,7 @@ class ConversationService:
         instructions = [
             s for s in system_msgs if s.strip() and s.strip() != (thread.system_prompt or "").strip()
         ]
-        tools = _merge_tools(as_tools(thread.actions), params.tools)
+        tools = merge_tools(as_tools(thread.actions), params.tools)
         check_tool_choice(params.tool_choice, tools)
         action_names = [t["function"]["name"] for t in tools or ()]
 
@@ -268,7 +274,7 @@ class ConversationService:
             ranges=ranges,
             messages=messages,
             tools=tools,
-            stop=_stops(params.stop, thread, speaker, labels),
+            stop=scene_stops(params.stop, thread, speaker, labels),
             context=context,
             incoming=incoming,
             labels=labels,
@@ -306,7 +312,14 @@ class ConversationService:
             last_spoke = await store.last_spoken(session, thread.id)
         return min(present, key=lambda p: last_spoke.get(p["npc_id"], 0))["npc_id"]
 
-    async def _recall(self, session, thread, incoming, window, ranges) -> list[str]:  # type: ignore[no-untyped-def]
+    async def _recall(
+        self,
+        session: Any,
+        thread: ThreadRecord,
+        incoming: list[dict[str, Any]],
+        window: list[MessageRecord],
+        ranges: list[tuple[int, int | None]] | None,
+    ) -> list[str]:
         query = " ".join(prompt.content_text(m.get("content")) for m in incoming if m.get("role") == "user")
         if not query.strip() or self.recall_k <= 0:
             return []
@@ -366,147 +379,18 @@ class ConversationService:
             model=model,
             interaction_npcs=npcs,
         )
-        last_seq = stored[-1].seq
-        if last_seq - conv.summary_upto > self.window + FOLD_SLACK:
-            self._schedule_fold(conv)
+        if self.folder.due(stored[-1].seq, conv.summary_upto):
+            summarizer = self.folder.summarizer(conv.principal, conv.model, conv.context["npc_name"])
+            self.folder.schedule(thread, conv.viewer, conv.ranges, summarizer)
 
     def commit_later(self, conv: PreparedConversation) -> None:
         """Commit from a stream whose client went away (no await is possible there)."""
         if conv.thread is None or conv.committed:
             return
-        self._track(asyncio.get_running_loop().create_task(self._safe(self.commit(conv, partial=True))))
-
-    # -- folding -------------------------------------------------------------------------------
-
-    def _schedule_fold(self, conv: PreparedConversation) -> None:
-        assert conv.thread is not None
-        key = (conv.thread.id, conv.viewer)
-        if key in self._folding:
-            return
-        self._folding.add(key)
-        summarizer = self._summarizer(conv)
-
-        async def run() -> None:
-            try:
-                await self.fold(conv.thread, conv.viewer, conv.ranges, summarizer)  # type: ignore[arg-type]
-            finally:
-                self._folding.discard(key)
-
-        self._track(asyncio.get_running_loop().create_task(self._safe(run())))
-
-    def _summarizer(self, conv: PreparedConversation) -> Summarizer:
-        """Sandbox keys fold extractively; live keys ask the thread's model to summarise."""
-        if conv.principal.is_test or self.providers is None or conv.model is None:
-            return ExtractiveSummarizer()
-        try:
-            provider = self.providers.for_model(conv.model, sandbox=False)
-        except Exception:
-            return ExtractiveSummarizer()
-        return ModelSummarizer(provider, conv.model, conv.context["npc_name"])
-
-    async def fold(
-        self,
-        thread: ThreadRecord,
-        viewer: str,
-        ranges: list[tuple[int, int | None]] | None,
-        summarizer: Summarizer | None = None,
-    ) -> None:
-        """Fold the oldest unsummarised messages until ``window`` remain (chunk by chunk)."""
-        summarizer = summarizer or ExtractiveSummarizer()
-        labels, player = thread_labels(thread), player_label(thread)
-
-        def label(m: MessageRecord) -> str:
-            if m.role == "assistant":
-                return labels.get(m.name or "", m.name or "NPC")
-            if m.role == "system":
-                return "Narration"
-            return labels.get(m.name or "", m.name or player)
-
-        while True:
-            async with self.db.read() as session:
-                summary = await store.get_summary(session, thread.id, viewer)
-                upto = summary.upto_seq if summary else 0
-                pending = await store.count_after(session, thread.id, upto, ranges)
-                if pending <= self.window + FOLD_SLACK:
-                    return
-                batch = await store.oldest_messages(
-                    session,
-                    thread.id,
-                    after_seq=upto,
-                    ranges=ranges,
-                    limit=min(pending - self.window, FOLD_CHUNK),
-                )
-            if not batch:
-                return
-            folded = await summarizer.fold(summary.text if summary else "", batch, label, self.summary_tokens)
-            archived = archive_text(folded.archived)
-            vectors = embed_matrix(self.embedder, archived) if archived else []
-            memories = [
-                NewMemory("summary", batch[0].seq, batch[-1].seq, text, importance(text), pack(vec))
-                for text, vec in zip(archived, vectors, strict=False)
-            ]
-            async with self.db.write() as session:
-                saved = await store.save_summary(
-                    session,
-                    developer_id=thread.developer_id,
-                    thread_id=thread.id,
-                    viewer=viewer,
-                    text_=folded.text,
-                    upto_seq=batch[-1].seq,
-                    expected_upto=summary.upto_seq if summary else None,
-                    now=self.clock.now(),
-                )
-                if not saved:
-                    return  # another process folded meanwhile; its summary stands
-                await store.insert_memories(
-                    session, thread.id, thread.developer_id, memories, self.clock.now()
-                )
-
-    # -- background work -----------------------------------------------------------------------
-
-    def _track(self, task: asyncio.Task[None]) -> None:
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _safe(work: Any) -> None:
-        try:
-            await work
-        except Exception:
-            log.exception("background thread work failed")
-
-    async def idle(self) -> None:
-        """Wait for folds and late commits (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        self.folder.spawn(self.commit(conv, partial=True))
 
     async def close(self) -> None:
-        await self.idle()
-
-
-def check_tool_choice(choice: Any, tools: list[dict[str, Any]] | None) -> None:
-    """``tool_choice`` against the tools the turn offers (registered actions included)."""
-    names = {t["function"]["name"] for t in tools or ()}
-    if choice == "required" and not names:
-        raise InvalidRequestError(
-            "'tool_choice' is 'required' but neither 'tools' nor the thread's actions offer any."
-        )
-    if isinstance(choice, dict):
-        name = (choice.get("function") or {}).get("name")
-        if name not in names:
-            raise InvalidRequestError(
-                f"'tool_choice' names the function {name!r}, which is neither in 'tools' "
-                "nor a registered action."
-            )
-
-
-def _merge_tools(
-    registered: list[dict[str, Any]], requested: list[dict[str, Any]] | None
-) -> list[dict[str, Any]] | None:
-    """Registered actions plus the request's own tools (the request wins on a name clash)."""
-    names = {t["function"]["name"] for t in requested or ()}
-    merged = [t for t in registered if t["function"]["name"] not in names] + list(requested or ())
-    return merged or None
+        await self.folder.close()
 
 
 def _name(thread: ThreadRecord, message: dict[str, Any], speaker: str | None, player: str) -> str | None:
@@ -536,15 +420,3 @@ def _pending_record(
         model=None,
         created_at=thread.updated_at,
     )
-
-
-def _stops(
-    requested: list[str] | None, thread: ThreadRecord, speaker: str | None, labels: dict[str, str]
-) -> list[str] | None:
-    """The request's stop sequences plus, in a scene, the other speakers' line labels."""
-    stops = list(requested or [])
-    if thread.is_group:
-        for p in thread.participants or ():
-            if p["npc_id"] != speaker and is_present(p) and len(stops) < MAX_STOPS:
-                stops.append(f"\n{labels[p['npc_id']]}:")
-    return stops or None

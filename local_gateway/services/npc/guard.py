@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterable
 
 from local_gateway.services.npc.actions import direction_names_action
+from local_gateway.services.npc.threads import is_present
+from local_gateway.store.thread_records import ThreadRecord
 
 _BREAK = re.compile(
     r"\b(as an? (ai|a\.i\.|artificial intelligence|chatbot|assistant)|i(?:'m| am) (?:just |only )?an? "
@@ -193,3 +195,18 @@ def clean_reply(
     filt = DialogueFilter(own=own, foreign=foreign, actions=actions, check_opening=False)
     body = filt.feed(text) + filt.finish()
     return body, filt.named_actions, filt.cut
+
+
+MAX_STOPS = 4
+
+
+def scene_stops(
+    requested: list[str] | None, thread: ThreadRecord, speaker: str | None, labels: dict[str, str]
+) -> list[str] | None:
+    """The request's stop sequences plus, in a scene, the other speakers' line labels."""
+    stops = list(requested or [])
+    if thread.is_group:
+        for p in thread.participants or ():
+            if p["npc_id"] != speaker and is_present(p) and len(stops) < MAX_STOPS:
+                stops.append(f"\n{labels[p['npc_id']]}:")
+    return stops or None
