@@ -140,6 +140,7 @@ def test_ten_thousand_turns_answer_and_still_recall(client: httpx.Client) -> Non
     assert answer.json()["thread_id"] == thread_id
     assert answer.json()["usage"]["prompt_tokens"] < 65_536
     assert "window=40" in answer.headers["X-Monster-Memory"]
+    assert "recalled=0" in answer.headers["X-Monster-Memory"], "words that call for no memory recall none"
 
     deadline = time.monotonic() + 120
     memory: dict[str, Any] = {}

@@ -25,7 +25,7 @@ from local_gateway.services.ids import Clock
 from local_gateway.services.keys import Principal
 from local_gateway.services.npc import prompt
 from local_gateway.services.npc.actions import CallChecker, as_tools, check_tool_choice, merge_tools
-from local_gateway.services.npc.embedder import Embedder, embed_matrix
+from local_gateway.services.npc.embedder import Embedder, content_words, embed_matrix
 from local_gateway.services.npc.folding import Folder
 from local_gateway.services.npc.guard import scene_stops
 from local_gateway.services.npc.memory import RecallCache
@@ -328,11 +328,15 @@ class ConversationService:
         self.recall.trim()
         before = window[0].seq if window else thread.last_seq + 1
         vector = embed_matrix(self.embedder, [query])[0]
+        # Ranked by the memory stream's score, kept only if they share a word with the player's:
+        # hashed trigrams rank well but would let a short, unrelated line recall something.
         found = index.search(
-            vector, before_seq=before, current_seq=thread.last_seq, ranges=ranges, k=self.recall_k
+            vector, before_seq=before, current_seq=thread.last_seq, ranges=ranges, k=4 * self.recall_k
         )
         texts = await store.memory_texts(session, thread.id, [f.id for f in found])
-        return [texts[f.id] for f in found if f.id in texts]
+        keywords = content_words(query)
+        kept = [texts[f.id] for f in found if f.id in texts and keywords & content_words(texts[f.id])]
+        return kept[: self.recall_k]
 
     # -- commit --------------------------------------------------------------------------------
 

@@ -106,6 +106,20 @@ _STOP = frozenset(
 )
 
 
+def content_words(text: str) -> set[str]:
+    """The words that carry a topic, crudely stemmed ("hid", "hide" and "hiding" share "hid")."""
+    out = set()
+    for word in _WORD.findall(text.lower()):
+        if word in _STOP or len(word) < 3:
+            continue
+        for suffix in ("ing", "ed", "es", "s", "e"):
+            if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+                word = word[: -len(suffix)]
+                break
+        out.add(word)
+    return out
+
+
 class Embedder(Protocol):
     dimensions: int
 

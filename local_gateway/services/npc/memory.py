@@ -28,6 +28,7 @@ from local_gateway.store.thread_records import MemoryRow
 
 RECENCY_DECAY = 0.995
 RELEVANCE_THRESHOLD = 0.22
+NEAR_DUPLICATE = 0.8
 _IMPORTANT = re.compile(
     r"\b(quest|promise|promised|swear|secret|gold|silver|coins?|reward|debt|owe|kill|killed|dead|died|"
     r"love|hate|betray\w*|name|named|king|queen|war|sword|amulet|ring|key|map|treasure|family|"
@@ -131,9 +132,18 @@ class RecallIndex:
         age = np.maximum(current_seq - seq_to[candidates], 0)
         recency = np.power(RECENCY_DECAY, age.astype(np.float32))
         score = relevance * (0.5 + 0.5 * recency) * (0.5 + 0.5 * self._importance[candidates])
-        top = np.argsort(-score, kind="stable")[:k]
+        chosen: list[int] = []
+        for i in np.argsort(-score, kind="stable")[: 8 * k]:
+            row = self._vectors[candidates[i]]
+            # A summary line archived from an exchange says what the exchange said: one is enough.
+            if any(float(self._vectors[candidates[j]] @ row) > NEAR_DUPLICATE for j in chosen):
+                continue
+            chosen.append(int(i))
+            if len(chosen) == k:
+                break
         return [
-            Recalled(int(self._ids[candidates[i]]), float(score[i]), int(seq_to[candidates[i]])) for i in top
+            Recalled(int(self._ids[candidates[i]]), float(score[i]), int(seq_to[candidates[i]]))
+            for i in chosen
         ]
 
 

@@ -2,8 +2,9 @@
 
 The sandbox (and any thread of a test key) folds extractively: each folded message keeps its
 first sentence, and when the summary passes its budget the least important, oldest lines leave
-it (they stay reachable through recall). With a live key the model itself summarises; if that
-call fails the extractive fold is used, so folding never blocks a conversation.
+it (the exchanges they came from stay reachable through recall). With a live key the model
+itself summarises and the summary it replaces is archived into recall; if that call fails the
+extractive fold is used, so folding never blocks a conversation.
 """
 
 from __future__ import annotations
@@ -62,7 +63,6 @@ class ExtractiveSummarizer:
     ) -> Fold:
         lines = [line for line in previous.splitlines() if line.strip()]
         lines += [line for m in messages if (line := message_line(m, label))]
-        archived: list[str] = []
         sizes = [tokens.count_text(line) + 1 for line in lines]
         total = sum(sizes)
         if total > budget_tokens:
@@ -75,9 +75,9 @@ class ExtractiveSummarizer:
                     break
                 dropped.add(i)
                 total -= sizes[i]
-            archived = [lines[i] for i in sorted(dropped)]
             lines = [line for i, line in enumerate(lines) if i not in dropped]
-        return Fold("\n".join(lines), archived)
+        # Nothing to archive: these lines are sentences of the exchanges, already in the index.
+        return Fold("\n".join(lines))
 
 
 class ModelSummarizer:

@@ -378,6 +378,9 @@ class ThreadService:
                     )
                 if name not in speakers:
                     speakers.append(name)
+            if name is None and not thread.is_group:
+                # Speakers of a one-NPC thread are known: its NPC and its player.
+                name = {"assistant": thread.npc_id, "user": thread.player_id}.get(m["role"])
             new.append(
                 NewMessage(m["role"], m.get("content"), name, m.get("tool_calls"), m.get("tool_call_id"))
             )

@@ -104,7 +104,8 @@ async def test_extractive_fold_stays_within_budget() -> None:
     from local_gateway.providers import tokens
 
     assert tokens.count_text(fold.text) <= 120 + len(fold.text.splitlines())
-    assert fold.archived and "Line 199" in fold.text
+    assert "Line 199" in fold.text and "Line 1 " not in fold.text
+    assert fold.archived == [], "extractive lines are the exchanges' own words, already recallable"
 
 
 def test_templates_are_complete() -> None:
