@@ -38,6 +38,7 @@ ENVIRONMENT: dict[str, str] = {
         '{"models": [{"id", "provider", "context_window", "pricing", ...}]}'
     ),
     "MG_SANDBOX_CHUNK_DELAY": "testing knob: seconds the sandbox waits between stream chunks (default 0)",
+    "MG_NPC_BODY_LIMIT": "largest body of thread endpoints (batch, message import), in bytes (default 1 MiB)",
     "MG_NPC_WINDOW_MESSAGES": "newest thread messages an NPC prompt keeps word for word (default 40)",
     "MG_NPC_SUMMARY_TOKENS": "size of an NPC thread's running summary, in tokens (default 600)",
     "MG_NPC_RECALL_K": "memories recalled into an NPC prompt at most (default 3; 0 turns recall off)",

@@ -35,8 +35,16 @@ async def _body(request: web.Request) -> Any:
     return await read_json(request, request.app[SERVICES].settings.npc_body_limit)
 
 
+# Collection actions share the shape of /v1/threads/{thread_id}; another method on them is a
+# 405 (they take POST only), not a thread named "batch" that is not found.
+_COLLECTION_ACTIONS = ("batch", "export", "group")
+
+
 def _thread_id(request: web.Request) -> str:
-    return request.match_info["thread_id"]
+    thread_id = request.match_info["thread_id"]
+    if thread_id in _COLLECTION_ACTIONS and request.path.rstrip("/").endswith(thread_id):
+        raise web.HTTPMethodNotAllowed(request.method, ["POST"])
+    return thread_id
 
 
 @routes.post("/v1/threads")
@@ -114,25 +122,27 @@ async def export_threads(request: web.Request) -> web.StreamResponse:
 @routes.get("/v1/threads/{thread_id}")
 async def get_thread(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
+    thread_id = _thread_id(request)
     principal = await authenticate(request)
-    thread = await services.threads.get(principal.developer_id, _thread_id(request))
+    thread = await services.threads.get(principal.developer_id, thread_id)
     return json_response(thread_object(thread, await services.threads.memory(thread)))
 
 
 @routes.patch("/v1/threads/{thread_id}")
 async def patch_thread(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
+    thread_id = _thread_id(request)
     principal = await authenticate(request)
     patch = parse_patch(await _body(request))
-    thread = await services.threads.update(principal, _thread_id(request), patch)
+    thread = await services.threads.update(principal, thread_id, patch)
     return json_response(thread_object(thread))
 
 
 @routes.delete("/v1/threads/{thread_id}")
 async def delete_thread(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
-    principal = await authenticate(request)
     thread_id = _thread_id(request)
+    principal = await authenticate(request)
     await services.threads.delete(principal.developer_id, thread_id)
     return json_response({"id": thread_id, "object": "thread.deleted", "deleted": True})
 
