@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from local_gateway.api import chat, meta, models
+from local_gateway.api import chat, meta, models, npc, threads
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.middleware import ACCESS_LOG_ENABLED, request_context
 from local_gateway.providers.registry import ProviderRegistry
@@ -18,6 +18,14 @@ from local_gateway.services.container import Services
 from local_gateway.services.ids import Clock
 from local_gateway.services.keys import KeyService, NewKey
 from local_gateway.services.limits import InProcessLimiter, RateLimiter
+from local_gateway.services.npc.conversation import ConversationService
+from local_gateway.services.npc.embedder import HashingEmbedder
+from local_gateway.services.npc.export import ExportService
+from local_gateway.services.npc.folding import Folder
+from local_gateway.services.npc.memory import RecallCache
+from local_gateway.services.npc.recorder import TurnRecorder
+from local_gateway.services.npc.templates import load_templates
+from local_gateway.services.npc.threads import ThreadService
 from local_gateway.services.request_log import RequestLogWriter
 from local_gateway.settings import Settings
 from local_gateway.store.db import Database
@@ -26,7 +34,7 @@ from local_gateway.store.migrate import upgrade_async
 log = logging.getLogger("mg.gateway")
 BOOTSTRAP_KEY = web.AppKey("bootstrap_key", NewKey)
 CLOCK = web.AppKey("clock", Clock)
-ROUTE_MODULES = [chat, models, meta]
+ROUTE_MODULES = [chat, models, meta, npc, threads]
 LOCAL_EMAIL = "local@localhost"
 
 
@@ -73,6 +81,30 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         request_log = RequestLogWriter(db, settings.log_flush_interval)
         request_log.start()
         providers = ProviderRegistry(settings.environ, upstream_session, settings.upstream_timeout)
+        templates = load_templates()
+        embedder = HashingEmbedder()
+        recall = RecallCache(embedder.dimensions)
+        recorder = TurnRecorder(db, clock, embedder)
+        thread_service = ThreadService(db, clock, templates, recorder, recall)
+        folder = Folder(
+            db,
+            clock,
+            embedder,
+            providers,
+            window=settings.npc_window_messages,
+            summary_tokens=settings.npc_summary_tokens,
+        )
+        conversations = ConversationService(
+            db,
+            clock,
+            templates,
+            thread_service,
+            recorder,
+            embedder,
+            recall,
+            folder,
+            recall_k=settings.npc_recall_k,
+        )
         services = Services(
             settings=settings,
             clock=clock,
@@ -83,8 +115,18 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             request_log=request_log,
             providers=providers,
             chat=ChatService(
-                catalog, providers, request_log, keys, clock, sandbox_chunk_delay=settings.sandbox_chunk_delay
+                catalog,
+                providers,
+                request_log,
+                keys,
+                clock,
+                conversations,
+                sandbox_chunk_delay=settings.sandbox_chunk_delay,
             ),
+            templates=templates,
+            threads=thread_service,
+            conversations=conversations,
+            export=ExportService(db, templates),
         )
         app[SERVICES] = services
         if settings.bootstrap and await keys.is_empty():
@@ -94,6 +136,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         try:
             yield
         finally:
+            await conversations.close()
             await request_log.close()
             await limiter.close()
             if http is not None:

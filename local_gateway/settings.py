@@ -38,6 +38,11 @@ ENVIRONMENT: dict[str, str] = {
         '{"models": [{"id", "provider", "context_window", "pricing", ...}]}'
     ),
     "MG_SANDBOX_CHUNK_DELAY": "testing knob: seconds the sandbox waits between stream chunks (default 0)",
+    "MG_NPC_BODY_LIMIT": "largest body of thread endpoints (batch, message import), in bytes (default 1 MiB)",
+    "MG_NPC_WINDOW_MESSAGES": "newest thread messages an NPC prompt keeps word for word (default 40)",
+    "MG_NPC_SUMMARY_TOKENS": "size of an NPC thread's running summary, in tokens (default 600)",
+    "MG_NPC_RECALL_K": "memories recalled into an NPC prompt at most (default 3; 0 turns recall off)",
+    "MG_NPC_DEFAULT_MODEL": "model of POST /v1/threads/{id}/speak when neither body nor thread names one",
     "MG_<PROVIDER>_BASE_URL": "base URL of a provider's OpenAI-compatible API, e.g. MG_OPENAI_BASE_URL",
     "MG_<PROVIDER>_API_KEY": (
         "API key of a provider, e.g. MG_DEEPSEEK_API_KEY (falls back to DEEPSEEK_API_KEY)"
@@ -71,6 +76,12 @@ class Settings:
     embedding_body_limit: int = 512 * 1024
     # Group commit: request-log rows wait at most this long to share one transaction.
     log_flush_interval: float = 0.002
+    # Thread bodies (batch population, message import) may be larger than a completion.
+    npc_body_limit: int = 1024 * 1024
+    npc_window_messages: int = 40
+    npc_summary_tokens: int = 600
+    npc_recall_k: int = 3
+    npc_default_model: str = "deepseek-chat"
     # Create a local developer and a test key when the database is empty.
     bootstrap: bool = True
     # Save the bootstrap key into the CLI's `local` profile.

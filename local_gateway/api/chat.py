@@ -11,6 +11,7 @@ from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response, read_json
 from local_gateway.api.middleware import RESPONSE_HEADERS, error_log
+from local_gateway.services.chat import ChatOutcome
 from local_gateway.services.chat_params import parse_chat
 from mg.errors import InternalError, MonsterError
 
@@ -28,6 +29,11 @@ async def _complete(request: web.Request, force_stream: bool) -> web.StreamRespo
     if force_stream:
         params.stream = True
     outcome = await services.chat.create(principal, params, request["request_id"], request.path)
+    return await respond(request, outcome)
+
+
+async def respond(request: web.Request, outcome: ChatOutcome) -> web.StreamResponse:
+    """A completion as JSON, or its chunks as server-sent events."""
     headers = dict(request.get(RESPONSE_HEADERS) or {}, **outcome.headers)
     headers["X-Request-Id"] = request["request_id"]
     if outcome.completion is not None:

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local_gateway.providers import tokens
-from local_gateway.providers.base import ChatRequest, Completion, ModelInfo, Provider, Usage
+from local_gateway.providers.base import ChatRequest, Completion, ModelInfo, Provider, StreamEvent, Usage
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services.catalog import Catalog
 from local_gateway.services.chat_params import ChatParams
 from local_gateway.services.ids import Clock, new_id
 from local_gateway.services.keys import KeyService, Principal
+from local_gateway.services.npc.conversation import ConversationService, PreparedConversation
 from local_gateway.services.request_log import LogEntry, RequestLogWriter
 from mg.errors import ContextOverflowError, CreditsExhaustedError, MonsterError
 
@@ -44,7 +45,19 @@ class _Call:
     endpoint: str
     completion_id: str
     created: int
+    # Set when the completion is a turn of an NPC thread (npc_id, thread_id or npc_template).
+    conversation: PreparedConversation | None = None
     started: float = field(default_factory=time.perf_counter)
+
+    def stream_events(self) -> AsyncIterator[StreamEvent]:
+        if self.conversation is not None:
+            return self.conversation.runner.stream(self.provider, self.request)
+        return self.provider.stream(self.request)
+
+    async def complete(self) -> Completion:
+        if self.conversation is not None:
+            return await self.conversation.runner.complete(self.provider, self.request)
+        return await self.provider.complete(self.request)
 
 
 class ChatService:
@@ -55,6 +68,7 @@ class ChatService:
         request_log: RequestLogWriter,
         keys: KeyService,
         clock: Clock,
+        conversations: ConversationService | None = None,
         sandbox_chunk_delay: float = 0.0,
     ) -> None:
         self.catalog = catalog
@@ -62,6 +76,7 @@ class ChatService:
         self.request_log = request_log
         self.keys = keys
         self.clock = clock
+        self.conversations = conversations
         self.sandbox_chunk_delay = sandbox_chunk_delay
 
     async def create(
@@ -72,10 +87,14 @@ class ChatService:
             "X-Monster-Provider": call.provider.name,
             "X-Monster-Model": call.model.id,
         }
+        conversation = call.conversation
+        if conversation is not None and conversation.thread_id:
+            headers["X-Monster-Thread"] = conversation.thread_id
+            headers["X-Monster-Memory"] = conversation.memory_header()
         if params.stream:
             return ChatOutcome(headers, chunks=self._stream(call))
         try:
-            result = await call.provider.complete(call.request)
+            result = await call.complete()
         except MonsterError as exc:
             await self._log_failure(call, exc)
             raise
@@ -84,6 +103,8 @@ class ChatService:
             entry = self._entry(call, Usage(self._prompt_tokens(call.request), 0), 499, "CLIENT_CLOSED")
             self.request_log.record_nowait(entry)
             raise
+        if conversation is not None and self.conversations is not None:
+            await self.conversations.commit(conversation)
         await self._log(call, result.usage, status=200)
         return ChatOutcome(headers, completion=self._completion_object(call, result))
 
@@ -96,7 +117,12 @@ class ChatService:
             if balance <= 0:
                 raise CreditsExhaustedError(f"The credit balance of this account is ${balance:.2f}.")
         provider = self.providers.for_model(model, sandbox=principal.is_test)
-        prompt_tokens = tokens.count_messages(params.messages, params.tools)
+        conversation = None
+        if self.conversations is not None and self.conversations.applies(params):
+            conversation = await self.conversations.prepare(principal, params, model)
+        messages = conversation.messages if conversation else params.messages
+        tools = conversation.tools if conversation else params.tools
+        prompt_tokens = tokens.count_messages(messages, tools)
         max_tokens = params.max_tokens
         if model.max_output and max_tokens is not None:
             max_tokens = min(max_tokens, model.max_output)
@@ -107,18 +133,18 @@ class ChatService:
                 f"The prompt is {prompt_tokens} tokens{asked}; {model.id} takes at most "
                 f"{model.context_window} in all."
             )
-        context = _context(params)
+        context = conversation.context if conversation else _context(params)
         if provider is self.providers.sandbox and self.sandbox_chunk_delay:
             context["sandbox_chunk_delay"] = self.sandbox_chunk_delay
         request = ChatRequest(
             model=model,
-            messages=params.messages,
+            messages=messages,
             max_tokens=max_tokens,
             temperature=params.temperature,
             top_p=params.top_p,
-            stop=params.stop,
+            stop=conversation.stop if conversation else params.stop,
             seed=params.seed,
-            tools=params.tools,
+            tools=tools,
             tool_choice=params.tool_choice,
             parallel_tool_calls=params.parallel_tool_calls,
             response_format=params.response_format,
@@ -135,9 +161,13 @@ class ChatService:
             endpoint,
             completion_id=f"chatcmpl-{new_id('mg', 9)}",
             created=int(self.clock.time()),
+            conversation=conversation,
         )
 
     def _completion_object(self, call: _Call, result: Completion) -> dict[str, Any]:
+        message = result.message()
+        if call.conversation is not None and call.conversation.speaker:
+            message["name"] = call.conversation.speaker
         return {
             "id": call.completion_id,
             "object": "chat.completion",
@@ -147,12 +177,13 @@ class ChatService:
             "choices": [
                 {
                     "index": 0,
-                    "message": result.message(),
+                    "message": message,
                     "logprobs": None,
                     "finish_reason": result.finish_reason,
                 }
             ],
             "usage": result.usage.as_dict(),
+            **_thread_fields(call),
         }
 
     def _chunk(
@@ -165,6 +196,7 @@ class ChatService:
             "model": call.model.id,
             "system_fingerprint": f"mg_{call.provider.name}",
             "choices": choices,
+            **_thread_fields(call),
         }
         if call.params.include_usage:
             chunk["usage"] = usage.as_dict() if usage else None
@@ -175,9 +207,10 @@ class ChatService:
         finish: str | None = None
         produced: list[str] = []
         status, error = 200, None
+        conversation = call.conversation
         try:
             # aclosing: when the client goes away the upstream call is closed now, not at GC.
-            async with aclosing(call.provider.stream(call.request)) as events:
+            async with aclosing(call.stream_events()) as events:
                 async for event in events:
                     if event.usage is not None:
                         usage = event.usage
@@ -192,6 +225,9 @@ class ChatService:
                         choice = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": finish}
                         yield self._chunk(call, [choice])
             usage = usage or self._produced_usage(call, produced)
+            if conversation is not None and self.conversations is not None:
+                # Stored before [DONE], so a client that reads the thread next finds the turn.
+                await self.conversations.commit(conversation)
             if call.params.include_usage:
                 yield self._chunk(call, [], usage)
         except MonsterError as exc:
@@ -205,6 +241,8 @@ class ChatService:
             status, error = 500, "INTERNAL_ERROR"
             raise
         finally:
+            if conversation is not None and self.conversations is not None and status == 499:
+                self.conversations.commit_later(conversation)
             entry = self._entry(call, usage or self._produced_usage(call, produced), status, error)
             entry.extra = dict(entry.extra or {}, finish_reason=finish)
             if status == 200:
@@ -232,7 +270,7 @@ class ChatService:
                 "npc_id": params.npc_id,
                 "npc_template": params.npc_template,
                 "player_id": params.player_id,
-                "thread_id": params.thread_id,
+                "thread_id": call.conversation.thread_id if call.conversation else params.thread_id,
                 "response_style": params.response_style,
                 "allow_fallback": params.allow_fallback or None,
             }.items()
@@ -265,6 +303,16 @@ class ChatService:
         entry = self._entry(call, usage, exc.status, exc.code)
         entry.charge_usd = entry.cost_usd = 0.0
         await self.request_log.record(entry)
+
+
+def _thread_fields(call: _Call) -> dict[str, Any]:
+    conversation = call.conversation
+    if conversation is None or conversation.thread_id is None:
+        return {}
+    fields: dict[str, Any] = {"thread_id": conversation.thread_id}
+    if conversation.speaker:
+        fields["npc_id"] = conversation.speaker
+    return fields
 
 
 def _context(params: ChatParams) -> dict[str, Any]:

@@ -86,12 +86,14 @@ def _opt_bool(body: dict[str, Any], name: str, where: str | None = None) -> bool
     return value
 
 
-def parse_messages(raw: Any) -> list[dict[str, Any]]:
+def parse_messages(raw: Any, required: bool = True) -> list[dict[str, Any]]:
+    if raw is None and not required:
+        return []
     if raw is None:
         raise InvalidRequestError("Missing required field 'messages'.")
     if not isinstance(raw, list):
         raise _type_error("messages", "an array of message objects", raw)
-    if not raw:
+    if not raw and required:
         raise InvalidRequestError("'messages' must contain at least one message.")
     out = []
     for i, message in enumerate(raw):
@@ -166,16 +168,21 @@ def check_schema(schema: Any, where: str) -> None:
         raise InvalidRequestError(f"'{where}' is not a valid JSON Schema: {exc.message}") from exc
 
 
-def parse_tool_choice(raw: Any, tools: list[dict[str, Any]] | None) -> Any:
+def _npc_turn(body: dict[str, Any]) -> bool:
+    return any(body.get(k) is not None for k in ("npc_id", "thread_id", "npc_template"))
+
+
+def parse_tool_choice(raw: Any, tools: list[dict[str, Any]] | None, known_tools: bool = True) -> Any:
+    """Check ``tool_choice``; against ``tools`` only when they are all the tools (``known_tools``)."""
     if raw is None:
         return None
     if raw in ("none", "auto", "required"):
-        if raw == "required" and not tools:
+        if raw == "required" and not tools and known_tools:
             raise InvalidRequestError("'tool_choice' is 'required' but no 'tools' were given.")
         return raw
     if isinstance(raw, dict) and isinstance((raw.get("function") or {}).get("name"), str):
         name = raw["function"]["name"]
-        if name not in {t["function"]["name"] for t in tools or ()}:
+        if known_tools and name not in {t["function"]["name"] for t in tools or ()}:
             raise InvalidRequestError(f"'tool_choice' names the function {name!r}, which is not in 'tools'.")
         return raw
     raise InvalidRequestError("'tool_choice' must be 'none', 'auto', 'required' or a function object.")
@@ -203,7 +210,8 @@ def parse_response_format(raw: Any) -> dict[str, Any] | None:
     return raw
 
 
-def parse_chat(body: Any) -> ChatParams:
+def parse_chat(body: Any, *, require_messages: bool = True) -> ChatParams:
+    """A chat body as :class:`ChatParams`; ``require_messages=False`` lets an NPC speak unprompted."""
     if not isinstance(body, dict):
         raise InvalidRequestError("The request body must be a JSON object.")
     model = body.get("model")
@@ -211,7 +219,7 @@ def parse_chat(body: Any) -> ChatParams:
         raise InvalidRequestError("Missing required field 'model'.")
     if not isinstance(model, str) or not model.strip() or len(model) > _ID_MAX:
         raise _type_error("model", "a non-empty string", model)
-    messages = parse_messages(body.get("messages"))
+    messages = parse_messages(body.get("messages"), required=require_messages)
     tokens_field = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
     max_tokens = body.get(tokens_field)
     if max_tokens is not None and (
@@ -252,7 +260,8 @@ def parse_chat(body: Any) -> ChatParams:
         stop=stop,
         seed=seed,
         tools=tools,
-        tool_choice=parse_tool_choice(body.get("tool_choice"), tools),
+        # An NPC turn also offers the thread's registered actions: its choice is checked then.
+        tool_choice=parse_tool_choice(body.get("tool_choice"), tools, known_tools=not _npc_turn(body)),
         parallel_tool_calls=_opt_bool(body, "parallel_tool_calls"),
         response_format=parse_response_format(body.get("response_format")),
         include_usage=bool(include_usage),

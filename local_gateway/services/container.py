@@ -11,6 +11,10 @@ from local_gateway.services.chat import ChatService
 from local_gateway.services.ids import Clock
 from local_gateway.services.keys import KeyService
 from local_gateway.services.limits import RateLimiter
+from local_gateway.services.npc.conversation import ConversationService
+from local_gateway.services.npc.export import ExportService
+from local_gateway.services.npc.templates import TemplateLibrary
+from local_gateway.services.npc.threads import ThreadService
 from local_gateway.services.request_log import RequestLogWriter
 from local_gateway.settings import Settings
 from local_gateway.store.db import Database
@@ -27,4 +31,8 @@ class Services:
     request_log: RequestLogWriter
     providers: ProviderRegistry
     chat: ChatService
+    templates: TemplateLibrary
+    threads: ThreadService
+    conversations: ConversationService
+    export: ExportService
     started_at: float = field(default_factory=time.time)

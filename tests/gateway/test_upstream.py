@@ -90,7 +90,12 @@ def test_fields_are_forwarded_and_only_the_provider_key_goes_upstream(
     assert seen.headers["Authorization"] == f"Bearer {API_KEY}"
     assert live_key["api_key"] not in json.dumps(seen.headers) + json.dumps(seen.body)
     body = seen.body
-    assert body["model"] == MODEL and body["messages"] == HELLO
+    # npc_id makes the call a turn of the NPC's thread: the upstream gets the NPC's prompt first.
+    assert body["model"] == MODEL and body["messages"][1:] == HELLO
+    assert (
+        body["messages"][0]["role"] == "system"
+        and "Your name is blacksmith." in body["messages"][0]["content"]
+    )
     assert (body["max_tokens"], body["temperature"], body["top_p"], body["seed"]) == (50, 0.3, 0.9, 7)
     assert body["stop"] == ["END"] and body["tools"] == tools and body["response_format"] == fmt
     assert body["tool_choice"]["function"]["name"] == "open_shop" and body["user"] == "player-1"

@@ -1,0 +1,223 @@
+"""NPC memory benchmark: prompt assembly on a 10,000-message thread, and export throughput.
+
+In-process against a real database (temporary SQLite by default, ``--pg URL`` for PostgreSQL):
+
+- ``prepare``: what a chat completion with ``npc_id`` does before calling the model — find the
+  thread, read the running summary and the newest window, update the recall index, embed the
+  player's words, score the memories, assemble the prompt. Measured cold (first request of the
+  process: the recall index is read whole) and warm, with recall hits and misses mixed.
+- ``export``: JSONL export of 100,000 messages (10 threads), in messages/s, with the peak of
+  Python memory allocated during the export (flat memory: independent of the export's size).
+
+Run: ``bench/run npc [--quick] [--pg URL]`` (or ``.venv/bin/python bench/bench_npc.py``).
+Target: prepare p50 <= 20 ms. Prints a table and writes .bench-out/npc-*.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from local_gateway.services.catalog import load_catalog  # noqa: E402
+from local_gateway.services.chat_params import parse_chat  # noqa: E402
+from local_gateway.services.ids import Clock  # noqa: E402
+from local_gateway.services.keys import KeyService  # noqa: E402
+from local_gateway.services.npc.conversation import ConversationService  # noqa: E402
+from local_gateway.services.npc.embedder import HashingEmbedder  # noqa: E402
+from local_gateway.services.npc.export import ExportService  # noqa: E402
+from local_gateway.services.npc.folding import Folder  # noqa: E402
+from local_gateway.services.npc.memory import RecallCache  # noqa: E402
+from local_gateway.services.npc.params import ExportSpec, ThreadSpec  # noqa: E402
+from local_gateway.services.npc.recorder import TurnRecorder  # noqa: E402
+from local_gateway.services.npc.templates import load_templates  # noqa: E402
+from local_gateway.services.npc.threads import ThreadService  # noqa: E402
+from local_gateway.store.db import Database  # noqa: E402
+from local_gateway.store.migrate import upgrade_async  # noqa: E402
+
+OUT = ROOT / ".bench-out"
+TARGET_P50_MS = 20.0
+PLACES = ["north road", "river ford", "old mill", "ruined keep", "market square", "shrine of Ael"]
+TOPICS = ["weather", "wolves", "the harvest", "a missing cart", "the baron's tax", "strange lights"]
+QUERIES = [
+    "Where did my sister Elowen hide the silver key?",  # called for by an early memory
+    "What did we talk about at the ruined keep?",
+    "Shall we rest here tonight?",  # calls for nothing in particular
+    "Tell me again about the wolves near the river ford.",
+]
+
+
+def history(n: int, seed: int = 0) -> list[dict[str, str]]:
+    out = [
+        {"role": "user", "content": "Listen well: my sister Elowen hid the silver key under the old mill."},
+        {"role": "assistant", "content": "Elowen, the silver key, the old mill. I will remember."},
+    ]
+    for i in range(2, n):
+        place, topic = PLACES[(i + seed) % len(PLACES)], TOPICS[(i * 7 + seed) % len(TOPICS)]
+        if i % 2 == 0:
+            out.append(
+                {"role": "user", "content": f"Day {i // 2}: at the {place}, what do you make of {topic}?"}
+            )
+        else:
+            out.append(
+                {
+                    "role": "assistant",
+                    "content": f"The {place} again. {topic.capitalize()}, I'd say, is an ill omen.",
+                }
+            )
+    return out
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    tmp = Path(tempfile.mkdtemp(prefix="mg-bench-npc-"))
+    url = args.pg or f"sqlite:///{tmp / 'bench.db'}"
+    await upgrade_async(url)
+    db = Database(url)
+    clock = Clock()
+    templates = load_templates()
+    embedder = HashingEmbedder()
+    recall = RecallCache(embedder.dimensions)
+    recorder = TurnRecorder(db, clock, embedder)
+    threads = ThreadService(db, clock, templates, recorder, recall)
+    folder = Folder(db, clock, embedder)
+    conversations = ConversationService(db, clock, templates, threads, recorder, embedder, recall, folder)
+    exporter = ExportService(db, templates)
+    model = load_catalog().get("deepseek-chat")
+    assert model is not None
+    principal = await KeyService(db, clock).create_key("bench@example.com", tier="studio")
+    from local_gateway.services.keys import Principal
+
+    me = Principal(principal.key, principal.developer)
+    size = 2_000 if args.quick else 10_000
+    results: dict[str, object] = {"database": "postgresql" if args.pg else "sqlite", "messages": size}
+
+    # -- seed: one long thread, folded as the gateway folds it ---------------------------------
+    started = time.perf_counter()
+    thread = await threads.create(
+        me, ThreadSpec(npc_id="chronicler", player_id="p1", npc_template="companion")
+    )
+    msgs = history(size)
+    for i in range(0, len(msgs), 1000):
+        await threads.append(me, thread.id, msgs[i : i + 1000])
+    thread = await threads.get(me.developer_id, thread.id)
+    await folder.fold(thread, "", None)
+    results["seed_s"] = round(time.perf_counter() - started, 2)
+
+    # -- prepare --------------------------------------------------------------------------------
+    def params(text: str):  # type: ignore[no-untyped-def]
+        return parse_chat(
+            {
+                "model": "deepseek-chat",
+                "npc_id": "chronicler",
+                "player_id": "p1",
+                "messages": [{"role": "user", "content": text}],
+            }
+        )
+
+    recall.drop(thread.id)
+    t0 = time.perf_counter()
+    first = await conversations.prepare(me, params(QUERIES[0]), model)
+    cold_ms = (time.perf_counter() - t0) * 1000
+    samples, recalled = [], 0
+    rounds = 100 if args.quick else 400
+    for i in range(rounds):
+        t0 = time.perf_counter()
+        conv = await conversations.prepare(me, params(QUERIES[i % len(QUERIES)]), model)
+        samples.append((time.perf_counter() - t0) * 1000)
+        recalled += conv.recalled
+    results["prepare"] = {
+        "cold_ms": round(cold_ms, 2),
+        "p50_ms": round(statistics.median(samples), 2),
+        "p99_ms": round(pct(samples, 0.99), 2),
+        "prompt_messages": len(first.messages),
+        "window": first.window_size,
+        "recalled_per_request": round(recalled / rounds, 2),
+        "first_query_recalled": first.recalled,
+        "target_p50_ms": TARGET_P50_MS,
+    }
+
+    # -- export ----------------------------------------------------------------------------------
+    per_thread = 1_000 if args.quick else 10_000
+    for t in range(9):
+        extra = await threads.create(me, ThreadSpec(npc_id=f"villager_{t}", player_id="p1"))
+        batch = history(per_thread, seed=t + 1)
+        for i in range(0, len(batch), 1000):
+            await threads.append(me, extra.id, batch[i : i + 1000])
+    total = size + 9 * per_thread
+    t0 = time.perf_counter()
+    written = lines = 0
+    async for chunk in exporter.stream(me, ExportSpec(format="jsonl")):
+        written += len(chunk)
+        lines += chunk.count(b"\n")
+    elapsed = time.perf_counter() - t0
+    # Memory in a second pass: tracing allocations slows Python several times over.
+    tracemalloc.start()
+    async for _chunk in exporter.stream(me, ExportSpec(format="jsonl")):
+        pass
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    results["export"] = {
+        "messages": total,
+        "lines": lines,
+        "seconds": round(elapsed, 2),
+        "messages_per_s": round(total / elapsed),
+        "mb_written": round(written / 1e6, 1),
+        "peak_python_mb": round(peak / 1e6, 1),
+    }
+    await db.close()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2,000-message thread, 11,000-message export")
+    parser.add_argument("--pg", help="PostgreSQL URL of an empty database (default: temporary SQLite)")
+    args = parser.parse_args()
+    results = asyncio.run(run(args))
+    results["machine"] = {"python": platform.python_version(), "platform": platform.platform()}
+    prep, exp = results["prepare"], results["export"]
+    assert isinstance(prep, dict) and isinstance(exp, dict)
+    db = f"{results['database']}, thread of {results['messages']} messages (seeded in {results['seed_s']} s)"
+    verdict = "ok" if prep["p50_ms"] <= TARGET_P50_MS else "OVER TARGET"
+    rows = [
+        ("database", db),
+        ("prepare cold", f"{prep['cold_ms']:.2f} ms (reads the whole recall index)"),
+        (
+            "prepare p50 / p99",
+            f"{prep['p50_ms']:.2f} / {prep['p99_ms']:.2f} ms (p50 <= {TARGET_P50_MS}: {verdict})",
+        ),
+        (
+            "prompt",
+            f"{prep['prompt_messages']} messages, window {prep['window']}, "
+            f"recalled {prep['recalled_per_request']} a request",
+        ),
+        ("export", f"{exp['messages']} messages in {exp['seconds']} s = {exp['messages_per_s']} messages/s"),
+        ("export size", f"{exp['lines']} lines, {exp['mb_written']} MB"),
+        ("export memory", f"peak {exp['peak_python_mb']} MB of Python allocations"),
+    ]
+    for name, value in rows:
+        print(f"{name:<20}{value}")
+    OUT.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    (OUT / f"npc-{stamp}.json").write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,55 @@
+"""NPC templates (public), group scenes, and directing an NPC to speak."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from local_gateway.api.appkeys import SERVICES
+from local_gateway.api.auth import authenticate
+from local_gateway.api.body import json_response, read_json
+from local_gateway.api.chat import respond
+from local_gateway.api.thread_views import thread_object
+from local_gateway.services.chat_params import parse_chat
+from local_gateway.services.npc.params import parse_group, require_object
+
+routes = web.RouteTableDef()
+
+
+@routes.get("/v1/npc/templates")
+async def list_templates(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    raw = request.query.get("tags", "")
+    tags = [t.strip() for t in raw.split(",") if t.strip()]
+    templates = services.templates.list(tags)
+    return json_response({"object": "list", "data": [t.summary() for t in templates]})
+
+
+@routes.get("/v1/npc/templates/{template_id}")
+async def get_template(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    return json_response(services.templates.get(request.match_info["template_id"]).detail())
+
+
+@routes.post("/v1/threads/group")
+async def create_group(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    principal = await authenticate(request)
+    spec = parse_group(await read_json(request, services.settings.npc_body_limit))
+    thread = await services.threads.create_group(principal, spec)
+    return json_response(thread_object(thread))
+
+
+@routes.post("/v1/threads/{thread_id}/speak")
+async def speak(request: web.Request) -> web.StreamResponse:
+    """Have an NPC of the thread answer: ``npc_id`` names it (else who was addressed, or whose turn it is)."""
+    services = request.app[SERVICES]
+    principal = await authenticate(request)
+    thread_id = request.match_info["thread_id"]
+    body = dict(require_object(await read_json(request, services.settings.completion_body_limit)))
+    thread = await services.threads.get(principal.developer_id, thread_id)
+    body["model"] = body.get("model") or thread.last_model or services.settings.npc_default_model
+    body.pop("thread_id", None)
+    params = parse_chat(body, require_messages=False)
+    params.thread_id = thread.id
+    outcome = await services.chat.create(principal, params, request["request_id"], request.path)
+    return await respond(request, outcome)

@@ -1,0 +1,434 @@
+"""Threads as resources: create (one, a batch, a group scene), read, change, delete, state, actions.
+
+A thread holds one conversation: one NPC and one player, or a group scene of 2–20 NPCs. Every
+query is scoped by the developer; another developer's thread is not found (404).
+
+NPCs defined without a player (typically by ``POST /v1/threads/batch`` at game start) act as
+the definition of that NPC: when a player first talks to it, the player's own thread starts
+from it (system prompt, template, metadata, actions, state) with an empty history.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from local_gateway.services.ids import Clock, new_id
+from local_gateway.services.keys import Principal
+from local_gateway.services.npc.memory import RecallCache
+from local_gateway.services.npc.params import (
+    GROUP_MAX,
+    STATE_MAX,
+    GroupSpec,
+    Patch,
+    ThreadSpec,
+)
+from local_gateway.services.npc.recorder import TurnRecorder, event, thread_created
+from local_gateway.services.npc.templates import Template, TemplateLibrary
+from local_gateway.store import threads as store
+from local_gateway.store.db import Database
+from local_gateway.store.thread_records import MessageRecord, NewMessage, ThreadRecord
+from mg.errors import InvalidRequestError, NotFoundError, format_time
+
+Ranges = list[tuple[int, int | None]]
+
+
+def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """RFC 7396 JSON Merge Patch: objects merge key by key, null removes, anything else replaces."""
+    result = dict(target)
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict):
+            base = result.get(key)
+            result[key] = merge_patch(base if isinstance(base, dict) else {}, value)
+        else:
+            result[key] = value
+    return result
+
+
+def presence(participant: dict[str, Any]) -> Ranges:
+    return [(int(lo), None if hi is None else int(hi)) for lo, hi in participant.get("present") or ()]
+
+
+def is_present(participant: dict[str, Any]) -> bool:
+    spans = participant.get("present") or []
+    return bool(spans) and spans[-1][1] is None
+
+
+def find_participant(thread: ThreadRecord, npc_id: str) -> dict[str, Any] | None:
+    return next((p for p in thread.participants or () if p["npc_id"] == npc_id), None)
+
+
+def thread_labels(thread: ThreadRecord) -> dict[str, str]:
+    labels = {p["npc_id"]: p.get("name") or p["npc_id"] for p in thread.participants or ()}
+    if thread.npc_id:
+        labels.setdefault(thread.npc_id, npc_name(thread))
+    if thread.player_id:
+        labels.setdefault(thread.player_id, player_label(thread))
+    return labels
+
+
+def npc_name(thread: ThreadRecord, template: Template | None = None) -> str:
+    name = thread.metadata.get("name") if isinstance(thread.metadata, dict) else None
+    return (
+        str(name)
+        if isinstance(name, str) and name
+        else (thread.npc_id or (template.name if template else "NPC"))
+    )
+
+
+def player_label(thread: ThreadRecord) -> str:
+    name = thread.metadata.get("player_name") if isinstance(thread.metadata, dict) else None
+    return str(name) if isinstance(name, str) and name else "Player"
+
+
+class ThreadService:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        templates: TemplateLibrary,
+        recorder: TurnRecorder,
+        recall: RecallCache,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.templates = templates
+        self.recorder = recorder
+        self.recall = recall
+
+    # -- creation ------------------------------------------------------------------------------
+
+    def _values(self, spec: ThreadSpec, template: Template | None) -> dict[str, Any]:
+        actions = spec.actions
+        if actions is None:
+            actions = copy.deepcopy(template.actions) if template else []
+        return {
+            "kind": "single",
+            "npc_id": spec.npc_id,
+            "player_id": spec.player_id,
+            "npc_template": spec.npc_template,
+            "system_prompt": spec.system_prompt,
+            "response_style": spec.response_style,
+            "metadata": spec.metadata,
+            "state": spec.state,
+            "actions": actions,
+        }
+
+    async def _insert(self, session: Any, developer_id: str, values: dict[str, Any]) -> ThreadRecord:
+        now = self.clock.now()
+        thread = await store.insert_thread(
+            session, id=new_id("thr"), developer_id=developer_id, created_at=now, updated_at=now, **values
+        )
+        await store.insert_events(session, developer_id, [thread_created(thread, now)])
+        return thread
+
+    async def create(self, principal: Principal, spec: ThreadSpec) -> ThreadRecord:
+        template = self.templates.resolve(spec.npc_template)
+        async with self.db.write() as session:
+            return await self._insert(session, principal.developer_id, self._values(spec, template))
+
+    async def batch(
+        self, principal: Principal, specs: Sequence[ThreadSpec]
+    ) -> list[tuple[ThreadRecord, bool]]:
+        """Create (or update, when the NPC and player already have a thread) all or none."""
+        templates = [
+            self.templates.resolve(s.npc_template, f"npcs[{i}].npc_template") for i, s in enumerate(specs)
+        ]
+        out: list[tuple[ThreadRecord, bool]] = []
+        dev = principal.developer_id
+        async with self.db.write() as session:
+            for spec, template in zip(specs, templates, strict=True):
+                assert spec.npc_id is not None
+                await store.lock_key(session, f"{dev}\x00{spec.npc_id}\x00{spec.player_id or ''}")
+                existing = await store.find_thread(session, dev, spec.npc_id, spec.player_id)
+                if existing is None:
+                    out.append((await self._insert(session, dev, self._values(spec, template)), True))
+                    continue
+                values = {k: v for k, v in self._values(spec, template).items() if k in spec.given}
+                if "npc_template" in spec.given and "actions" not in spec.given and template:
+                    values["actions"] = copy.deepcopy(template.actions)
+                if values:
+                    values["updated_at"] = self.clock.now()
+                    updated = await store.update_thread(session, dev, existing.id, **values)
+                    assert updated is not None
+                    existing = updated
+                out.append((existing, False))
+        return out
+
+    async def find_or_create(
+        self,
+        principal: Principal,
+        npc_id: str,
+        player_id: str | None,
+        template: Template | None,
+        system_prompt: str | None,
+    ) -> ThreadRecord:
+        """The thread a chat completion with ``npc_id`` continues, created on first contact."""
+        dev = principal.developer_id
+        async with self.db.read() as session:
+            found = await store.find_thread(session, dev, npc_id, player_id)
+        if found is not None:
+            return found
+        async with self.db.write() as session:
+            await store.lock_key(session, f"{dev}\x00{npc_id}\x00{player_id or ''}")
+            found = await store.find_thread(session, dev, npc_id, player_id)
+            if found is not None:
+                return found
+            base = await store.find_thread(session, dev, npc_id, None) if player_id else None
+            if base is not None:
+                values = {
+                    "kind": "single",
+                    "npc_id": npc_id,
+                    "player_id": player_id,
+                    "npc_template": base.npc_template,
+                    "system_prompt": base.system_prompt or system_prompt,
+                    "response_style": base.response_style,
+                    "metadata": dict(base.metadata),
+                    "state": copy.deepcopy(base.state),
+                    "actions": copy.deepcopy(base.actions),
+                }
+            else:
+                spec = ThreadSpec(
+                    npc_id=npc_id,
+                    player_id=player_id,
+                    npc_template=template.id if template else None,
+                    system_prompt=system_prompt,
+                )
+                values = self._values(spec, template)
+            return await self._insert(session, dev, values)
+
+    async def create_group(self, principal: Principal, spec: GroupSpec) -> ThreadRecord:
+        for i, p in enumerate(spec.npcs):
+            self.templates.resolve(p["npc_template"], f"npcs[{i}].npc_template")
+        participants = [_participant(p, start=1) for p in spec.npcs]
+        values = {
+            "kind": "group",
+            "npc_id": None,
+            "player_id": spec.player_id,
+            "npc_template": None,
+            "system_prompt": spec.system_prompt,
+            "response_style": None,
+            "metadata": spec.metadata,
+            "state": spec.state,
+            "actions": spec.actions or [],
+            "participants": participants,
+        }
+        async with self.db.write() as session:
+            return await self._insert(session, principal.developer_id, values)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    async def get(self, developer_id: str, thread_id: str) -> ThreadRecord:
+        async with self.db.read() as session:
+            thread = await store.get_thread(session, developer_id, thread_id)
+        if thread is None:
+            raise NotFoundError(f"No thread '{thread_id}'.")
+        return thread
+
+    async def memory(self, thread: ThreadRecord) -> dict[str, Any]:
+        async with self.db.read() as session:
+            summary = await store.get_summary(session, thread.id, "")
+            count = await store.memory_count(session, thread.id)
+        return {
+            "summary": summary.text if summary else None,
+            "summarized_through": summary.upto_seq if summary else 0,
+            "memories": count,
+        }
+
+    async def list(
+        self,
+        developer_id: str,
+        *,
+        npc_id: str | None,
+        player_id: str | None,
+        limit: int,
+        before: str | None,
+    ) -> tuple[list[ThreadRecord], bool]:
+        async with self.db.read() as session:
+            cursor = None
+            if before is not None:
+                anchor = await store.get_thread(session, developer_id, before)
+                if anchor is None:
+                    raise InvalidRequestError(f"'before' names no thread of yours ({before!r}).")
+                cursor = (anchor.created_at, anchor.id)
+            rows = await store.list_threads(
+                session, developer_id, npc_id=npc_id, player_id=player_id, limit=limit + 1, before=cursor
+            )
+        return rows[:limit], len(rows) > limit
+
+    async def messages(
+        self,
+        developer_id: str,
+        thread_id: str,
+        *,
+        limit: int,
+        descending: bool,
+        after: str | None,
+        before: str | None,
+    ) -> tuple[list[MessageRecord], bool]:
+        async with self.db.read() as session:
+            if await store.get_thread(session, developer_id, thread_id) is None:
+                raise NotFoundError(f"No thread '{thread_id}'.")
+            seqs: dict[str, int | None] = {}
+            for name, value in (("after", after), ("before", before)):
+                if value is not None:
+                    seq = await store.message_seq(session, thread_id, value)
+                    if seq is None:
+                        raise InvalidRequestError(f"'{name}' names no message of this thread ({value!r}).")
+                    seqs[name] = seq
+            rows = await store.messages_page(
+                session,
+                thread_id,
+                limit=limit + 1,
+                descending=descending,
+                after_seq=seqs.get("after"),
+                before_seq=seqs.get("before"),
+            )
+        return rows[:limit], len(rows) > limit
+
+    # -- changes -------------------------------------------------------------------------------
+
+    async def update(self, principal: Principal, thread_id: str, patch: Patch) -> ThreadRecord:
+        dev = principal.developer_id
+        values = dict(patch.values)
+        if "npc_template" in values:
+            self.templates.resolve(values["npc_template"])
+        for i, p in enumerate(patch.add_npcs):
+            self.templates.resolve(p["npc_template"], f"add_npcs[{i}].npc_template")
+        async with self.db.write() as session:
+            thread = await store.get_thread(session, dev, thread_id, for_update=True)
+            if thread is None:
+                raise NotFoundError(f"No thread '{thread_id}'.")
+            if (patch.add_npcs or patch.remove_npcs) and not thread.is_group:
+                raise InvalidRequestError("'add_npcs' and 'remove_npcs' apply to group threads only.")
+            if thread.is_group and "npc_id" in values:
+                raise InvalidRequestError("'npc_id' does not apply to a group thread; use add_npcs.")
+            if patch.add_npcs or patch.remove_npcs:
+                values["participants"] = _regroup(thread, patch)
+            values["updated_at"] = self.clock.now()
+            updated = await store.update_thread(session, dev, thread_id, **values)
+        assert updated is not None
+        return updated
+
+    async def delete(self, developer_id: str, thread_id: str) -> None:
+        async with self.db.write() as session:
+            if not await store.delete_thread(session, developer_id, thread_id):
+                raise NotFoundError(f"No thread '{thread_id}'.")
+        self.recall.drop(thread_id)
+
+    async def set_state(
+        self, principal: Principal, thread_id: str, patch: dict[str, Any], mode: str
+    ) -> ThreadRecord:
+        """Merge (RFC 7396) or replace the game state, recording ``thread.state_changed``."""
+        if mode not in ("merge", "replace"):
+            raise InvalidRequestError(f"'mode' must be 'merge' or 'replace', got {mode!r}.")
+        dev = principal.developer_id
+        async with self.db.write() as session:
+            thread = await store.get_thread(session, dev, thread_id, for_update=True)
+            if thread is None:
+                raise NotFoundError(f"No thread '{thread_id}'.")
+            new = merge_patch(thread.state, patch) if mode == "merge" else merge_patch({}, patch)
+            if len(json.dumps(new)) > STATE_MAX:
+                raise InvalidRequestError(f"The state would be larger than {STATE_MAX // 1024} KB.")
+            changed = sorted(k for k in set(thread.state) | set(new) if thread.state.get(k) != new.get(k))
+            now = self.clock.now()
+            updated = await store.update_thread(session, dev, thread_id, state=new, updated_at=now)
+            assert updated is not None
+            data = {
+                "thread_id": thread.id,
+                "npc_id": thread.npc_id,
+                "player_id": thread.player_id,
+                "mode": mode,
+                "changed_keys": changed,
+                "state": new,
+                "updated_at": format_time(now),
+            }
+            await store.insert_events(session, dev, [event("thread.state_changed", data, now)])
+        return updated
+
+    async def set_actions(
+        self, principal: Principal, thread_id: str, actions: list[dict[str, Any]]
+    ) -> ThreadRecord:
+        async with self.db.write() as session:
+            updated = await store.update_thread(
+                session, principal.developer_id, thread_id, actions=actions, updated_at=self.clock.now()
+            )
+        if updated is None:
+            raise NotFoundError(f"No thread '{thread_id}'.")
+        return updated
+
+    async def append(
+        self, principal: Principal, thread_id: str, messages: list[dict[str, Any]]
+    ) -> list[MessageRecord]:
+        """Add messages as they are (history from elsewhere, narration, what an NPC was told)."""
+        thread = await self.get(principal.developer_id, thread_id)
+        new: list[NewMessage] = []
+        speakers: list[str] = []
+        for i, m in enumerate(messages):
+            name = m.get("name")
+            if thread.is_group and m["role"] == "assistant":
+                p = find_participant(thread, name or "")
+                if p is None:
+                    raise InvalidRequestError(
+                        f"'messages[{i}].name' must name an NPC of this group for an assistant message."
+                    )
+                if name not in speakers:
+                    speakers.append(name)
+            if name is None and not thread.is_group:
+                # Speakers of a one-NPC thread are known: its NPC and its player.
+                name = {"assistant": thread.npc_id, "user": thread.player_id}.get(m["role"])
+            new.append(
+                NewMessage(m["role"], m.get("content"), name, m.get("tool_calls"), m.get("tool_call_id"))
+            )
+        if not thread.is_group and thread.npc_id:
+            speakers = [thread.npc_id]
+        return await self.recorder.store(
+            thread,
+            new,
+            labels=thread_labels(thread),
+            player_label=player_label(thread),
+            interaction_npcs=speakers,
+        )
+
+
+def _participant(p: dict[str, Any], start: int) -> dict[str, Any]:
+    return {
+        "npc_id": p["npc_id"],
+        "name": p.get("name") or p["npc_id"],
+        "npc_template": p.get("npc_template"),
+        "system_prompt": p.get("system_prompt"),
+        "response_style": p.get("response_style"),
+        "present": [[start, None]],
+    }
+
+
+def _regroup(thread: ThreadRecord, patch: Patch) -> list[dict[str, Any]]:
+    participants = copy.deepcopy(thread.participants or [])
+    by_id = {p["npc_id"]: p for p in participants}
+    for npc in patch.remove_npcs:
+        p = by_id.get(npc)
+        if p is None or not is_present(p):
+            raise InvalidRequestError(f"'remove_npcs' names {npc!r}, who is not in this scene.")
+        p["present"][-1][1] = thread.last_seq
+    for i, add in enumerate(patch.add_npcs):
+        # An NPC that joins late knows only what is said from now on, unless it is told.
+        start = 1 if add["knows_history"] else thread.last_seq + 1
+        p = by_id.get(add["npc_id"])
+        if p is not None and is_present(p):
+            raise InvalidRequestError(f"'add_npcs[{i}].npc_id' {add['npc_id']!r} is already in the scene.")
+        if p is None:
+            p = _participant(add, start)
+            participants.append(p)
+            by_id[p["npc_id"]] = p
+        else:
+            p["present"].append([start, None])
+            for key in ("name", "npc_template", "system_prompt", "response_style"):
+                if add.get(key) is not None and not (key == "name" and add[key] == add["npc_id"]):
+                    p[key] = add[key]
+    if sum(1 for p in participants if is_present(p)) > GROUP_MAX:
+        raise InvalidRequestError(f"A scene holds at most {GROUP_MAX} NPCs at once.")
+    return participants
