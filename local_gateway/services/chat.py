@@ -15,8 +15,9 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ChatRequest, Completion, ModelInfo, Provider, StreamEvent, Usage
+from local_gateway.providers.messages import text_of
 from local_gateway.providers.registry import ProviderRegistry
-from local_gateway.services import structured
+from local_gateway.services import monster_gpt, structured
 from local_gateway.services.catalog import Catalog
 from local_gateway.services.chat_params import ChatParams
 from local_gateway.services.chat_stream import as_events, prepend, replay
@@ -26,7 +27,13 @@ from local_gateway.services.ids import Clock, new_id
 from local_gateway.services.keys import KeyService, Principal
 from local_gateway.services.npc.conversation import ConversationService, PreparedConversation
 from local_gateway.services.request_log import LogEntry, RequestLogWriter
-from mg.errors import ContextOverflowError, CreditsExhaustedError, ModelNotFoundError, MonsterError
+from mg.errors import (
+    ContextOverflowError,
+    CreditsExhaustedError,
+    InternalError,
+    ModelNotFoundError,
+    MonsterError,
+)
 
 
 @dataclass
@@ -55,6 +62,8 @@ class _Call:
     attempts: int = 1
     # Set when the completion is a turn of an NPC thread (npc_id, thread_id or npc_template).
     conversation: PreparedConversation | None = None
+    # Set for model "monster-gpt": the discipline and specialist that answered.
+    route: monster_gpt.Route | None = None
 
     @property
     def provider_name(self) -> str:
@@ -140,6 +149,9 @@ class ChatService:
         if call.requested is not None:
             headers["X-Monster-Fallback"] = call.model.id
             headers["X-Monster-Requested-Model"] = call.requested.id
+        if call.route is not None:
+            headers["X-Monster-Discipline"] = call.route.discipline
+            headers["X-Monster-Specialist"] = call.route.specialist
         conversation = call.conversation
         if conversation is not None and conversation.thread_id:
             headers["X-Monster-Thread"] = conversation.thread_id
@@ -222,6 +234,9 @@ class ChatService:
         self, principal: Principal, params: ChatParams, request_id: str, endpoint: str
     ) -> _Call:
         model = await self._resolve(params.model, principal)
+        route = None
+        if model.api == "router":
+            model, route = self._monster_gpt(params.messages, principal)
         if not principal.is_test:
             balance = await self.keys.balance(principal.developer_id)
             if balance <= 0:
@@ -230,6 +245,9 @@ class ChatService:
         if self.conversations is not None and self.conversations.applies(params):
             conversation = await self.conversations.prepare(principal, params, model)
         messages = conversation.messages if conversation else params.messages
+        if route is not None:
+            # The specialist's prompt comes first; the caller's own system messages follow it.
+            messages = [{"role": "system", "content": route.system_prompt}, *messages]
         tools = conversation.tools if conversation else params.tools
         max_tokens = _max_tokens(model, params)
         _check_context(model, messages, tools, max_tokens)
@@ -263,7 +281,19 @@ class ChatService:
             completion_id=f"chatcmpl-{new_id('mg', 9)}",
             created=int(self.clock.time()),
             conversation=conversation,
+            route=route,
         )
+
+    def _monster_gpt(
+        self, messages: list[dict[str, Any]], principal: Principal
+    ) -> tuple[ModelInfo, monster_gpt.Route]:
+        """Classify the last user message: the discipline's specialist and backend model."""
+        last = next((m for m in reversed(messages) if m["role"] == "user"), None)
+        route = monster_gpt.route(text_of(last.get("content")) if last else "", principal.tier)
+        backend = self.catalog.get(route.model)
+        if backend is None or backend.kind != "chat" or backend.api == "router":
+            raise InternalError(f"Monster-GPT routes {route.discipline} to an unknown model.")
+        return backend, route
 
     def _completion_object(self, call: _Call, result: Completion) -> dict[str, Any]:
         message = result.message()
@@ -379,6 +409,8 @@ class ChatService:
                 "allow_fallback": params.allow_fallback or None,
                 "fallback_from": call.requested.id if call.requested is not None else None,
                 "attempts": call.attempts if call.attempts > 1 else None,
+                "via": "monster-gpt" if call.route is not None else None,
+                "discipline": call.route.discipline if call.route is not None else None,
             }.items()
             if v is not None
         }
