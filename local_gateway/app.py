@@ -8,13 +8,17 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from local_gateway.api import chat, meta, models, npc, threads
+from local_gateway.api import chat, embeddings, health, meta, models, npc, structured, threads
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.middleware import ACCESS_LOG_ENABLED, request_context
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services.catalog import catalog_with
 from local_gateway.services.chat import ChatService
 from local_gateway.services.container import Services
+from local_gateway.services.embedders import default_embedder
+from local_gateway.services.embeddings import EmbeddingService
+from local_gateway.services.fallback import FallbackRunner
+from local_gateway.services.health import InProcessHealth
 from local_gateway.services.ids import Clock
 from local_gateway.services.keys import KeyService, NewKey
 from local_gateway.services.limits import InProcessLimiter, RateLimiter
@@ -34,7 +38,8 @@ from local_gateway.store.migrate import upgrade_async
 log = logging.getLogger("mg.gateway")
 BOOTSTRAP_KEY = web.AppKey("bootstrap_key", NewKey)
 CLOCK = web.AppKey("clock", Clock)
-ROUTE_MODULES = [chat, models, meta, npc, threads]
+# health before models: /v1/models/health must not be read as a model id.
+ROUTE_MODULES = [chat, health, models, meta, npc, threads, embeddings, structured]
 LOCAL_EMAIL = "local@localhost"
 
 
@@ -105,6 +110,8 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             folder,
             recall_k=settings.npc_recall_k,
         )
+        health = InProcessHealth(clock, settings.breaker_failures, settings.breaker_cooldown)
+        runner = FallbackRunner(catalog, providers, health, retries=settings.upstream_retries)
         services = Services(
             settings=settings,
             clock=clock,
@@ -121,7 +128,12 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
                 keys,
                 clock,
                 conversations,
+                runner=runner,
                 sandbox_chunk_delay=settings.sandbox_chunk_delay,
+            ),
+            health=health,
+            embeddings=EmbeddingService(
+                catalog, providers, request_log, keys, clock, default_embedder(settings.embedder)
             ),
             templates=templates,
             threads=thread_service,

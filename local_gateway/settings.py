@@ -43,9 +43,23 @@ ENVIRONMENT: dict[str, str] = {
     "MG_NPC_SUMMARY_TOKENS": "size of an NPC thread's running summary, in tokens (default 600)",
     "MG_NPC_RECALL_K": "memories recalled into an NPC prompt at most (default 3; 0 turns recall off)",
     "MG_NPC_DEFAULT_MODEL": "model of POST /v1/threads/{id}/speak when neither body nor thread names one",
-    "MG_<PROVIDER>_BASE_URL": "base URL of a provider's OpenAI-compatible API, e.g. MG_OPENAI_BASE_URL",
+    "MG_UPSTREAM_RETRIES": "retries of a transient upstream failure before fallback or failure (default 1)",
+    "MG_BREAKER_FAILURES": "consecutive failures that open a provider's circuit breaker (default 5)",
+    "MG_BREAKER_COOLDOWN": "seconds an open breaker waits before it lets one probe through (default 30)",
+    "MG_EMBEDDER": (
+        "offline embedder for test keys: auto (MiniLM when mg[embeddings-local] is installed, "
+        "else hashed), minilm or hashed"
+    ),
+    "MG_LOCAL_BASE_URL": (
+        "an OpenAI-compatible server on this machine (Ollama, llama.cpp, LM Studio, vLLM), e.g. "
+        "http://127.0.0.1:11434/v1; its models are served as local/<name>"
+    ),
+    "MG_<PROVIDER>_BASE_URL": (
+        "base URL of a provider's API, e.g. MG_OPENAI_BASE_URL, MG_ANTHROPIC_BASE_URL, MG_GOOGLE_BASE_URL"
+    ),
     "MG_<PROVIDER>_API_KEY": (
-        "API key of a provider, e.g. MG_DEEPSEEK_API_KEY (falls back to DEEPSEEK_API_KEY)"
+        "API key of a provider, e.g. MG_DEEPSEEK_API_KEY (falls back to DEEPSEEK_API_KEY; "
+        "MG_GOOGLE_API_KEY falls back to GEMINI_API_KEY or GOOGLE_API_KEY)"
     ),
 }
 
@@ -72,6 +86,10 @@ class Settings:
     models_file: Path | None = None
     # Testing knob: lets a test hold a sandbox stream open (graceful shutdown, disconnects).
     sandbox_chunk_delay: float = 0.0
+    upstream_retries: int = 1
+    breaker_failures: int = 5
+    breaker_cooldown: float = 30.0
+    embedder: str = "auto"
     completion_body_limit: int = 64 * 1024
     embedding_body_limit: int = 512 * 1024
     # Group commit: request-log rows wait at most this long to share one transaction.

@@ -29,6 +29,7 @@ Class tree (HTTP status, code)::
     │   ├── SpendCapExceededError     429 SPEND_CAP_EXCEEDED
     │   └── MonthlyCapExceededError   429 MONTHLY_CAP_EXCEEDED
     ├── InternalError                 500 INTERNAL_ERROR
+    ├── InvalidModelOutputError       502 INVALID_MODEL_OUTPUT
     └── ServiceUnavailableError       503 (family)
         ├── ProviderUnavailableError  503 PROVIDER_UNAVAILABLE
         └── MaintenanceError          503 MAINTENANCE
@@ -46,6 +47,7 @@ __all__ = [
     "CreditsExhaustedError",
     "InternalError",
     "InvalidMaxTokensError",
+    "InvalidModelOutputError",
     "InvalidRequestError",
     "InvalidRoleError",
     "MaintenanceError",
@@ -236,6 +238,16 @@ class InternalError(MonsterError):
     code = "INTERNAL_ERROR"
     type = "internal_error"
     default_remediation = "Retry later; if it persists, report the X-Request-Id of the answer."
+
+
+class InvalidModelOutputError(MonsterError):
+    """The model answered, twice, with output that does not validate against the asked schema."""
+
+    status = 502
+    code = "INVALID_MODEL_OUTPUT"
+    type = "invalid_model_output"
+    retryable = True
+    default_remediation = "Retry, simplify the schema, or pick a model that is better at structured output."
 
 
 class ServiceUnavailableError(MonsterError):

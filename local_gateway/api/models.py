@@ -25,6 +25,9 @@ async def list_models(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     created = int(services.started_at)
     models = services.catalog.available(principal.tier, kind=None)
+    if not principal.is_test:
+        # Live keys may also use whatever the developer's own local server offers.
+        models = [*models, *await services.providers.local.models()]
     return json_response({"object": "list", "data": [_model_object(m, created) for m in models]})
 
 
@@ -46,6 +49,7 @@ async def catalog(request: web.Request) -> web.Response:
             "capabilities": m.capabilities,
             "pricing": {"input_per_1m": m.input_per_1m, "output_per_1m": m.output_per_1m, "currency": "usd"},
             **({"dimensions": m.dimensions} if m.dimensions else {}),
+            **({"fallback": cat.fallbacks[m.id]} if cat.fallbacks.get(m.id) else {}),
         }
         for m in cat.models.values()
     ]

@@ -99,9 +99,25 @@ class StreamEvent:
     usage: Usage | None = None
 
 
+@dataclass
+class EmbeddingResult:
+    """Vectors in input order, and the tokens the provider counted (or we did)."""
+
+    vectors: list[list[float]]
+    prompt_tokens: int
+
+
 class Provider(Protocol):
     name: str
 
     async def complete(self, request: ChatRequest) -> Completion: ...
 
     def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+
+
+class EmbeddingProvider(Protocol):
+    """An upstream that also serves embeddings (OpenAI-compatible, Gemini)."""
+
+    name: str
+
+    async def embed(self, model: ModelInfo, texts: list[str], dimensions: int | None) -> EmbeddingResult: ...

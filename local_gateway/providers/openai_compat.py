@@ -7,26 +7,32 @@ The caller's mg key is never sent upstream: only the provider's own key.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
 from local_gateway.providers import tokens
-from local_gateway.providers.base import ChatRequest, Completion, StreamEvent, Usage
-from mg.errors import ContextOverflowError, InvalidRequestError, ProviderUnavailableError
+from local_gateway.providers.base import (
+    ChatRequest,
+    Completion,
+    EmbeddingResult,
+    ModelInfo,
+    StreamEvent,
+    Usage,
+)
+from local_gateway.providers.http import (
+    UpstreamConfig,
+    client_timeout,
+    read_error_payload,
+    sse_events,
+    status_error,
+    unavailable,
+)
 
-
-@dataclass(frozen=True)
-class UpstreamConfig:
-    provider: str
-    base_url: str
-    api_key: str | None
-    key_variable: str
-    timeout: float = 120.0
+__all__ = ["OpenAICompatProvider", "UpstreamConfig", "build_body"]
+_DELTA_KEYS = ("role", "content", "tool_calls", "refusal")
 
 
 def build_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
@@ -66,8 +72,7 @@ class OpenAICompatProvider:
         return self.config.base_url.rstrip("/") + "/chat/completions"
 
     def _timeout(self) -> aiohttp.ClientTimeout:
-        # Total time is unbounded for streams; what must not stall is connecting and each read.
-        return aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=self.config.timeout)
+        return client_timeout(self.config)
 
     async def complete(self, request: ChatRequest) -> Completion:
         body = build_body(request, stream=False)
@@ -78,7 +83,7 @@ class OpenAICompatProvider:
                 if resp.status >= 400:
                     raise await self._error(resp)
                 data = await resp.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, json.JSONDecodeError) as exc:
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise self._unavailable(exc) from exc
         try:
             choice = data["choices"][0]
@@ -94,15 +99,16 @@ class OpenAICompatProvider:
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         body = build_body(request, stream=True)
         produced: list[str] = []
-        usage_seen = False
+        usage_seen = finished = False
         try:
             async with self.session.post(
                 self._url(), json=body, headers=self._headers(), timeout=self._timeout()
             ) as resp:
                 if resp.status >= 400:
                     raise await self._error(resp)
-                async for data in _sse_data(resp.content):
+                async for _event, data in sse_events(resp.content):
                     if data == "[DONE]":
+                        finished = True
                         break
                     try:
                         chunk = json.loads(data)
@@ -111,76 +117,77 @@ class OpenAICompatProvider:
                     if not isinstance(chunk, dict):
                         # Skipping it would silently drop part of the answer.
                         raise self._unavailable(ValueError("malformed stream chunk"))
+                    if chunk.get("error"):
+                        raise self._unavailable(None)
                     if chunk.get("usage"):
                         usage_seen = True
                         yield StreamEvent(usage=_usage(chunk["usage"], request, "".join(produced)))
                     for choice in chunk.get("choices") or ():
-                        delta = choice.get("delta") or {}
+                        # Only what the client asked for travels on: reasoning traces and
+                        # provider-specific fields stay here.
+                        delta = {k: v for k, v in (choice.get("delta") or {}).items() if k in _DELTA_KEYS}
                         if delta.get("content"):
                             produced.append(delta["content"])
-                        if delta:
+                        if delta and any(v not in (None, "") for v in delta.values()):
                             yield StreamEvent(delta=delta)
                         if choice.get("finish_reason"):
+                            finished = True
                             yield StreamEvent(finish_reason=choice["finish_reason"])
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise self._unavailable(exc) from exc
+        if not finished:
+            # Cut off: neither a finish reason nor [DONE] arrived.
+            raise unavailable(self.config.provider, None, "ended its stream early")
         if not usage_seen:
             yield StreamEvent(usage=_usage(None, request, "".join(produced)))
 
-    def _unavailable(self, exc: BaseException) -> ProviderUnavailableError:
-        if isinstance(exc, TimeoutError | asyncio.TimeoutError):
-            reason = "timed out"
-        elif isinstance(exc, ValueError | LookupError | TypeError | AttributeError):
-            reason = "sent an answer that is not valid OpenAI JSON"
-        else:
-            reason = "failed"
-        return ProviderUnavailableError(
-            f"The {self.config.provider} provider {reason}.",
-            remediation="Retry, or set allow_fallback: true to use another model.",
-            retry_after=1,
-        )
+    def _unavailable(self, exc: BaseException | None) -> Exception:
+        return unavailable(self.config.provider, exc)
 
     async def _error(self, resp: aiohttp.ClientResponse) -> Exception:
+        payload = await read_error_payload(resp)
+        detail = payload.get("error") if isinstance(payload, dict) else None
+        if isinstance(detail, dict):
+            message, code = detail.get("message"), detail.get("code")
+        else:
+            message, code = (str(detail) if detail else None), None
+        overflow = resp.status == 400 and code == "context_length_exceeded"
+        return status_error(self.config, resp.status, message, overflow=overflow)
+
+    async def embed(self, model: ModelInfo, texts: list[str], dimensions: int | None) -> EmbeddingResult:
+        body: dict[str, Any] = {"model": model.upstream, "input": texts, "encoding_format": "float"}
+        if dimensions is not None:
+            body["dimensions"] = dimensions
+        url = self.config.base_url.rstrip("/") + "/embeddings"
         try:
-            payload = await resp.json(content_type=None)
-            detail = payload.get("error") or {}
-            message = detail.get("message") if isinstance(detail, dict) else str(detail)
-            code = detail.get("code") if isinstance(detail, dict) else None
-        except (aiohttp.ClientError, ValueError, AttributeError):
-            message, code = None, None
-        if resp.status in (401, 403):
-            return ProviderUnavailableError(
-                f"The {self.config.provider} provider refused the gateway's credentials.",
-                remediation=f"Check {self.config.key_variable} on the gateway.",
-            )
-        if resp.status == 400 and code == "context_length_exceeded":
-            return ContextOverflowError(
-                f"The prompt exceeds the context window of {self.config.provider}'s model."
-            )
-        if 400 <= resp.status < 500 and resp.status not in (408, 409, 429):
-            text = (message or "no detail")[:300]
-            return InvalidRequestError(f"The {self.config.provider} provider rejected the request: {text}")
-        return ProviderUnavailableError(
-            f"The {self.config.provider} provider answered HTTP {resp.status}.",
-            remediation="Retry, or set allow_fallback: true to use another model.",
-            retry_after=1,
-        )
+            async with self.session.post(
+                url, json=body, headers=self._headers(), timeout=self._timeout()
+            ) as resp:
+                if resp.status >= 400:
+                    raise await self._error(resp)
+                data = await resp.json(content_type=None)
+            rows = sorted(data["data"], key=lambda row: row.get("index", 0))
+            vectors = [[float(x) for x in row["embedding"]] for row in rows]
+        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:
+            raise self._unavailable(exc) from exc
+        if len(vectors) != len(texts):
+            raise self._unavailable(ValueError("embedding count mismatch"))
+        usage = data.get("usage") or {}
+        counted = usage.get("prompt_tokens")
+        prompt_tokens = int(counted) if isinstance(counted, int) else sum(map(tokens.count_text, texts))
+        return EmbeddingResult(vectors, prompt_tokens)
 
-
-async def _sse_data(content: aiohttp.StreamReader) -> AsyncIterator[str]:
-    """The ``data:`` payloads of an SSE stream, one per event, as they arrive."""
-    buffer: list[str] = []
-    async for raw in content:
-        line = raw.decode("utf-8", "replace").rstrip("\r\n")
-        if not line:
-            if buffer:
-                yield "\n".join(buffer)
-                buffer = []
-            continue
-        if line.startswith("data:"):
-            buffer.append(line[5:].lstrip(" "))
-    if buffer:
-        yield "\n".join(buffer)
+    async def list_models(self) -> list[str]:
+        """The ids the server's ``GET /models`` lists (how local servers are discovered)."""
+        url = self.config.base_url.rstrip("/") + "/models"
+        try:
+            async with self.session.get(url, headers=self._headers(), timeout=self._timeout()) as resp:
+                if resp.status >= 400:
+                    raise await self._error(resp)
+                data = await resp.json(content_type=None)
+            return [str(row["id"]) for row in data.get("data") or () if row.get("id")]
+        except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise self._unavailable(exc) from exc
 
 
 def _usage(raw: Any, request: ChatRequest, content: str | None) -> Usage:

@@ -1,4 +1,10 @@
-"""Which adapter serves a request: the sandbox for test keys, the model's provider for live keys."""
+"""Which adapter serves a request: the sandbox for test keys, the model's provider for live keys.
+
+The adapter follows the model's ``api`` field: ``openai`` (OpenAI-compatible chat completions),
+``anthropic`` (Messages API) or ``gemini`` (generateContent). Each provider's key comes from
+``MG_<PROVIDER>_API_KEY`` or the variable its own SDK reads; ``MG_<PROVIDER>_BASE_URL`` moves it
+(a proxy, a local server, a test double).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,16 @@ from collections.abc import Callable, Mapping
 
 import aiohttp
 
-from local_gateway.providers.base import ModelInfo, Provider
-from local_gateway.providers.openai_compat import OpenAICompatProvider, UpstreamConfig
+from local_gateway.providers.anthropic import AnthropicProvider
+from local_gateway.providers.base import EmbeddingProvider, ModelInfo, Provider
+from local_gateway.providers.gemini import GeminiProvider
+from local_gateway.providers.http import UpstreamConfig
+from local_gateway.providers.local import LocalDiscovery
+from local_gateway.providers.openai_compat import OpenAICompatProvider
 from local_gateway.providers.sandbox import SandboxProvider
 from mg.errors import ProviderUnavailableError
 
-# Where each provider's OpenAI-compatible API lives, and the variable its own SDK reads.
+# Where each provider's API lives (for its native shape), and the variable its own SDK reads.
 DEFAULT_BASE_URLS = {
     "openai": "https://api.openai.com/v1",
     "deepseek": "https://api.deepseek.com/v1",
@@ -20,8 +30,8 @@ DEFAULT_BASE_URLS = {
     "groq": "https://api.groq.com/openai/v1",
     "together": "https://api.together.xyz/v1",
     "openrouter": "https://openrouter.ai/api/v1",
-    "anthropic": "https://api.anthropic.com/v1",
-    "google": "https://generativelanguage.googleapis.com/v1beta/openai",
+    "anthropic": "https://api.anthropic.com",
+    "google": "https://generativelanguage.googleapis.com",
 }
 USUAL_KEY_VARIABLES = {
     "openai": ["OPENAI_API_KEY"],
@@ -34,6 +44,7 @@ USUAL_KEY_VARIABLES = {
     "anthropic": ["ANTHROPIC_API_KEY"],
     "google": ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
 }
+ADAPTERS = {"openai": OpenAICompatProvider, "anthropic": AnthropicProvider, "gemini": GeminiProvider}
 
 
 class ProviderRegistry:
@@ -47,7 +58,8 @@ class ProviderRegistry:
         self.session_factory = session_factory
         self.upstream_timeout = upstream_timeout
         self.sandbox = SandboxProvider()
-        self._adapters: dict[str, Provider] = {}
+        self._adapters: dict[tuple[str, str], Provider] = {}
+        self.local = LocalDiscovery(self._local_adapter)
 
     def _env(self, name: str) -> str | None:
         value = self.environ.get(name)
@@ -71,23 +83,48 @@ class ProviderRegistry:
             return None
         return UpstreamConfig(provider, base_url, api_key, key_var, self.upstream_timeout)
 
+    def is_configured(self, model: ModelInfo) -> bool:
+        return model.api in ADAPTERS and self.upstream_config(model.provider) is not None
+
+    def _adapter(self, provider: str, api: str) -> Provider | None:
+        adapter = self._adapters.get((provider, api))
+        if adapter is not None:
+            return adapter
+        config = self.upstream_config(provider)
+        if config is None or api not in ADAPTERS:
+            return None
+        adapter = ADAPTERS[api](config, self.session_factory())
+        self._adapters[(provider, api)] = adapter
+        return adapter
+
+    def _local_adapter(self) -> OpenAICompatProvider | None:
+        adapter = self._adapter("local", "openai")
+        return adapter if isinstance(adapter, OpenAICompatProvider) else None
+
     def for_model(self, model: ModelInfo, *, sandbox: bool) -> Provider:
         if sandbox:
             return self.sandbox
-        adapter = self._adapters.get(model.provider)
-        if adapter is not None:
-            return adapter
-        config = self.upstream_config(model.provider)
-        if config is None:
-            upper = model.provider.upper()
-            raise ProviderUnavailableError(
-                f"The {model.provider} provider is not configured on this gateway.",
-                remediation=(
-                    f"Set MG_{upper}_API_KEY (or MG_{upper}_BASE_URL for a local OpenAI-compatible "
-                    f"server) where the gateway runs, or use a mg_test_ key for the offline sandbox."
-                ),
-                retry_after=None,
-            )
-        adapter = OpenAICompatProvider(config, self.session_factory())
-        self._adapters[model.provider] = adapter
+        adapter = self._adapter(model.provider, model.api)
+        if adapter is None:
+            raise not_configured(model)
         return adapter
+
+    def embedding_provider(self, model: ModelInfo) -> EmbeddingProvider:
+        adapter = self._adapter(model.provider, model.api)
+        if adapter is None or not hasattr(adapter, "embed"):
+            raise not_configured(model)
+        return adapter  # type: ignore[return-value]
+
+
+def not_configured(model: ModelInfo) -> ProviderUnavailableError:
+    upper = model.provider.upper()
+    err = ProviderUnavailableError(
+        f"The {model.provider} provider is not configured on this gateway.",
+        remediation=(
+            f"Set MG_{upper}_API_KEY (or MG_{upper}_BASE_URL for a local OpenAI-compatible "
+            f"server) where the gateway runs, or use a mg_test_ key for the offline sandbox."
+        ),
+        retry_after=None,
+    )
+    err.transient = False  # type: ignore[attr-defined]
+    return err

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services.catalog import Catalog
 from local_gateway.services.chat import ChatService
+from local_gateway.services.embeddings import EmbeddingService
+from local_gateway.services.health import HealthTracker
 from local_gateway.services.ids import Clock
 from local_gateway.services.keys import KeyService
 from local_gateway.services.limits import RateLimiter
@@ -35,4 +37,6 @@ class Services:
     threads: ThreadService
     conversations: ConversationService
     export: ExportService
+    health: HealthTracker
+    embeddings: EmbeddingService
     started_at: float = field(default_factory=time.time)

@@ -1,0 +1,21 @@
+"""POST /v1/embeddings."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from local_gateway.api.appkeys import SERVICES
+from local_gateway.api.auth import authenticate
+from local_gateway.api.body import json_response, read_json
+from local_gateway.services.embeddings import parse_embeddings
+
+routes = web.RouteTableDef()
+
+
+@routes.post("/v1/embeddings")
+async def embeddings(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    principal = await authenticate(request)
+    params = parse_embeddings(await read_json(request, services.settings.embedding_body_limit))
+    outcome = await services.embeddings.create(principal, params, request["request_id"], request.path)
+    return json_response(outcome.body, headers=outcome.headers)

@@ -1,0 +1,117 @@
+"""What every HTTP adapter shares: upstream settings, SSE reading and the error mapping.
+
+Errors carry one extra attribute the services read, ``transient``: True when the same request may
+succeed if sent again (timeouts, connection failures, 408/409/429/5xx), False when retrying the
+same provider is pointless (refused credentials). Client mistakes (400s) raise
+:class:`InvalidRequestError` and are never retried nor sent to a fallback model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+from mg.errors import ContextOverflowError, InvalidRequestError, MonsterError, ProviderUnavailableError
+
+FALLBACK_HINT = "Retry, or set allow_fallback: true to use another model."
+
+
+@dataclass(frozen=True)
+class UpstreamConfig:
+    provider: str
+    base_url: str
+    api_key: str | None
+    key_variable: str
+    timeout: float = 120.0
+
+
+def client_timeout(config: UpstreamConfig) -> aiohttp.ClientTimeout:
+    # Total time is unbounded for streams; what must not stall is connecting and each read.
+    return aiohttp.ClientTimeout(total=None, sock_connect=10, sock_read=config.timeout)
+
+
+def unavailable(provider: str, exc: BaseException | None = None, detail: str = "failed") -> MonsterError:
+    """A network-level failure (timeout, refused connection, malformed answer): transient."""
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        detail = "timed out"
+    elif isinstance(exc, ValueError | LookupError | TypeError | AttributeError):
+        detail = "sent an answer that is not valid JSON of its API"
+    err = ProviderUnavailableError(
+        f"The {provider} provider {detail}.", remediation=FALLBACK_HINT, retry_after=1
+    )
+    err.transient = True  # type: ignore[attr-defined]
+    return err
+
+
+def status_error(
+    config: UpstreamConfig, status: int, message: str | None, *, overflow: bool = False
+) -> MonsterError:
+    """Map an upstream HTTP error status onto our vocabulary."""
+    provider = config.provider
+    if status in (401, 403):
+        err = ProviderUnavailableError(
+            f"The {provider} provider refused the gateway's credentials.",
+            remediation=f"Check {config.key_variable} on the gateway.",
+        )
+        err.transient = False  # type: ignore[attr-defined]
+        return err
+    if overflow:
+        return ContextOverflowError(f"The prompt exceeds the context window of {provider}'s model.")
+    if 400 <= status < 500 and status not in (408, 409, 429):
+        text = (message or "no detail")[:300]
+        return InvalidRequestError(f"The {provider} provider rejected the request: {text}")
+    err = ProviderUnavailableError(
+        f"The {provider} provider answered HTTP {status}.", remediation=FALLBACK_HINT, retry_after=1
+    )
+    err.transient = True  # type: ignore[attr-defined]
+    return err
+
+
+def is_transient(exc: BaseException) -> bool:
+    """May the same request to the same provider succeed if sent again?"""
+    return isinstance(exc, ProviderUnavailableError) and bool(getattr(exc, "transient", True))
+
+
+def counts_against_provider(exc: BaseException) -> bool:
+    """Does this failure say the provider is unhealthy (rather than the request being wrong)?"""
+    return isinstance(exc, ProviderUnavailableError)
+
+
+async def read_error_payload(resp: aiohttp.ClientResponse) -> Any:
+    try:
+        return await resp.json(content_type=None)
+    except (aiohttp.ClientError, ValueError):
+        return None
+
+
+async def sse_events(content: aiohttp.StreamReader) -> AsyncIterator[tuple[str | None, str]]:
+    """``(event name, data)`` of each SSE event, as it arrives."""
+    event: str | None = None
+    buffer: list[str] = []
+    async for raw in content:
+        line = raw.decode("utf-8", "replace").rstrip("\r\n")
+        if not line:
+            if buffer:
+                yield event, "\n".join(buffer)
+            event, buffer = None, []
+            continue
+        if line.startswith(":"):
+            continue  # a comment (keep-alive)
+        if line.startswith("data:"):
+            buffer.append(line[5:].removeprefix(" "))
+        elif line.startswith("event:"):
+            event = line[6:].strip()
+    if buffer:
+        yield event, "\n".join(buffer)
+
+
+def loads_or_none(data: str) -> Any:
+    try:
+        return json.loads(data)
+    except json.JSONDecodeError:
+        return None

@@ -1,0 +1,101 @@
+"""Embeddings through a real gateway (SQLite and PostgreSQL), judged by the official openai SDK."""
+
+from __future__ import annotations
+
+import base64
+import math
+import struct
+
+import openai
+import pytest
+from openai import OpenAI
+
+from tests.support.gateway_process import GatewayProcess
+
+RELATED = [
+    "The blacksmith forged a legendary sword of fire.",
+    "A blacksmith forges fiery swords at the anvil.",
+]
+UNRELATED = "Quarterly tax filing deadlines for small accountancy firms."
+
+
+@pytest.fixture
+def client(gateway: GatewayProcess, api_key: str) -> OpenAI:
+    return OpenAI(base_url=gateway.base_url, api_key=api_key, max_retries=0)
+
+
+def cos(a: list[float], b: list[float]) -> float:
+    return sum(x * y for x, y in zip(a, b, strict=True))
+
+
+def test_float_embeddings_are_unit_vectors_of_the_model_size(client: OpenAI) -> None:
+    response = client.embeddings.with_raw_response.create(
+        model="text-embedding-3-small", input="The blacksmith forged a sword.", encoding_format="float"
+    )
+    result = response.parse()
+    assert response.headers["x-monster-provider"] == "sandbox"
+    assert response.headers["x-monster-embedder"] in ("all-minilm-l6-v2", "hashed-ngrams")
+    assert result.model == "text-embedding-3-small" and result.object == "list"
+    vector = result.data[0].embedding
+    assert len(vector) == 1536 and math.isclose(sum(x * x for x in vector), 1.0, rel_tol=1e-6)
+    assert result.usage.prompt_tokens == result.usage.total_tokens > 0
+
+
+def test_base64_matches_float_and_batches_keep_order(client: OpenAI) -> None:
+    texts = [*RELATED, UNRELATED]
+    floats = client.embeddings.create(model="text-embedding-3-small", input=texts, encoding_format="float")
+    packed = client.embeddings.create(model="text-embedding-3-small", input=texts, encoding_format="base64")
+    assert [d.index for d in floats.data] == [0, 1, 2]
+    for a, b in zip(floats.data, packed.data, strict=True):
+        raw = base64.b64decode(b.embedding)  # type: ignore[arg-type]  # asked for explicitly: left encoded
+        unpacked = struct.unpack(f"<{len(raw) // 4}f", raw)
+        assert len(unpacked) == 1536
+        assert all(math.isclose(x, y, abs_tol=1e-6) for x, y in zip(a.embedding, unpacked, strict=True))
+    default = client.embeddings.create(model="text-embedding-3-small", input=texts)  # SDK asks base64
+    assert default.data[2].embedding[:4] == pytest.approx(floats.data[2].embedding[:4], abs=1e-6)
+
+
+def test_related_sentences_are_closer_than_unrelated(client: OpenAI) -> None:
+    data = client.embeddings.create(model="text-embedding-3-small", input=[*RELATED, UNRELATED]).data
+    a, b, c = (d.embedding for d in data)
+    assert cos(a, b) > cos(a, c) + 0.15
+
+
+def test_dimensions_truncate_and_renormalise(client: OpenAI) -> None:
+    full = client.embeddings.create(model="text-embedding-3-small", input=RELATED[0]).data[0].embedding
+    short = (
+        client.embeddings.create(model="text-embedding-3-small", input=RELATED[0], dimensions=256)
+        .data[0]
+        .embedding
+    )
+    assert len(short) == 256 and math.isclose(sum(x * x for x in short), 1.0, rel_tol=1e-6)
+    scale = math.sqrt(sum(x * x for x in full[:256]))
+    assert short == pytest.approx([x / scale for x in full[:256]], abs=1e-6)
+
+
+def test_embedding_errors(client: OpenAI, gateway: GatewayProcess, api_key: str) -> None:
+    with pytest.raises(openai.BadRequestError) as err:
+        client.embeddings.create(model="text-embedding-3-small", input=["x"] * 2049)
+    assert "at most 2048" in err.value.body["message"]
+    with pytest.raises(openai.BadRequestError) as err:
+        client.embeddings.create(model="text-embedding-3-small", input="x", dimensions=4000)
+    assert "'dimensions'" in err.value.body["message"]
+    with pytest.raises(openai.BadRequestError) as err:
+        client.embeddings.create(model="deepseek-chat", input="x")
+    assert err.value.body["code"] == "MODEL_NOT_FOUND"
+    with gateway.client(api_key) as http:
+        big = http.post("/v1/embeddings", json={"input": "x" * (600 * 1024)})
+        assert big.status_code == 413 and big.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"
+        empty = http.post("/v1/embeddings", json={"input": ["ok", ""]})
+        assert empty.status_code == 400 and "input[1]" in empty.json()["error"]["message"]
+
+
+def test_live_key_without_provider_is_503(gateway: GatewayProcess) -> None:
+    live = gateway.create_key(tier="free", live=True)["api_key"]
+    client = OpenAI(base_url=gateway.base_url, api_key=live, max_retries=0)
+    with pytest.raises(openai.InternalServerError) as err:
+        client.embeddings.create(model="text-embedding-3-small", input="x")
+    assert (
+        err.value.body["code"] == "PROVIDER_UNAVAILABLE"
+        and "MG_OPENAI_API_KEY" in err.value.body["remediation"]
+    )

@@ -1,0 +1,55 @@
+"""Model "monster-gpt": classify the last user message, inject the specialist, route to its model."""
+
+from __future__ import annotations
+
+from openai import OpenAI
+
+from tests.support.fake_upstreams import Upstreams
+from tests.support.gateway_process import GatewayProcess
+
+NETCODE = "How do I implement rollback netcode for a fighting game in Unreal Engine 5?"
+
+
+def ask(gw: GatewayProcess, key: str, text: str, **kwargs):  # type: ignore[no-untyped-def]
+    client = OpenAI(base_url=gw.base_url, api_key=key, max_retries=0)
+    return client.chat.completions.with_raw_response.create(
+        model="monster-gpt", messages=[{"role": "user", "content": text}], **kwargs
+    )
+
+
+def test_starter_gets_the_specialist(wired: tuple[GatewayProcess, Upstreams]) -> None:
+    gw = wired[0]
+    response = ask(gw, gw.create_key(tier="starter")["api_key"], NETCODE)
+    assert response.headers["x-monster-discipline"] == "multiplayer"
+    assert response.headers["x-monster-specialist"] == "Network Engineer"
+    assert response.parse().choices[0].message.content
+
+
+def test_free_and_payg_get_general_only(wired: tuple[GatewayProcess, Upstreams]) -> None:
+    gw = wired[0]
+    for tier in ("free", "payg"):
+        response = ask(gw, gw.create_key(tier=tier)["api_key"], NETCODE)
+        assert response.headers["x-monster-discipline"] == "general"
+
+
+def test_live_key_reaches_the_backend_with_the_specialist_prompt(
+    wired: tuple[GatewayProcess, Upstreams], upstreams: Upstreams
+) -> None:
+    gw = wired[0]
+    key = gw.create_key(tier="free", live=True)["api_key"]
+    response = ask(gw, key, NETCODE, stream=True)
+    chunks = list(response.parse())
+    assert response.headers["x-monster-discipline"] == "general"
+    model = response.headers["x-monster-model"]
+    assert {c.model for c in chunks} == {model}
+    calls = [
+        c
+        for fake in upstreams.fakes.values()
+        for c in fake.requests
+        if c.route.endswith(("chat", "messages"))
+    ]
+    assert len(calls) == 1
+    sent = calls[0].body
+    system = sent.get("system") or sent["messages"][0]["content"]
+    assert "Engineer" in str(system) or "game" in str(system).lower()
+    assert NETCODE in str(sent["messages"])
