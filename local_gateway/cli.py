@@ -159,7 +159,10 @@ async def serve(settings: Settings, ready_file: Path | None = None) -> int:
     if new_key is not None:
         _announce_first_key(new_key.api_key, url, settings)
     if ready_file is not None:
-        ready_file.write_text(json.dumps({"url": url, "port": port}))
+        # Written aside and renamed, so a watcher never reads a half-written file.
+        partial = ready_file.with_name(ready_file.name + ".part")
+        partial.write_text(json.dumps({"url": url, "port": port}))
+        partial.replace(ready_file)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
