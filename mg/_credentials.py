@@ -43,6 +43,10 @@ def _backend() -> Any:
         isinstance(backend, chainer.ChainerBackend) and not backend.backends
     ):
         raise NoKeyringBackend(type(backend).__name__)
+    # Priority below 1 is keyring's "not recommended" (plain files of keyrings.alt, say): our own
+    # 0600 file is no worse and says what it is. A backend chosen on purpose is still used.
+    if backend.priority < 1 and not os.environ.get("PYTHON_KEYRING_BACKEND"):
+        raise NoKeyringBackend(type(backend).__name__)
     return backend
 
 

@@ -70,6 +70,12 @@ def test_whoami(env: dict[str, str], gateway: GatewayProcess) -> None:
     clean(result)
 
 
+def test_global_options_before_the_command(gateway: GatewayProcess, test_key: str) -> None:
+    result = run_mg("--base-url", gateway.url, "--api-key", test_key, "whoami", "--json")
+    assert result.code == 0, result
+    assert (result.json()["key_source"], result.json()["base_url"]) == ("flag", gateway.url)
+
+
 def test_models_list_and_its_default(env: dict[str, str]) -> None:
     result = run_mg("models", "list", "--json", **env)
     assert result.code == 0, result

@@ -132,3 +132,11 @@ def test_key_format_is_checked() -> None:
     assert config.check_key_format(f"  {KEY}\n") == KEY
     with pytest.raises(config.ConfigError):
         config.check_key_format("sk-not-ours")
+
+
+def test_a_not_recommended_backend_is_passed_over_unless_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
+    # keyrings.alt's plaintext file (priority 0.5) is used only when named in PYTHON_KEYRING_BACKEND.
+    assert save_local_profile_key(KEY, base_url="http://127.0.0.1:8000") == "keyring"
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND")
+    assert save_local_profile_key(OTHER, base_url="http://127.0.0.1:8000") == "file"
+    assert resolve("local").api_key == OTHER

@@ -51,3 +51,13 @@ def test_the_sdk_import_is_lazy_too() -> None:
         "import sys, mg; assert 'httpx' not in sys.modules; mg.MonsterClient; assert 'httpx' in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_with_a_key_in_the_environment_the_keyring_is_never_imported(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The CI path: a command that needs a key (it fails to connect, which is fine here).
+    monkeypatch.setenv("MG_API_KEY", "mg_test_" + "k" * 32)
+    monkeypatch.setenv("MG_BASE_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("MG_MAX_RETRIES", "0")
+    result = loaded_by("whoami", "--json")
+    assert result["code"] == 5, "it got as far as connecting"
+    assert "httpx" in result["loaded"] and "keyring" not in result["loaded"]

@@ -147,6 +147,8 @@ def test_history_survives_sessions(stack: tuple[GatewayProcess, SlowUpstream], k
         second.child.send("\x1b[A")  # up arrow
         second.expect("remember this line")
         second.child.sendintr()  # clears the line, keeps the session
+        second.send_line("/clear")
+        second.expect("Conversation cleared.")
         second.expect_prompt()
         second.child.sendeof()
         assert second.wait() == 0

@@ -7,10 +7,13 @@ background, whose first start stores its test key in the `local` profile.
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.mg_cli import ROOT, mg_executable, run_mg
@@ -74,3 +77,22 @@ def test_play_in_a_terminal(local_env: dict[str, str]) -> None:
         assert term.wait() == 0
     finally:
         term.close()
+
+
+def test_gateway_serve_in_the_foreground_until_ctrl_c(tmp_path: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), MG_SAVE_BOOTSTRAP_KEY="0")
+    proc = subprocess.Popen(
+        [mg_executable(), "gateway", "serve", "--port", "0", "--data-dir", str(tmp_path)],
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        url = next(line.split()[4] for line in proc.stderr if "listening on" in line)
+        # An answer means the server loop runs, so its Ctrl-C handler is in place.
+        assert httpx.get(f"{url}/v1/health", timeout=10).status_code == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
