@@ -3,7 +3,9 @@
 Start-up is what a person feels on every command, and what shell completion and scripts pay
 again and again. Each command runs ``--runs`` times (default 20) after one warm-up run (so the
 OS file cache is warm but no Python state survives); the median is the figure we quote, the
-target is 150 ms. ``python -c pass`` is measured alongside as the floor nothing can beat.
+target is 150 ms. ``python -c pass`` is measured alongside as the floor nothing can beat; the
+"+python" column is what mg adds to it, which moves less than the totals when the machine is
+busy (the load average is recorded with the results).
 
 Run: ``bench/run cli_startup [--runs N] [--check]``. Prints a table, writes
 .bench-out/cli_startup-<time>.json. ``--check`` exits 1 when a median is over the target.
@@ -65,13 +67,21 @@ def main() -> int:
         "mg chat --help": [mg(), "chat", "--help"],
     }
     results = {name: measure(argv, runs, env) for name, argv in commands.items()}
-    print(f"{'command':<18} {'median':>8} {'p90':>8} {'min':>8}   target {TARGET_MS:.0f} ms (median)")
+    # Above the interpreter's own start: what mg costs, and steadier than the total on a busy machine.
+    floor = results["python -c pass"]["median_ms"]
+    for r in results.values():
+        r["over_python_ms"] = round(r["median_ms"] - floor, 1)
+    header = f"{'command':<18} {'median':>8} {'p90':>8} {'min':>8} {'+python':>8}"
+    print(f"{header}   target {TARGET_MS:.0f} ms (median)")
     over = []
     for name, r in results.items():
         verdict = "" if name.startswith("python") else ("ok" if r["median_ms"] <= TARGET_MS else "OVER")
         if verdict == "OVER":
             over.append(name)
-        print(f"{name:<18} {r['median_ms']:>6.1f}ms {r['p90_ms']:>6.1f}ms {r['min_ms']:>6.1f}ms   {verdict}")
+        print(
+            f"{name:<18} {r['median_ms']:>6.1f}ms {r['p90_ms']:>6.1f}ms {r['min_ms']:>6.1f}ms "
+            f"{r['over_python_ms']:>6.1f}ms   {verdict}"
+        )
     out_dir = ROOT / ".bench-out"
     out_dir.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")

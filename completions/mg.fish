@@ -37,11 +37,11 @@ end
 
 complete -c mg -f
 complete -c mg -n '__mg_at \'\'' -a 'chat' -d 'Talk to a model or an NPC: a conversation, or one prompt'
-complete -c mg -n '__mg_at \'\'' -a 'models' -d 'List models: those your key can use, and the public catalog with prices'
-complete -c mg -n '__mg_at \'\'' -a 'login' -d 'Store an API key for a profile, after checking it with the gateway'
+complete -c mg -n '__mg_at \'\'' -a 'models' -d 'List models: those your key can use, and the public catalog'
+complete -c mg -n '__mg_at \'\'' -a 'login' -d 'Store an API key for a profile (checked with the gateway first)'
 complete -c mg -n '__mg_at \'\'' -a 'logout' -d 'Remove the stored key of a profile (the profile itself stays)'
 complete -c mg -n '__mg_at \'\'' -a 'whoami' -d 'Show who the current key belongs to, its tier and limits'
-complete -c mg -n '__mg_at \'\'' -a 'profiles' -d 'Manage profiles: named gateways, each a base URL with its own stored key'
+complete -c mg -n '__mg_at \'\'' -a 'profiles' -d 'Manage profiles: named gateways, each with its own key'
 complete -c mg -n '__mg_at \'\'' -a 'gateway' -d 'Run the local gateway (offline, sandbox models) and operate it'
 complete -c mg -n '__mg_at \'\'' -a 'completion' -d 'Shell completion for bash, zsh and fish'
 complete -c mg -n '__mg_at \'\'' -a 'help' -d 'Help topics, or the help of a command'

@@ -75,18 +75,58 @@ class DefaultCommandGroup(TyperGroup):
         return super().parse_args(ctx, args)
 
 
-class OrderedGroup(TyperGroup):
-    """The root group: lists its commands in the order given, not by kind."""
+class LazyGroup(TyperGroup):
+    """The root group: each command's module is imported only when that command is used.
 
-    order: tuple[str, ...] = ()
+    ``entries`` maps a command name to ``(module, attribute, summary)``; the attribute is a group
+    (a ``typer.Typer``) or a command function, and the summary is its help's first line, shown by
+    ``mg --help`` without importing anything (a test keeps the two equal).
+    """
+
+    entries: dict[str, tuple[str, str, str]] = {}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Names known up front, so "did you mean" suggestions work before anything is loaded.
+        self.commands = dict.fromkeys(self.entries)  # type: ignore[arg-type]
 
     def list_commands(self, ctx: Any) -> list[str]:
-        names = list(self.commands)
-        return sorted(names, key=lambda n: self.order.index(n) if n in self.order else len(self.order))
+        return list(self.entries)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.entries:
+            return None
+        if self.commands.get(cmd_name) is None:
+            module, attribute, _ = self.entries[cmd_name]
+            self.commands[cmd_name] = load_command(cmd_name, module, attribute)
+        return self.commands[cmd_name]
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, summary) for name, (_, _, summary) in self.entries.items()])
 
 
-def ordered_group(*order: str) -> type[OrderedGroup]:
-    return type("OrderedGroup", (OrderedGroup,), {"order": order})
+def load_command(name: str, module: str, attribute: str) -> Any:
+    """The click command of a group (``typer.Typer``) or of a command function."""
+    from importlib import import_module
+
+    target = getattr(import_module(module), attribute)
+    if not isinstance(target, typer.Typer):
+        single = typer.Typer(rich_markup_mode=None, add_completion=False, context_settings=SETTINGS)
+        single.command(name)(target)
+        target = single
+    command = typer.main.get_command(target)
+    command.name = name
+    return command
+
+
+def lazy_group(entries: dict[str, tuple[str, str, str]]) -> type[LazyGroup]:
+    return type("LazyGroup", (LazyGroup,), {"entries": entries})
+
+
+def subcommands(group: Any) -> list[tuple[str, Any]]:
+    """A group's commands, loaded (``group.commands`` may hold names not yet loaded)."""
+    return [(name, group.get_command(None, name)) for name in group.list_commands(None)]
 
 
 def new_group(help: str, default: str | None = "list") -> typer.Typer:
@@ -136,6 +176,7 @@ __all__ = [
     "ProfileOption",
     "Session",
     "command",
+    "lazy_group",
     "new_group",
-    "ordered_group",
+    "subcommands",
 ]

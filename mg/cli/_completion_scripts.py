@@ -78,7 +78,7 @@ def tree(command: Any, path: str = "") -> Node:
         )
     node.options.append(Option(["--help", "-h"], "Show the help and exit", False))
     for name in getattr(command, "list_commands", lambda ctx: [])(None):
-        sub = command.commands[name]
+        sub = command.get_command(None, name)
         if not getattr(sub, "hidden", False):
             node.commands[name] = tree(sub, f"{path} {name}".strip())
     return node

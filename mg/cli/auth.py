@@ -43,7 +43,7 @@ def auth_login(
     ] = False,
     json_: JsonOption = False,
 ) -> None:
-    """Store an API key for a profile, after checking it with the gateway.
+    """Store an API key for a profile (checked with the gateway first).
 
     Prompts for the key with hidden input; --with-token reads it from stdin
     instead. The key goes to the OS keyring (or, where none exists, to a file

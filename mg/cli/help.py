@@ -84,7 +84,7 @@ def help_topic(
 
     node: Any = click_command()
     for word in words:
-        node = getattr(node, "commands", {}).get(word)
+        node = node.get_command(None, word) if hasattr(node, "get_command") else None
         if node is None:
             raise NotFound(
                 f"No help topic or command named '{' '.join(words)}'.", "See `mg help` for the topics."

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 import typer
 
 from mg import __version__
 from mg.cli import _session
-from mg.cli._app import SETTINGS, ApiKeyOption, BaseUrlOption, NoRetryOption, ProfileOption, ordered_group
+from mg.cli._app import SETTINGS, ApiKeyOption, BaseUrlOption, NoRetryOption, ProfileOption, lazy_group
 from mg.cli._errors import EXIT_INTERRUPTED, report
 
 HELP = """mg: talk to NPCs, run the local gateway and script the API from your terminal.
@@ -51,34 +52,44 @@ def root(
         raise typer.Exit()
 
 
-def build_app() -> typer.Typer:
-    from mg.cli import auth, chat, completion, gateway, help, models, profiles
+# name -> (module, attribute, summary): loaded only when used, so `mg chat` never imports the
+# gateway group and `mg --help` imports no group at all.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "chat": ("mg.cli.chat", "chat", "Talk to a model or an NPC: a conversation, or one prompt."),
+    "models": ("mg.cli.models", "app", "List models: those your key can use, and the public catalog."),
+    "login": (
+        "mg.cli.auth",
+        "auth_login",
+        "Store an API key for a profile (checked with the gateway first).",
+    ),
+    "logout": (
+        "mg.cli.auth",
+        "auth_logout",
+        "Remove the stored key of a profile (the profile itself stays).",
+    ),
+    "whoami": ("mg.cli.auth", "auth_whoami", "Show who the current key belongs to, its tier and limits."),
+    "profiles": ("mg.cli.profiles", "app", "Manage profiles: named gateways, each with its own key."),
+    "gateway": ("mg.cli.gateway", "app", "Run the local gateway (offline, sandbox models) and operate it."),
+    "completion": ("mg.cli.completion", "app", "Shell completion for bash, zsh and fish."),
+    "help": ("mg.cli.help", "help_topic", "Help topics, or the help of a command."),
+}
 
+
+def build_app() -> typer.Typer:
     app = typer.Typer(
         name="mg",
         help=HELP,
-        cls=ordered_group(
-            "chat", "models", "login", "logout", "whoami", "profiles", "gateway", "completion", "help"
-        ),
+        cls=lazy_group(COMMANDS),
         rich_markup_mode=None,
         add_completion=False,
         pretty_exceptions_enable=False,
         context_settings=SETTINGS,
     )
     app.callback(invoke_without_command=True)(root)
-    app.command("chat")(chat.chat)
-    app.add_typer(models.app, name="models")
-    app.command("login")(auth.auth_login)
-    app.command("logout")(auth.auth_logout)
-    app.command("whoami")(auth.auth_whoami)
-    app.add_typer(profiles.app, name="profiles")
-    app.add_typer(gateway.app, name="gateway")
-    app.add_typer(completion.app, name="completion")
-    app.command("help")(help.help_topic)
     return app
 
 
-def click_command() -> object:
+def click_command() -> Any:
     """The click command tree of the app (for completions and `mg help COMMAND`)."""
     return typer.main.get_command(build_app())
 

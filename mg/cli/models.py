@@ -6,7 +6,7 @@ from typing import Any
 
 from mg.cli._app import JsonOption, Session, command, new_group
 
-app = new_group("List models: those your key can use, and the public catalog with prices.")
+app = new_group("List models: those your key can use, and the public catalog.")
 
 
 @app.command("list")

@@ -11,7 +11,7 @@ import typer
 from mg.cli._app import JsonOption, Session, command, new_group
 from mg.cli._errors import NotFound, UsageError
 
-app = new_group("Manage profiles: named gateways, each a base URL with its own stored key.")
+app = new_group("Manage profiles: named gateways, each with its own key.")
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 NameArgument = Annotated[str, typer.Argument(metavar="NAME", help="Profile name.", show_default=False)]

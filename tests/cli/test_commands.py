@@ -302,13 +302,13 @@ def test_unreachable_gateway_exits_5_after_retries(env: dict[str, str]) -> None:
 
 def test_every_command_has_a_json_test() -> None:
     """New commands join this file: each leaf command must be run here with --json."""
+    from mg.cli._app import subcommands
     from mg.cli.main import click_command
 
     def leaves(node: object, path: str = "") -> list[str]:
-        commands = getattr(node, "commands", None)
-        if not commands:
+        if not hasattr(node, "list_commands"):
             return [path]
-        return [leaf for name, sub in commands.items() for leaf in leaves(sub, f"{path} {name}".strip())]
+        return [leaf for name, sub in subcommands(node) for leaf in leaves(sub, f"{path} {name}".strip())]
 
     source = Path(__file__).read_text()
     # Commands whose output is not data: a foreground server, a pass-through, a shell script.

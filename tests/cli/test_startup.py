@@ -61,3 +61,13 @@ def test_with_a_key_in_the_environment_the_keyring_is_never_imported(monkeypatch
     result = loaded_by("whoami", "--json")
     assert result["code"] == 5, "it got as far as connecting"
     assert "httpx" in result["loaded"] and "keyring" not in result["loaded"]
+
+
+def test_the_static_summaries_are_the_commands_own() -> None:
+    """`mg --help` shows summaries without importing the commands; they must not drift."""
+    from mg.cli._app import subcommands
+    from mg.cli.main import COMMANDS, click_command
+
+    for name, command in subcommands(click_command()):
+        first_line = (command.help or "").strip().splitlines()[0]
+        assert COMMANDS[name][2] == first_line, f"update the summary of `{name}` in mg/cli/main.py"
