@@ -114,13 +114,22 @@ class Repl:
         _output.info("New line: end it with \\ or press Esc then Enter. Ctrl-C stops a reply; Ctrl-D leaves.")
         return True
 
+    def _chat_models(self) -> list[str]:
+        """The models this key can chat with (the catalog tells chat from embedding models)."""
+        client = self.conv.client
+        ids = [m.id for m in client.models.list()]
+        try:
+            kinds = {m.get("id"): m.get("kind", "chat") for m in client.models.catalog().get("data", [])}
+        except MonsterError:
+            return ids
+        return [i for i in ids if kinds.get(i, "chat") == "chat"]
+
     def cmd_model(self, arg: str) -> bool:
         settings = self.conv.settings
+        ids = self._chat_models()
         if not arg:
-            ids = [m.id for m in self.conv.client.models.list()]
             _output.info(f"model: {settings.model}\navailable: {', '.join(ids)}")
             return True
-        ids = [m.id for m in self.conv.client.models.list()]
         if arg not in ids:
             _output.warn(f"your key cannot use a model named '{arg}'; /model lists those it can.")
             return True
