@@ -135,7 +135,7 @@ complete -c mg -n '__mg_at \'profiles remove\'' -l no-retry -d 'Fail at once on 
 complete -c mg -n '__mg_at \'profiles remove\'' -l help -s h -d 'Show the help and exit'
 complete -c mg -n '__mg_at \'profiles remove\'' -a '(__mg_profiles)'
 complete -c mg -n '__mg_at \'gateway\'' -a 'serve' -d 'Run the local gateway: OpenAI-compatible, offline, sandbox models'
-complete -c mg -n '__mg_at \'gateway\'' -a 'status' -d 'Show whether the background gateway runs, where, and its health'
+complete -c mg -n '__mg_at \'gateway\'' -a 'status' -d 'Show whether the local gateway runs, where, and its health'
 complete -c mg -n '__mg_at \'gateway\'' -a 'stop' -d 'Stop the background gateway (it finishes in-flight requests first)'
 complete -c mg -n '__mg_at \'gateway\'' -a 'logs' -d 'Print the background gateway\'s log'
 complete -c mg -n '__mg_at \'gateway\'' -a 'admin' -d 'Operator commands of the gateway (create-key, …); --help lists them'

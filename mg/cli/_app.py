@@ -24,6 +24,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from typer.core import TyperGroup
 
+from mg.cli import _session
 from mg.cli._session import GlobalOptions, Session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -57,7 +58,6 @@ _GLOBAL_PARAMS = [
     inspect.Parameter("base_url", inspect.Parameter.KEYWORD_ONLY, default=None, annotation=BaseUrlOption),
     inspect.Parameter("no_retry", inspect.Parameter.KEYWORD_ONLY, default=False, annotation=NoRetryOption),
 ]
-GLOBAL_OPTION_NAMES = {"profile", "api_key", "base_url", "no_retry"}
 
 SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -151,7 +151,7 @@ def command(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         given = GlobalOptions(*(kwargs.pop(name) for name in ("profile", "api_key", "base_url", "no_retry")))
         if wants_session:
-            kwargs["session"] = Session(given.over(root_options_now()))
+            kwargs["session"] = Session(given.over(_session.root_options))
         return fn(*args, **kwargs)
 
     wrapper.__signature__ = signature.replace(parameters=[*params, *_GLOBAL_PARAMS])  # type: ignore[attr-defined]
@@ -159,14 +159,7 @@ def command(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def root_options_now() -> GlobalOptions:
-    from mg.cli import _session
-
-    return _session.root_options
-
-
 __all__ = [
-    "GLOBAL_OPTION_NAMES",
     "SETTINGS",
     "ApiKeyOption",
     "BaseUrlOption",

@@ -47,6 +47,17 @@ def announce_retry(event: RetryEvent) -> None:
     )
 
 
+def credentials_file_notice() -> None:
+    """Say, once per machine, that keys are in a file because there is no keyring."""
+    from mg.config import config_dir, mark_notice
+
+    if mark_notice("credentials_file"):
+        _output.note(
+            f"no OS keyring is available here, so API keys are kept in "
+            f"{config_dir() / 'credentials.toml'} (readable only by you)."
+        )
+
+
 class Session:
     """Lazily resolves configuration and builds the API client (httpx is imported only here)."""
 
@@ -62,22 +73,13 @@ class Session:
 
         resolved = resolve(self.options.profile, self.options.api_key, self.options.base_url)
         if resolved.key_source == "file":
-            self._file_notice()
+            credentials_file_notice()
         return resolved
 
     def resolved_without_key(self) -> Resolved:
         from mg.config import resolve
 
         return resolve(self.options.profile, self.options.api_key, self.options.base_url, need_key=False)
-
-    def _file_notice(self) -> None:
-        from mg.config import config_dir, mark_notice
-
-        if mark_notice("credentials_file"):
-            _output.note(
-                f"no OS keyring is available here, so API keys are kept in "
-                f"{config_dir() / 'credentials.toml'} (readable only by you)."
-            )
 
     def require_key(self) -> Resolved:
         from mg.config import LOCAL_PROFILE, MissingKeyError

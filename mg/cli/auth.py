@@ -56,8 +56,9 @@ def auth_login(
       echo "$MONSTER_API_KEY" | mg login --with-token --profile ci
     """
     from mg.cli import _output
+    from mg.cli._session import credentials_file_notice
     from mg.client import MonsterClient
-    from mg.config import config_dir, mark_notice, store_key
+    from mg.config import store_key
 
     target = session.resolved_without_key()
     key = _read_key(with_token, target.profile, target.base_url)
@@ -80,7 +81,7 @@ def auth_login(
         "environment": who.get("environment"),
     }
     if source == "file":
-        mark_notice("credentials_file")
+        credentials_file_notice()
     if json_:
         _output.print_json(result)
         return
@@ -88,11 +89,6 @@ def auth_login(
         f"Logged in to '{target.profile}' as {who.get('email')} "
         f"({who.get('tier')} tier, {who.get('environment')} key)."
     )
-    if source == "file":
-        _output.note(
-            f"no OS keyring is available here, so the key is kept in "
-            f"{config_dir() / 'credentials.toml'} (readable only by you)."
-        )
 
 
 @command

@@ -19,7 +19,6 @@ from mg.cli._errors import CLIError, UsageError
 app = new_group("Run the local gateway (offline, sandbox models) and operate it.", default="status")
 
 LOCAL_PLAY_RPM = "600"
-LOCAL_EMAIL = "local@localhost"
 
 DataDirOption = Annotated[
     Path | None,
@@ -51,7 +50,10 @@ def gateway_environment() -> dict[str, str]:
 def data_dir(explicit: Path | None = None) -> Path:
     from local_gateway.settings import Settings
 
-    return Settings.load(data_dir=explicit).data_dir
+    try:
+        return Settings.load(data_dir=explicit).data_dir
+    except ValueError as exc:
+        raise UsageError(f"Bad gateway setting: {exc}.", "See `mg help environment`.") from exc
 
 
 def _health(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
@@ -164,9 +166,11 @@ def gateway_serve(
 @app.command("status")
 @command
 def gateway_status(directory: DataDirOption = None, json_: JsonOption = False) -> None:
-    """Show whether the background gateway runs, where, and its health.
+    """Show whether the local gateway runs, where, and its health.
 
-    Exits 0 when it runs and 1 when it does not.
+    That is the background gateway of the data dir, or else whatever answers
+    at the 'local' profile's URL (a gateway run in the foreground, say).
+    Exits 0 when one runs and 1 when none does.
 
     \b
     Examples:
@@ -174,33 +178,40 @@ def gateway_status(directory: DataDirOption = None, json_: JsonOption = False) -
       mg gateway status --json | jq .health.status
     """
     from mg.cli import _daemon, _output
+    from mg.config import LOCAL_PROFILE, Config
 
     daemon = _daemon.find(data_dir(directory))
-    health = _health(daemon.url) if daemon.running and daemon.url else None
-    result = dict(daemon.as_dict(), health=health)
+    url = daemon.url if daemon.running else Config.load().profile(LOCAL_PROFILE).base_url  # type: ignore[union-attr]
+    health = _health(url) if url else None
+    running = daemon.running or health is not None
+    result = dict(
+        daemon.as_dict(),
+        url=url if running else daemon.url,
+        running=running,
+        managed=daemon.running,
+        health=health,
+    )
     if json_:
         _output.print_json(result)
-    elif not daemon.running:
+    elif not running:
         _output.info(
-            f"No background gateway runs from {daemon.data_dir}. Start one: mg gateway serve --detach"
+            f"No local gateway runs (data dir {daemon.data_dir}). Start one: mg gateway serve --detach"
         )
     else:
         subsystems = (health or {}).get("subsystems", {})
         database = (subsystems.get("database") or {}).get("backend", "?")
-        _output.print_table(
-            ["", ""],
-            [
-                ["status", (health or {}).get("status", "not answering")],
-                ["url", daemon.url],
-                ["pid", daemon.pid],
-                ["version", (health or {}).get("version")],
-                ["uptime", f"{(health or {}).get('uptime_seconds', 0):.0f} s"],
-                ["database", database],
-                ["data dir", str(daemon.data_dir)],
-                ["log", str(daemon.log)],
-            ],
-        )
-    if not daemon.running:
+        rows = [
+            ["status", (health or {}).get("status", "not answering")],
+            ["url", url],
+            ["pid", daemon.pid if daemon.running else "(not started by mg gateway serve --detach)"],
+            ["version", (health or {}).get("version")],
+            ["uptime", f"{(health or {}).get('uptime_seconds', 0):.0f} s"],
+            ["database", database],
+        ]
+        if daemon.running:
+            rows += [["data dir", str(daemon.data_dir)], ["log", str(daemon.log)]]
+        _output.print_table(["", ""], rows)
+    if not running:
         raise typer.Exit(1)
 
 
@@ -339,6 +350,7 @@ def create_local_key(url: str) -> str:
     import json
     import subprocess
 
+    from local_gateway.app import LOCAL_EMAIL
     from mg.config import save_local_profile_key
 
     out = subprocess.run(

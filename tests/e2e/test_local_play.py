@@ -92,6 +92,14 @@ def test_gateway_serve_in_the_foreground_until_ctrl_c(tmp_path: Path) -> None:
         url = next(line.split()[4] for line in proc.stderr if "listening on" in line)
         # An answer means the server loop runs, so its Ctrl-C handler is in place.
         assert httpx.get(f"{url}/v1/health", timeout=10).status_code == 200
+        assert run_mg("profiles", "add", "local", "--base-url", url).code == 0
+        status = run_mg("gateway", "status", "--json", MG_DATA_DIR=str(tmp_path / "elsewhere"))
+        assert status.code == 0, status
+        assert (status.json()["running"], status.json()["managed"], status.json()["url"]) == (
+            True,
+            False,
+            url,
+        )
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=60) == 0
     finally:
