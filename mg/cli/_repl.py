@@ -10,7 +10,9 @@ on an empty line leaves.
 from __future__ import annotations
 
 import shlex
+import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -81,7 +83,8 @@ class Repl:
         from mg.cli._render import new_reply
 
         try:
-            self.conv.stream(text, new_reply(), label=self.conv.settings.npc_id)
+            with _typeahead_kept():
+                self.conv.stream(text, new_reply(), label=self.conv.settings.npc_id)
         except KeyboardInterrupt:
             return
         except MonsterError as exc:
@@ -237,6 +240,31 @@ class Repl:
             return True
         _output.info(f"Saved {len(self.conv.history)} messages to {path}.")
         return True
+
+
+@contextmanager
+def _typeahead_kept() -> Iterator[None]:
+    """While a reply streams, keys typed are neither echoed into it nor lost.
+
+    Between prompts the terminal is back in cooked mode: it would echo keystrokes into the reply
+    and turn Ctrl-D into a bare end-of-file that the next prompt never sees. With echo and line
+    mode off, they wait as typeahead for the next prompt; Ctrl-C still interrupts (ISIG stays).
+    """
+    try:
+        import termios
+
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+    except (ImportError, OSError, ValueError):  # no terminal (or no termios): nothing to guard
+        yield
+        return
+    quiet = termios.tcgetattr(fd)
+    quiet[3] &= ~(termios.ECHO | termios.ICANON)
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 def _prompt_session() -> PromptSession[str]:

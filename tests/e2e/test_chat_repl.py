@@ -140,12 +140,13 @@ def test_reply_streams_in_pieces_and_ctrl_c_stops_it_not_the_session(
 
 def test_history_survives_sessions(stack: tuple[GatewayProcess, SlowUpstream], keys: dict[str, str]) -> None:
     gateway, _ = stack
-    first = chat(gateway, keys["test"])
+    first = chat(gateway, keys["live"])
     try:
         first.expect_prompt()
         first.send_line("remember this line")
-        first.expect_prompt()
+        # Typed while the reply streams: kept for the next prompt, which it ends.
         first.child.sendeof()
+        first.expect(SlowUpstream.word(WORDS - 1))
         assert first.wait() == 0
     finally:
         first.close()
