@@ -37,7 +37,7 @@ class ResponseInfo:
             request_id=headers.get("x-request-id"),
             provider=headers.get("x-monster-provider"),
             model=headers.get("x-monster-model"),
-            thread_id=headers.get("x-monster-thread-id"),
+            thread_id=headers.get("x-monster-thread"),
         )
 
 

@@ -40,10 +40,18 @@ class Conversation:
     history: list[dict[str, Any]] = field(default_factory=list)
     last: ChatCompletion | None = None
 
+    @property
+    def npc_turns(self) -> bool:
+        """Turns of an NPC thread: the gateway keeps that conversation, so only new words are sent."""
+        s = self.settings
+        return bool(s.npc_id or s.thread_id or s.template)
+
     def request(self, text: str) -> dict[str, Any]:
         s = self.settings
         messages = [{"role": "system", "content": s.system}] if s.system else []
-        messages += [*self.history, {"role": "user", "content": text}]
+        # A plain model needs the whole conversation every time; an NPC thread holds it already
+        # (also across sessions), and a cut-short reply here must not read as new turns there.
+        messages += [*([] if self.npc_turns else self.history), {"role": "user", "content": text}]
         return {
             "model": s.model,
             "messages": messages,
@@ -155,8 +163,10 @@ def parse_state(arg: str) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise ValueError("the state must be a JSON object")
         return value
+    import shlex
+
     out: dict[str, Any] = {}
-    for pair in arg.split():
+    for pair in shlex.split(arg):
         key, sep, raw = pair.partition("=")
         if not sep or not key:
             raise ValueError(f"'{pair}' is not key=value")

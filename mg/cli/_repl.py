@@ -220,13 +220,16 @@ class Repl:
                 raise
             _output.note("this gateway has no NPC threads yet (GET /v1/threads answered 404).")
             return True
-        _output.info(f"thread {thread}:")
-        _output.print_json(state)
+        _output.info(f"game state of thread {thread}:")
+        _output.print_json(state.get("state", state) if isinstance(state, dict) else state)
         return True
 
     def cmd_clear(self, arg: str) -> bool:
         self.conv.clear()
-        _output.info("Conversation cleared.")
+        if self.conv.npc_turns:
+            _output.info("Conversation cleared here; the NPC's thread on the gateway keeps its memory.")
+        else:
+            _output.info("Conversation cleared.")
         return True
 
     def cmd_save(self, arg: str) -> bool:
