@@ -30,9 +30,14 @@ Class tree (HTTP status, code)::
     │   └── MonthlyCapExceededError   429 MONTHLY_CAP_EXCEEDED
     ├── InternalError                 500 INTERNAL_ERROR
     ├── InvalidModelOutputError       502 INVALID_MODEL_OUTPUT
-    └── ServiceUnavailableError       503 (family)
-        ├── ProviderUnavailableError  503 PROVIDER_UNAVAILABLE
-        └── MaintenanceError          503 MAINTENANCE
+    ├── ServiceUnavailableError       503 (family)
+    │   ├── ProviderUnavailableError  503 PROVIDER_UNAVAILABLE
+    │   └── MaintenanceError          503 MAINTENANCE
+    └── APIConnectionError            (client side) CONNECTION_ERROR: no answer at all
+        └── APITimeoutError           (client side) TIMEOUT
+
+The two client-side classes are raised by the SDK only, never answered by the gateway: the
+request did not get an HTTP answer (refused, reset, timed out, or a stream cut short).
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 __all__ = [
+    "APIConnectionError",
+    "APITimeoutError",
     "AuthenticationError",
     "ConflictError",
     "ContextOverflowError",
@@ -267,6 +274,22 @@ class MaintenanceError(ServiceUnavailableError):
     code = "MAINTENANCE"
     type = "maintenance"
     default_remediation = "Check /status for the end of the maintenance window."
+
+
+class APIConnectionError(MonsterError):
+    """The SDK got no HTTP answer: connection refused or reset, or a stream cut short."""
+
+    status = 0
+    code = "CONNECTION_ERROR"
+    type = "connection_error"
+    retryable = True
+    default_remediation = "Check the base URL and that the gateway is running (mg gateway status)."
+
+
+class APITimeoutError(APIConnectionError):
+    code = "TIMEOUT"
+    type = "timeout"
+    default_remediation = "The gateway did not answer in time; retry, or raise the timeout (MG_TIMEOUT)."
 
 
 def _all_subclasses(cls: type[MonsterError]) -> list[type[MonsterError]]:

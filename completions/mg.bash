@@ -1,0 +1,162 @@
+# mg completion for bash: generated from the app by `python -m mg.cli.completion`; do not edit.
+# Install: mg completion install --shell bash   (or: source <(mg completion show --shell bash))
+
+_mg_subcommands() {
+    case "$1" in
+        '') echo 'chat models login logout whoami profiles gateway completion help' ;;
+        'models') echo 'list catalog' ;;
+        'profiles') echo 'list use add remove' ;;
+        'gateway') echo 'serve status stop logs admin' ;;
+        'completion') echo 'show install' ;;
+    esac
+}
+
+_mg_options() {
+    case "$1" in
+        '') echo '--profile -p --api-key --base-url --no-retry --version -V --help -h' ;;
+        'chat') echo '--model -m --system -s --temperature -t --max-tokens --npc --template --player --thread --local --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'models') echo '--help -h' ;;
+        'models list') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'models catalog') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'login') echo '--with-token --default --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'logout') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'whoami') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'profiles') echo '--help -h' ;;
+        'profiles list') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'profiles use') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'profiles add') echo '--model -m --default --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'profiles remove') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'gateway') echo '--help -h' ;;
+        'gateway serve') echo '--host --port --data-dir --detach -d --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'gateway status') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'gateway stop') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'gateway logs') echo '--data-dir --lines -n --follow -f --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'gateway admin') echo '--help -h' ;;
+        'completion') echo '--help -h' ;;
+        'completion show') echo '--shell --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'completion install') echo '--shell --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'help') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+    esac
+}
+
+_mg_takes_value() {
+    case "$1|$2" in
+        '|--profile'|'|-p'|'|--api-key'|'|--base-url') return 0 ;;
+        'chat|--model'|'chat|-m'|'chat|--system'|'chat|-s'|'chat|--temperature'|'chat|-t'|'chat|--max-tokens'|'chat|--npc'|'chat|--template'|'chat|--player'|'chat|--thread'|'chat|--profile'|'chat|-p'|'chat|--api-key'|'chat|--base-url') return 0 ;;
+        'models list|--profile'|'models list|-p'|'models list|--api-key'|'models list|--base-url') return 0 ;;
+        'models catalog|--profile'|'models catalog|-p'|'models catalog|--api-key'|'models catalog|--base-url') return 0 ;;
+        'login|--profile'|'login|-p'|'login|--api-key'|'login|--base-url') return 0 ;;
+        'logout|--profile'|'logout|-p'|'logout|--api-key'|'logout|--base-url') return 0 ;;
+        'whoami|--profile'|'whoami|-p'|'whoami|--api-key'|'whoami|--base-url') return 0 ;;
+        'profiles list|--profile'|'profiles list|-p'|'profiles list|--api-key'|'profiles list|--base-url') return 0 ;;
+        'profiles use|--profile'|'profiles use|-p'|'profiles use|--api-key'|'profiles use|--base-url') return 0 ;;
+        'profiles add|--model'|'profiles add|-m'|'profiles add|--profile'|'profiles add|-p'|'profiles add|--api-key'|'profiles add|--base-url') return 0 ;;
+        'profiles remove|--profile'|'profiles remove|-p'|'profiles remove|--api-key'|'profiles remove|--base-url') return 0 ;;
+        'gateway serve|--host'|'gateway serve|--port'|'gateway serve|--data-dir'|'gateway serve|--profile'|'gateway serve|-p'|'gateway serve|--api-key'|'gateway serve|--base-url') return 0 ;;
+        'gateway status|--data-dir'|'gateway status|--profile'|'gateway status|-p'|'gateway status|--api-key'|'gateway status|--base-url') return 0 ;;
+        'gateway stop|--data-dir'|'gateway stop|--profile'|'gateway stop|-p'|'gateway stop|--api-key'|'gateway stop|--base-url') return 0 ;;
+        'gateway logs|--data-dir'|'gateway logs|--lines'|'gateway logs|-n'|'gateway logs|--profile'|'gateway logs|-p'|'gateway logs|--api-key'|'gateway logs|--base-url') return 0 ;;
+        'completion show|--shell'|'completion show|--profile'|'completion show|-p'|'completion show|--api-key'|'completion show|--base-url') return 0 ;;
+        'completion install|--shell'|'completion install|--profile'|'completion install|-p'|'completion install|--api-key'|'completion install|--base-url') return 0 ;;
+        'help|--profile'|'help|-p'|'help|--api-key'|'help|--base-url') return 0 ;;
+    esac
+    return 1
+}
+
+_mg_value() {
+    local cur="${COMP_WORDS[COMP_CWORD]}"
+    case "$1" in
+        profiles) COMPREPLY=($(compgen -W "$(command mg profiles list 2>/dev/null | cut -f1)" -- "$cur")) ;;
+        dirs) COMPREPLY=($(compgen -d -- "$cur")) ;;
+        files) COMPREPLY=($(compgen -f -- "$cur")) ;;
+        *) COMPREPLY=($(compgen -W "$2" -- "$cur")) ;;
+    esac
+}
+
+_mg_option_values() {
+    case "$1|$2" in
+        '|--profile') _mg_value profiles '' ;;
+        '|-p') _mg_value profiles '' ;;
+        'chat|--profile') _mg_value profiles '' ;;
+        'chat|-p') _mg_value profiles '' ;;
+        'models list|--profile') _mg_value profiles '' ;;
+        'models list|-p') _mg_value profiles '' ;;
+        'models catalog|--profile') _mg_value profiles '' ;;
+        'models catalog|-p') _mg_value profiles '' ;;
+        'login|--profile') _mg_value profiles '' ;;
+        'login|-p') _mg_value profiles '' ;;
+        'logout|--profile') _mg_value profiles '' ;;
+        'logout|-p') _mg_value profiles '' ;;
+        'whoami|--profile') _mg_value profiles '' ;;
+        'whoami|-p') _mg_value profiles '' ;;
+        'profiles list|--profile') _mg_value profiles '' ;;
+        'profiles list|-p') _mg_value profiles '' ;;
+        'profiles use|--profile') _mg_value profiles '' ;;
+        'profiles use|-p') _mg_value profiles '' ;;
+        'profiles add|--profile') _mg_value profiles '' ;;
+        'profiles add|-p') _mg_value profiles '' ;;
+        'profiles remove|--profile') _mg_value profiles '' ;;
+        'profiles remove|-p') _mg_value profiles '' ;;
+        'gateway serve|--data-dir') _mg_value dirs '' ;;
+        'gateway serve|--profile') _mg_value profiles '' ;;
+        'gateway serve|-p') _mg_value profiles '' ;;
+        'gateway status|--data-dir') _mg_value dirs '' ;;
+        'gateway status|--profile') _mg_value profiles '' ;;
+        'gateway status|-p') _mg_value profiles '' ;;
+        'gateway stop|--data-dir') _mg_value dirs '' ;;
+        'gateway stop|--profile') _mg_value profiles '' ;;
+        'gateway stop|-p') _mg_value profiles '' ;;
+        'gateway logs|--data-dir') _mg_value dirs '' ;;
+        'gateway logs|--profile') _mg_value profiles '' ;;
+        'gateway logs|-p') _mg_value profiles '' ;;
+        'completion show|--shell') _mg_value words 'bash zsh fish' ;;
+        'completion show|--profile') _mg_value profiles '' ;;
+        'completion show|-p') _mg_value profiles '' ;;
+        'completion install|--shell') _mg_value words 'bash zsh fish' ;;
+        'completion install|--profile') _mg_value profiles '' ;;
+        'completion install|-p') _mg_value profiles '' ;;
+        'help|--profile') _mg_value profiles '' ;;
+        'help|-p') _mg_value profiles '' ;;
+        *) COMPREPLY=() ;;
+    esac
+}
+
+_mg_arguments() {
+    case "$1" in
+        'profiles use') _mg_value profiles '' ;;
+        'profiles remove') _mg_value profiles '' ;;
+        'help') _mg_value words 'environment exit-codes chat models login logout whoami profiles gateway completion help' ;;
+        *) COMPREPLY=() ;;
+    esac
+}
+
+_mg() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+    local cmdpath="" word i expect=0 subs
+    for ((i = 1; i < COMP_CWORD; i++)); do
+        word="${COMP_WORDS[i]}"
+        if ((expect)); then expect=0; continue; fi
+        if [[ $word == -* ]]; then
+            [[ $word != *=* ]] && _mg_takes_value "$cmdpath" "$word" && expect=1
+            continue
+        fi
+        subs=" $(_mg_subcommands "$cmdpath") "
+        if [[ $subs == *" $word "* ]]; then cmdpath="${cmdpath:+$cmdpath }$word"; fi
+    done
+    if ((expect)); then
+        _mg_option_values "$cmdpath" "$prev"
+        return 0
+    fi
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W "$(_mg_options "$cmdpath")" -- "$cur"))
+        return 0
+    fi
+    subs="$(_mg_subcommands "$cmdpath")"
+    if [[ -n $subs ]]; then
+        COMPREPLY=($(compgen -W "$subs" -- "$cur"))
+    else
+        _mg_arguments "$cmdpath"
+    fi
+}
+
+complete -F _mg mg

@@ -1,0 +1,239 @@
+"""The API, resource by resource, written once for both clients.
+
+Every method describes its request and hands it to the client's ``_request`` (or ``_stream``),
+which performs it: at once on :class:`~mg.client.MonsterClient`, as an awaitable on
+:class:`~mg.client.AsyncMonsterClient`. So ``client.models.list()`` returns a list there and a
+coroutine of a list here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from mg._client_base import drop_none
+from mg.types import ChatCompletion, Model, ResponseInfo
+
+if TYPE_CHECKING:
+    import httpx
+
+JSON = dict[str, Any]
+
+
+def _json(response: httpx.Response) -> Any:
+    return response.json() if response.content else None
+
+
+def _completion(response: httpx.Response) -> ChatCompletion:
+    return ChatCompletion.from_dict(response.json(), ResponseInfo.from_headers(response.headers))
+
+
+def _models(response: httpx.Response) -> list[Model]:
+    return [Model.from_dict(m) for m in response.json().get("data", [])]
+
+
+def _data(response: httpx.Response) -> list[JSON]:
+    body = response.json()
+    return body.get("data", []) if isinstance(body, dict) else body
+
+
+def _seg(value: str) -> str:
+    return quote(value, safe="")
+
+
+class Resource:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def _get(self, path: str, cast: Callable[[httpx.Response], Any] = _json, **params: Any) -> Any:
+        return self._client._request("GET", path, params=drop_none(params) or None, cast=cast)
+
+    def _send(self, method: str, path: str, body: Any = None, cast: Callable[..., Any] = _json) -> Any:
+        return self._client._request(method, path, json=body, cast=cast)
+
+
+class ChatCompletions(Resource):
+    def create(
+        self,
+        *,
+        model: str,
+        messages: Iterable[Mapping[str, Any]],
+        stream: bool = False,
+        max_tokens: int | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        stop: str | list[str] | None = None,
+        seed: int | None = None,
+        tools: list[JSON] | None = None,
+        tool_choice: Any = None,
+        response_format: JSON | None = None,
+        include_usage: bool | None = None,
+        npc_id: str | None = None,
+        npc_template: str | None = None,
+        player_id: str | None = None,
+        thread_id: str | None = None,
+        response_style: str | None = None,
+        allow_fallback: bool | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+    ) -> Any:
+        """``POST /v1/chat/completions``: a :class:`ChatCompletion`, or a stream of chunks.
+
+        ``npc_id``, ``npc_template``, ``player_id``, ``thread_id`` and ``response_style`` are the
+        gateway's NPC extension fields; ``extra_body`` adds any other field as is.
+        """
+        body = drop_none(
+            {
+                "model": model,
+                "messages": [dict(m) for m in messages],
+                "max_tokens": max_tokens,
+                "temperature": temperature,
+                "top_p": top_p,
+                "stop": stop,
+                "seed": seed,
+                "tools": tools,
+                "tool_choice": tool_choice,
+                "response_format": response_format,
+                "npc_id": npc_id,
+                "npc_template": npc_template,
+                "player_id": player_id,
+                "thread_id": thread_id,
+                "response_style": response_style,
+                "allow_fallback": allow_fallback,
+            }
+        )
+        body.update(extra_body or {})
+        if stream:
+            body["stream"] = True
+            if include_usage is not False:
+                body["stream_options"] = {"include_usage": True}
+            return self._client._stream("POST", "/v1/chat/completions", json=body)
+        return self._send("POST", "/v1/chat/completions", body, cast=_completion)
+
+
+class Chat(Resource):
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self.completions = ChatCompletions(client)
+
+
+class Embeddings(Resource):
+    def create(
+        self,
+        *,
+        input: str | list[str],
+        model: str | None = None,
+        encoding_format: str | None = None,
+        dimensions: int | None = None,
+    ) -> Any:
+        """``POST /v1/embeddings``: the OpenAI-shaped list of embeddings (a dict)."""
+        body = drop_none(
+            {"input": input, "model": model, "encoding_format": encoding_format, "dimensions": dimensions}
+        )
+        return self._send("POST", "/v1/embeddings", body)
+
+
+class Models(Resource):
+    def list(self) -> Any:
+        """``GET /v1/models``: the models your key's tier can use, as :class:`Model` objects."""
+        return self._get("/v1/models", cast=_models)
+
+    def catalog(self) -> Any:
+        """``GET /v1/models/catalog`` (public): every model with pricing, plus ``_meta`` tiers."""
+        return self._get("/v1/models/catalog")
+
+
+class Keys(Resource):
+    def me(self) -> Any:
+        """``GET /v1/keys/me``: tier, balance, available models and limits of this key."""
+        return self._get("/v1/keys/me")
+
+    def health(self) -> Any:
+        """``GET /v1/keys/health``: age and rotation advice for this key."""
+        return self._get("/v1/keys/health")
+
+
+class Threads(Resource):
+    """NPC conversation threads: memory, game state and actions."""
+
+    def create(
+        self,
+        *,
+        npc_id: str | None = None,
+        system_prompt: str | None = None,
+        metadata: JSON | None = None,
+        **fields: Any,
+    ) -> Any:
+        body = drop_none({"npc_id": npc_id, "system_prompt": system_prompt, "metadata": metadata, **fields})
+        return self._send("POST", "/v1/threads", body)
+
+    def list(
+        self,
+        *,
+        npc_id: str | None = None,
+        player_id: str | None = None,
+        limit: int | None = None,
+        before: str | None = None,
+    ) -> Any:
+        return self._get(
+            "/v1/threads", cast=_data, npc_id=npc_id, player_id=player_id, limit=limit, before=before
+        )
+
+    def get(self, thread_id: str) -> Any:
+        return self._get(f"/v1/threads/{_seg(thread_id)}")
+
+    def update(self, thread_id: str, **fields: Any) -> Any:
+        """``PATCH``: metadata, system prompt or NPC id, keeping the history."""
+        return self._send("PATCH", f"/v1/threads/{_seg(thread_id)}", fields)
+
+    def delete(self, thread_id: str) -> Any:
+        return self._send("DELETE", f"/v1/threads/{_seg(thread_id)}")
+
+    def messages(self, thread_id: str, *, limit: int | None = None, before: str | None = None) -> Any:
+        return self._get(f"/v1/threads/{_seg(thread_id)}/messages", cast=_data, limit=limit, before=before)
+
+    def get_state(self, thread_id: str) -> Any:
+        return self._get(f"/v1/threads/{_seg(thread_id)}/state")
+
+    def set_state(self, thread_id: str, state: Mapping[str, Any]) -> Any:
+        return self._send("POST", f"/v1/threads/{_seg(thread_id)}/state", dict(state))
+
+    def get_actions(self, thread_id: str) -> Any:
+        return self._get(f"/v1/threads/{_seg(thread_id)}/actions")
+
+    def set_actions(self, thread_id: str, actions: list[JSON]) -> Any:
+        return self._send("PUT", f"/v1/threads/{_seg(thread_id)}/actions", {"actions": actions})
+
+    def batch(self, npcs: list[JSON]) -> Any:
+        """Create up to 50 NPC threads at once."""
+        return self._send("POST", "/v1/threads/batch", {"npcs": npcs})
+
+    def export(self, **filters: Any) -> Any:
+        """Conversation data as JSONL (fine-tuning format) or JSON."""
+        return self._client._request(
+            "POST", "/v1/threads/export", json=drop_none(filters), cast=lambda r: r.text
+        )
+
+    def create_group(self, *, npcs: list[Any], **fields: Any) -> Any:
+        return self._send("POST", "/v1/threads/group", {"npcs": npcs, **fields})
+
+    def speak(self, thread_id: str, *, npc_id: str, messages: list[JSON] | None = None, **fields: Any) -> Any:
+        body = drop_none({"npc_id": npc_id, "messages": messages, **fields})
+        return self._send("POST", f"/v1/threads/{_seg(thread_id)}/speak", body)
+
+
+class Templates(Resource):
+    def list(self, *, tags: list[str] | str | None = None) -> Any:
+        """``GET /v1/npc/templates`` (public), filtered by tags."""
+        if isinstance(tags, list):
+            tags = ",".join(tags)
+        return self._get("/v1/npc/templates", cast=_data, tags=tags)
+
+    def get(self, template_id: str) -> Any:
+        return self._get(f"/v1/npc/templates/{_seg(template_id)}")
+
+
+class Npc(Resource):
+    def __init__(self, client: Any) -> None:
+        super().__init__(client)
+        self.templates = Templates(client)

@@ -1,0 +1,222 @@
+"""``mg chat``: talk to a model or an NPC, in a REPL or one prompt at a time."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from mg.cli._app import Session, command
+from mg.cli._errors import AuthError, UsageError
+
+if TYPE_CHECKING:
+    from mg.cli._conversation import ChatSettings
+
+NPC_PANEL = "NPC conversations"
+
+
+def _compose(prompt: str | None) -> str | None:
+    """The text to send: the prompt, what stdin pipes in, or both (prompt first)."""
+    from mg.cli import _output
+
+    piped = None if _output.is_tty(sys.stdin) else sys.stdin.read()
+    if piped is not None:
+        piped = piped.rstrip("\n") if piped.strip() else None
+    if prompt and piped:
+        return f"{prompt}\n\n{piped}"
+    return prompt or piped
+
+
+def _local_session(session: Session) -> Session:
+    """`--local`: the `local` profile, its gateway running (started here if need be), a key."""
+    from mg.cli import _output
+    from mg.cli.gateway import create_local_key, ensure_local, managed_here
+    from mg.config import LOCAL_PROFILE
+
+    if session.options.profile not in (None, LOCAL_PROFILE):
+        raise UsageError("--local uses the 'local' profile; leave out --profile.")
+    session = session.with_options(profile=LOCAL_PROFILE)
+    url, started = ensure_local(session.resolved_without_key().base_url)
+    if started:
+        _output.note(f"started the local gateway at {url} (it keeps running; `mg gateway stop` stops it).")
+    session = session.with_options()  # the gateway's first start may have stored a key since
+    if session.resolved.api_key:
+        return session
+    if not managed_here(url):
+        raise AuthError(
+            f"A gateway answers at {url}, but the 'local' profile has no key for it.",
+            "Store one with `mg login --profile local`, or stop that gateway so mg can start its own.",
+        )
+    create_local_key(url)
+    _output.note("created a new test key for the local gateway and stored it in the 'local' profile.")
+    return session.with_options()
+
+
+@command
+def chat(
+    session: Session,
+    prompt: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[PROMPT]",
+            help="Send this and print the reply; without it, start a conversation.",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            metavar="MODEL",
+            help="Model [env: MG_MODEL; default: the profile's, else deepseek-chat].",
+            show_default=False,
+        ),
+    ] = None,
+    system: Annotated[
+        str | None, typer.Option("--system", "-s", metavar="TEXT", help="System prompt.", show_default=False)
+    ] = None,
+    temperature: Annotated[
+        float | None,
+        typer.Option(
+            "--temperature",
+            "-t",
+            metavar="0-2",
+            min=0,
+            max=2,
+            help="Sampling temperature, 0-2.",
+            show_default=False,
+        ),
+    ] = None,
+    max_tokens: Annotated[
+        int | None,
+        typer.Option(
+            "--max-tokens",
+            metavar="N",
+            min=1,
+            max=128000,
+            help="Longest reply, in tokens.",
+            show_default=False,
+        ),
+    ] = None,
+    npc: Annotated[
+        str | None,
+        typer.Option(
+            "--npc",
+            metavar="ID",
+            help="NPC to talk to (npc_id).",
+            rich_help_panel=NPC_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            metavar="NAME",
+            help="NPC template, e.g. merchant (npc_template).",
+            rich_help_panel=NPC_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    player: Annotated[
+        str | None,
+        typer.Option(
+            "--player",
+            metavar="ID",
+            help="Player, for per-player NPC memory (player_id).",
+            rich_help_panel=NPC_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    thread: Annotated[
+        str | None,
+        typer.Option(
+            "--thread",
+            metavar="ID",
+            help="Continue this NPC thread (thread_id).",
+            rich_help_panel=NPC_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    local: Annotated[
+        bool,
+        typer.Option(
+            "--local", help="Use the local gateway, starting it in the background if it is not running."
+        ),
+    ] = False,
+    json_: Annotated[
+        bool, typer.Option("--json", help="Print the completion object as JSON (one-shot only).")
+    ] = False,
+) -> None:
+    """Talk to a model or an NPC: a conversation, or one prompt.
+
+    Without PROMPT (and with a terminal) it opens a conversation: the reply
+    streams as it arrives and is shown as markdown when it ends; /help lists
+    the slash commands (/model /npc /template /system /state /clear /save
+    /exit). A new line: end the line with \\ or press Esc then Enter. Ctrl-C
+    stops a reply; Ctrl-D leaves. History is kept across sessions.
+
+    With PROMPT, or text piped in, it prints the reply and exits.
+
+    \b
+    Examples:
+      mg chat --local --template merchant --npc blacksmith_01
+      mg chat "Name three potions a healer would sell"
+      git diff | mg chat "review this"
+      mg chat --json -m deepseek-chat "hi" | jq -r '.choices[0].message.content'
+    """
+    from mg.cli import _output
+    from mg.cli._conversation import ChatSettings, Conversation
+
+    text = _compose(prompt)
+    if text is None and not _output.interactive():
+        raise UsageError(
+            "Nothing to send, and no terminal for a conversation.",
+            'Give a prompt (mg chat "…") or pipe text in (… | mg chat).',
+        )
+    if text is None and json_:
+        raise UsageError("--json prints one reply: give a prompt.", 'mg chat --json "…"')
+    if local:
+        session = _local_session(session)
+    resolved = session.require_key()
+    settings = ChatSettings(
+        model=model or os.environ.get("MG_MODEL") or resolved.model or _default_model(),
+        system=system,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        npc_id=npc,
+        template=template,
+        player_id=player,
+        thread_id=thread,
+    )
+    with session.client() as client:
+        conversation = Conversation(client, settings)
+        if text is None:
+            from mg.cli._repl import Repl
+
+            Repl(conversation, banner=_banner(settings, resolved.base_url, resolved.api_key or "")).run()
+            return
+        if json_:
+            _output.print_json(conversation.complete(text).to_dict())
+            return
+        from mg.cli._render import new_reply
+
+        conversation.stream(text, new_reply())
+
+
+def _default_model() -> str:
+    from mg.config import DEFAULT_MODEL
+
+    return DEFAULT_MODEL
+
+
+def _banner(settings: ChatSettings, base_url: str, api_key: str) -> str:
+    where = f"offline sandbox, {base_url}" if api_key.startswith("mg_test_") else base_url
+    return (
+        f"Talking to {settings.describe()} ({where}).\n"
+        "/help lists commands. New line: end it with \\ or Esc then Enter. "
+        "Ctrl-C stops a reply; Ctrl-D leaves."
+    )

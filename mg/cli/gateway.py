@@ -1,0 +1,365 @@
+"""``mg gateway``: run the local gateway, in the foreground or the background, and operate it.
+
+The only module of ``mg`` that imports ``local_gateway``, and only inside functions.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import typer
+
+from mg.cli._app import JsonOption, command, new_group
+from mg.cli._errors import CLIError, UsageError
+
+app = new_group("Run the local gateway (offline, sandbox models) and operate it.", default="status")
+
+LOCAL_PLAY_RPM = "600"
+
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        metavar="DIR",
+        help="Gateway data dir [env: MG_DATA_DIR; default: user data dir].",
+        show_default=False,
+    ),
+]
+
+
+def gateway_environment() -> dict[str, str]:
+    """Every ``MG_*`` variable the gateway reads: each setting, described where documented."""
+    from dataclasses import MISSING, fields
+
+    from local_gateway.settings import ENVIRONMENT, Settings
+
+    out = dict(ENVIRONMENT)
+    for f in fields(Settings):
+        name = f"MG_{f.name.upper()}"
+        if f.name == "environ" or name in out:
+            continue
+        default = f.default if f.default is not MISSING else None
+        out[name] = f"gateway setting {f.name}" + (f" (default {default})" if default is not None else "")
+    return out
+
+
+def data_dir(explicit: Path | None = None) -> Path:
+    from local_gateway.settings import Settings
+
+    try:
+        return Settings.load(data_dir=explicit).data_dir
+    except ValueError as exc:
+        raise UsageError(f"Bad gateway setting: {exc}.", "See `mg help environment`.") from exc
+
+
+def _health(url: str, timeout: float = 2.0) -> dict[str, Any] | None:
+    import httpx
+
+    try:
+        response = httpx.get(f"{url}/v1/health", timeout=timeout)
+    except httpx.HTTPError:
+        return None
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) and "status" in body else None
+
+
+def _passthrough(argv: list[str]) -> None:
+    from local_gateway.cli import main
+
+    code = main(argv)
+    if code:
+        raise typer.Exit(code)
+
+
+def start_detached(
+    host: str | None, port: int | None, directory: Path | None, extra_env: dict[str, str] | None = None
+) -> tuple[Any, str]:
+    from mg.cli import _daemon, _output
+
+    target = data_dir(directory)
+    try:
+        with _output.spinner("Starting the local gateway…"):
+            return _daemon.start(target, host=host, port=port, extra_env=extra_env)
+    except _daemon.StartError as exc:
+        detail = f"\n{exc.log_tail}" if exc.log_tail else ""
+        raise CLIError(f"{exc}{detail}", f"See the whole log: mg gateway logs --data-dir {target}") from exc
+
+
+def _first_start_lines(said: str) -> str:
+    """The key announcement of a first start, out of what the gateway logged while starting."""
+    lines = said.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("First start:")), None)
+    if start is None:
+        return ""
+    block = []
+    for line in lines[start:]:
+        if not line.strip():
+            break
+        block.append(line)
+    return "\n".join(block)
+
+
+@app.command("serve", context_settings={"allow_extra_args": False})
+@command
+def gateway_serve(
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host", help="Address to listen on [env: MG_HOST; default 127.0.0.1].", show_default=False
+        ),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            "--port", help="Port [env: MG_PORT; default 8787; 0 = any free port].", show_default=False
+        ),
+    ] = None,
+    directory: DataDirOption = None,
+    detach: Annotated[
+        bool, typer.Option("--detach", "-d", help="Run in the background; pid and log go to the data dir.")
+    ] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Run the local gateway: OpenAI-compatible, offline, sandbox models.
+
+    In the foreground it runs until Ctrl-C. With --detach it starts in the
+    background and returns once it listens; `mg gateway status`, `logs` and
+    `stop` operate it. Its first start creates a test key and stores it in
+    the 'local' profile, so `mg chat` works right away.
+
+    \b
+    Examples:
+      mg gateway serve
+      mg gateway serve --detach --port 9000
+      mg gateway serve --data-dir ./game-data --detach
+    """
+    from mg.cli import _output
+
+    if not detach:
+        argv = ["serve"]
+        if host:
+            argv += ["--host", host]
+        if port is not None:
+            argv += ["--port", str(port)]
+        if directory:
+            argv += ["--data-dir", str(directory)]
+        _passthrough(argv)
+        return
+    daemon, said = start_detached(host, port, directory)
+    if json_:
+        _output.print_json(daemon.as_dict())
+        return
+    _output.success(f"Gateway running at {daemon.url} (pid {daemon.pid}).")
+    _output.info(f"  data: {daemon.data_dir}\n  log:  {daemon.log}\n  stop: mg gateway stop")
+    announcement = _first_start_lines(said)
+    if announcement:
+        _output.info("\n" + announcement)
+
+
+@app.command("status")
+@command
+def gateway_status(directory: DataDirOption = None, json_: JsonOption = False) -> None:
+    """Show whether the local gateway runs, where, and its health.
+
+    That is the background gateway of the data dir, or else whatever answers
+    at the 'local' profile's URL (a gateway run in the foreground, say).
+    Exits 0 when one runs and 1 when none does.
+
+    \b
+    Examples:
+      mg gateway status
+      mg gateway status --json | jq .health.status
+    """
+    from mg.cli import _daemon, _output
+    from mg.config import LOCAL_PROFILE, Config
+
+    daemon = _daemon.find(data_dir(directory))
+    url = daemon.url if daemon.running else Config.load().profile(LOCAL_PROFILE).base_url  # type: ignore[union-attr]
+    health = _health(url) if url else None
+    running = daemon.running or health is not None
+    result = dict(
+        daemon.as_dict(),
+        url=url if running else daemon.url,
+        running=running,
+        managed=daemon.running,
+        health=health,
+    )
+    if json_:
+        _output.print_json(result)
+    elif not running:
+        _output.info(
+            f"No local gateway runs (data dir {daemon.data_dir}). Start one: mg gateway serve --detach"
+        )
+    else:
+        subsystems = (health or {}).get("subsystems", {})
+        database = (subsystems.get("database") or {}).get("backend", "?")
+        rows = [
+            ["status", (health or {}).get("status", "not answering")],
+            ["url", url],
+            ["pid", daemon.pid if daemon.running else "(not started by mg gateway serve --detach)"],
+            ["version", (health or {}).get("version")],
+            ["uptime", f"{(health or {}).get('uptime_seconds', 0):.0f} s"],
+            ["database", database],
+        ]
+        if daemon.running:
+            rows += [["data dir", str(daemon.data_dir)], ["log", str(daemon.log)]]
+        _output.print_table(["", ""], rows)
+    if not running:
+        raise typer.Exit(1)
+
+
+@app.command("stop")
+@command
+def gateway_stop(directory: DataDirOption = None, json_: JsonOption = False) -> None:
+    """Stop the background gateway (it finishes in-flight requests first).
+
+    \b
+    Examples:
+      mg gateway stop
+    """
+    from mg.cli import _daemon, _output
+
+    target = data_dir(directory)
+    was = _daemon.find(target)
+    with _output.spinner("Stopping the gateway…") if was.running else _nothing():
+        daemon = _daemon.stop(target)
+    if json_:
+        _output.print_json({"stopped": was.running, "pid": daemon.pid, "data_dir": str(target)})
+    elif was.running:
+        _output.success(f"Stopped the gateway (pid {daemon.pid}).")
+    else:
+        _output.note(f"no background gateway was running from {target}.")
+
+
+def _nothing() -> Any:
+    from contextlib import nullcontext
+
+    return nullcontext()
+
+
+@app.command("logs")
+@command
+def gateway_logs(
+    directory: DataDirOption = None,
+    lines: Annotated[
+        int, typer.Option("--lines", "-n", help="How many of the last lines to show (0 = all).")
+    ] = 50,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines until Ctrl-C.")
+    ] = False,
+    json_: JsonOption = False,
+) -> None:
+    """Print the background gateway's log.
+
+    \b
+    Examples:
+      mg gateway logs
+      mg gateway logs -f
+      mg gateway logs -n 0 --json
+    """
+    from mg.cli import _daemon, _output
+    from mg.cli._errors import NotFound
+
+    log = _daemon.find(data_dir(directory)).log
+    if not log.exists():
+        raise NotFound(
+            f"There is no gateway log at {log}.", "Start a gateway with `mg gateway serve --detach`."
+        )
+    if json_:
+        text = log.read_text(errors="replace").splitlines()
+        _output.print_json({"path": str(log), "lines": text[-lines:] if lines else text})
+        return
+    if not follow:
+        text = log.read_text(errors="replace").splitlines(keepends=True)
+        sys.stdout.writelines(text[-lines:] if lines else text)
+        return
+    try:
+        for line in _daemon.follow(log, lines):
+            sys.stdout.write(line)
+            sys.stdout.flush()
+    except KeyboardInterrupt:
+        return
+
+
+@app.command(
+    "admin",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+    add_help_option=False,
+)
+def gateway_admin(ctx: typer.Context) -> None:
+    """Operator commands of the gateway (create-key, …); --help lists them.
+
+    \b
+    Examples:
+      mg gateway admin create-key --email dev@studio.example --tier studio --json
+      mg gateway admin create-key --email ci@studio.example --rpm 600
+    """
+    _passthrough(["admin", *ctx.args])
+
+
+# --- the local gateway of `mg chat --local` -----------------------------------------------------
+
+
+def _loopback(url: str) -> tuple[str, int]:
+    parts = urlsplit(url)
+    host = parts.hostname or "127.0.0.1"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        raise UsageError(
+            f"The local profile points at {url}, which is not this machine.",
+            "Point it here: mg profiles add local --base-url http://127.0.0.1:8787",
+        )
+    return host, parts.port or 8787
+
+
+def ensure_local(url: str) -> tuple[str, bool]:
+    """A healthy gateway at ``url``: the one answering there, or a new background one.
+
+    A gateway started here is for play on a developer's own machine, so its test keys get a
+    higher rate limit than the default (``MG_TEST_KEY_RPM``, 600 unless set).
+    """
+    if _health(url, timeout=1.0) is not None:
+        return url, False
+    host, port = _loopback(url)
+    rpm = os.environ.get("MG_TEST_KEY_RPM") or LOCAL_PLAY_RPM
+    daemon, _ = start_detached(host, port, None, extra_env={"MG_TEST_KEY_RPM": rpm})
+    return daemon.url, True
+
+
+def managed_here(url: str) -> bool:
+    """Whether ``url`` is the background gateway of the user data dir (so mg may add keys to it)."""
+    from mg._client_base import normalize_base_url
+    from mg.cli import _daemon
+
+    daemon = _daemon.find(data_dir())
+    return (
+        daemon.running
+        and daemon.url is not None
+        and normalize_base_url(daemon.url) == normalize_base_url(url)
+    )
+
+
+def create_local_key(url: str) -> str:
+    """A new test key from the gateway's own database, saved as the ``local`` profile's key."""
+    import json
+    import subprocess
+
+    from local_gateway.app import LOCAL_EMAIL
+    from mg.config import save_local_profile_key
+
+    out = subprocess.run(
+        [sys.executable, "-m", "local_gateway", "admin", "create-key", "--email", LOCAL_EMAIL,
+         "--tier", "studio", "--name", "local", "--json", "--data-dir", str(data_dir())],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    if out.returncode != 0:
+        raise CLIError(f"Could not create a local key: {out.stderr.strip()}")
+    key = json.loads(out.stdout)["api_key"]
+    save_local_profile_key(key, base_url=url)
+    return key

@@ -1,0 +1,207 @@
+"""The Python SDK: :class:`MonsterClient` and :class:`AsyncMonsterClient`.
+
+>>> from mg import MonsterClient
+>>> with MonsterClient(api_key="mg_test_…", base_url="http://127.0.0.1:8787") as mg:
+...     reply = mg.chat.completions.create(
+...         model="deepseek-chat",
+...         messages=[{"role": "user", "content": "Got any swords?"}],
+...         npc_id="blacksmith_01", npc_template="merchant",
+...     )
+...     print(reply.text)
+
+Errors are the :mod:`mg.errors` classes, built from the gateway's envelope. Retryable errors
+(``is_retryable``: rate limits, provider outages, lost connections) are retried with exponential
+backoff and jitter, honouring ``Retry-After``, at most ``max_retries`` times. Streams
+(``stream=True``) are iterators of typed :class:`~mg.types.ChatCompletionChunk` objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from mg import _resources
+from mg._client_base import BaseClient, RetryEvent, RetryPolicy, error_from_response, transport_error
+from mg._streaming import AsyncStream, Stream
+
+if TYPE_CHECKING:
+    from mg.config import Resolved
+
+__all__ = ["AsyncMonsterClient", "AsyncStream", "MonsterClient", "RetryEvent", "RetryPolicy", "Stream"]
+
+
+class _Api:
+    """The resource namespaces, the same on both clients."""
+
+    def _mount(self) -> None:
+        self.chat = _resources.Chat(self)
+        self.embeddings = _resources.Embeddings(self)
+        self.models = _resources.Models(self)
+        self.keys = _resources.Keys(self)
+        self.threads = _resources.Threads(self)
+        self.npc = _resources.Npc(self)
+        self._meta = _resources.Resource(self)
+
+    def whoami(self) -> Any:
+        """``GET /v1/whoami``: who this key belongs to; spends no rate-limit budget."""
+        return self._meta._get("/v1/whoami")
+
+    def health(self) -> Any:
+        """``GET /v1/health`` (public)."""
+        return self._meta._get("/v1/health")
+
+    def version(self) -> Any:
+        """``GET /v1/version`` (public)."""
+        return self._meta._get("/v1/version")
+
+
+class MonsterClient(BaseClient, _Api):
+    """Synchronous client. See :class:`~mg._client_base.BaseClient` for the options.
+
+    ``transport`` (e.g. ``httpx.MockTransport``) or a whole ``http_client`` may be injected.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(api_key, base_url, **options)
+        self._http = http_client or httpx.Client(transport=transport, timeout=self._timeout())
+        self._sleep: Callable[[float], None] = time.sleep
+        self._mount()
+
+    @classmethod
+    def from_profile(cls, profile: str | None = None, **options: Any) -> MonsterClient:
+        """A client for a profile of the ``mg`` CLI's config (its URL and its stored key)."""
+        from mg.config import resolve
+
+        resolved: Resolved = resolve(profile)
+        return cls(resolved.api_key, resolved.base_url, **options)
+
+    def _send(self, method: str, path: str, *, stream: bool, **kwargs: Any) -> httpx.Response:
+        request = self._http.build_request(method, self.base_url + path, headers=self._headers(), **kwargs)
+        retries = 0
+        while True:
+            try:
+                response = self._http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                error, cause = transport_error(exc, self.base_url), exc
+            else:
+                if response.status_code < 400:
+                    return response
+                content = response.read()
+                response.close()
+                error, cause = error_from_response(response.status_code, content, response.headers), None
+            delay = self._next_delay(retries, error)
+            if delay is None:
+                raise error from cause
+            self._sleep(delay)
+            retries += 1
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        cast: Callable[[httpx.Response], Any],
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        response = self._send(method, path, stream=False, json=json, params=params)
+        return cast(response)
+
+    def _stream(self, method: str, path: str, *, json: Any = None) -> Stream:
+        response = self._send(method, path, stream=True, json=json)
+        return Stream(response)
+
+    def request(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+    ) -> Any:
+        """Any endpoint, decoded JSON back: for routes newer than this SDK."""
+        return self._request(method, path, json=json, params=params, cast=_resources._json)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> MonsterClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncMonsterClient(BaseClient, _Api):
+    """Asynchronous twin of :class:`MonsterClient`: every API method returns an awaitable."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(api_key, base_url, **options)
+        self._http = http_client or httpx.AsyncClient(transport=transport, timeout=self._timeout())
+        self._sleep: Callable[[float], Any] = asyncio.sleep
+        self._mount()
+
+    async def _send(self, method: str, path: str, *, stream: bool, **kwargs: Any) -> httpx.Response:
+        request = self._http.build_request(method, self.base_url + path, headers=self._headers(), **kwargs)
+        retries = 0
+        while True:
+            try:
+                response = await self._http.send(request, stream=stream)
+            except httpx.TransportError as exc:
+                error, cause = transport_error(exc, self.base_url), exc
+            else:
+                if response.status_code < 400:
+                    return response
+                content = await response.aread()
+                await response.aclose()
+                error, cause = error_from_response(response.status_code, content, response.headers), None
+            delay = self._next_delay(retries, error)
+            if delay is None:
+                raise error from cause
+            await self._sleep(delay)
+            retries += 1
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        cast: Callable[[httpx.Response], Any],
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        response = await self._send(method, path, stream=False, json=json, params=params)
+        return cast(response)
+
+    async def _stream(self, method: str, path: str, *, json: Any = None) -> AsyncStream:
+        response = await self._send(method, path, stream=True, json=json)
+        return AsyncStream(response)
+
+    async def request(
+        self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
+    ) -> Any:
+        return await self._request(method, path, json=json, params=params, cast=_resources._json)
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> AsyncMonsterClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
