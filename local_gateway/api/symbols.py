@@ -42,6 +42,10 @@ def server_path(record: SymbolRecord) -> str:
         return f"/symbols/{q(record.code_file)}/{q(record.code_id)}/{q(record.code_file)}"
     if record.file_type == "elf" and record.code_id:
         return f"/buildid/{q(record.code_id.lower())}/{record.slot}"
+    if record.slot == "macho" and record.code_id:
+        return (
+            f"/symbols/{q(record.module_name)}/mach-uuid-{q(record.code_id.lower())}/{q(record.module_name)}"
+        )
     return f"/symbols/{q(record.module_name)}/{record.debug_id}/{q(record.file_name)}"
 
 

@@ -20,7 +20,7 @@ from local_gateway.store.records import SymbolRecord
 from mg.debugfiles import normalize_debug_id
 
 # When a request names no stored file exactly, the first of these that exists answers.
-_NATIVE_ORDER = ("pdb", "dsym", "debuginfo", "macho", "executable", "pe")
+_NATIVE_ORDER = ("pdb", "dsym", "macho-dwarf", "debuginfo", "macho", "executable", "pe")
 _BINARY_ORDER = ("pe", "executable", "macho")
 _SSQP = re.compile(r"(elf-buildid|mach-uuid)(-sym)?-([0-9a-f]{1,80})")
 
@@ -55,7 +55,7 @@ class SymbolServer:
                 if kind == "elf-buildid":
                     order = ("debuginfo", "executable") if sym else ("executable",)
                 else:
-                    order = ("dsym",) if sym else ("macho",)
+                    order = ("dsym", "macho-dwarf") if sym else ("macho",)
                 return _pick(found, order)
             debug_id = _as_debug_id(key)
             if debug_id is not None:
@@ -65,7 +65,7 @@ class SymbolServer:
                 else:
                     native = [r for r in found if r.slot != "sym"]
                     exact = [r for r in native if r.file_name.lower() == low_name]
-                    chosen = exact[0] if exact else _pick(native, _NATIVE_ORDER)
+                    chosen = _pick(exact or native, _NATIVE_ORDER)
                 if chosen is not None:
                     return chosen
             # A binary: <code_file>/<code_id>/<code_file>.

@@ -63,9 +63,13 @@ class _Planned:
 
 def slot_of(info: DebugFileInfo) -> str:
     """Which of the files sharing a module and debug id this one is (see ``SymbolFile.slot``)."""
+    # A split debug file (ELF .debug, the DWARF file inside a .dSYM) has DWARF but no unwind
+    # tables of its own: its code sections are empty.
+    debug_only = "debug" in info.features and "unwind" not in info.features
     if info.file_type == "elf":
-        # A split debug file has DWARF but no unwind tables of its own (its .eh_frame is NOBITS).
-        return "debuginfo" if "debug" in info.features and "unwind" not in info.features else "executable"
+        return "debuginfo" if debug_only else "executable"
+    if info.file_type == "macho" and debug_only:
+        return "macho-dwarf"
     return info.file_type
 
 

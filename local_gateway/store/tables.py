@@ -102,7 +102,8 @@ class SymbolFile(SQLModel, table=True):
     """One debug object a developer uploaded, keyed the way symbol servers look it up.
 
     ``slot`` tells apart files that legitimately share a module and debug id: the ``.sym``, the
-    PDB and the PE of one build; an ELF binary (``executable``) and its split ``debuginfo``.
+    PDB and the PE of one build; an ELF binary (``executable``) and its split ``debuginfo``; a
+    Mach-O binary, its zipped ``dsym`` and the bare DWARF file of the bundle (``macho-dwarf``).
     """
 
     __tablename__ = "symbol_files"

@@ -111,7 +111,14 @@ FIXTURE_FILES = [
         "macho",
         "crash",
         MACHO_ID,
-        (f"/symbols/crash/{MACHO_ID}/crash", f"/symbols/crash/mach-uuid-{MACHO_ID[:32].lower()}/crash"),
+        (f"/symbols/crash/mach-uuid-{MACHO_ID[:32].lower()}/crash",),
+    ),
+    Fixture(
+        "binaries/macos/crash.dSYM/Contents/Resources/DWARF/crash",
+        "macho",
+        "crash",
+        MACHO_ID,
+        (f"/symbols/crash/{MACHO_ID}/crash",),
     ),
     Fixture(
         "dsym",
