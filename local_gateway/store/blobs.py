@@ -95,7 +95,7 @@ class DiskBlobStore:
         path = self._tmp / f"upload-{secrets.token_hex(12)}"
         digest = hashlib.sha256()
         size = 0
-        fh = await asyncio.to_thread(open, path, "xb")
+        out = _Staging(path, digest)
         try:
             buffer = bytearray()
             async for chunk in chunks:
@@ -104,13 +104,13 @@ class DiskBlobStore:
                     raise SizeLimitExceeded(max_size)
                 buffer += chunk
                 if len(buffer) >= _BATCH:
-                    await asyncio.to_thread(_write, fh, digest, bytes(buffer))
+                    await asyncio.to_thread(out.write, bytes(buffer))
                     buffer.clear()
-            await asyncio.to_thread(_write, fh, digest, bytes(buffer))
-            # The blob must survive a crash once an upload is acknowledged.
-            await asyncio.to_thread(_flush_close, fh)
+            # One trip to a thread for a small upload: open, write, fsync, close. The blob must
+            # survive a crash once an upload is acknowledged.
+            await asyncio.to_thread(out.finish, bytes(buffer))
         except BaseException:
-            fh.close()
+            out.close()
             path.unlink(missing_ok=True)
             raise
         return StagedBlob(path, digest.hexdigest(), size)
@@ -160,16 +160,31 @@ class DiskBlobStore:
                 pass
 
 
-def _write(fh: BinaryIO, digest: hashlib._Hash, data: bytes) -> None:
-    if data:
-        digest.update(data)
-        fh.write(data)
+class _Staging:
+    """The temporary file of one upload, opened on the first write (in a worker thread)."""
 
+    def __init__(self, path: Path, digest: hashlib._Hash) -> None:
+        self.path = path
+        self.digest = digest
+        self.fh: BinaryIO | None = None
 
-def _flush_close(fh: BinaryIO) -> None:
-    fh.flush()
-    os.fsync(fh.fileno())
-    fh.close()
+    def write(self, data: bytes) -> None:
+        if self.fh is None:
+            self.fh = open(self.path, "xb")  # noqa: SIM115 (closed by finish/close)
+        if data:
+            self.digest.update(data)
+            self.fh.write(data)
+
+    def finish(self, data: bytes) -> None:
+        self.write(data)
+        assert self.fh is not None
+        self.fh.flush()
+        os.fsync(self.fh.fileno())
+        self.fh.close()
+
+    def close(self) -> None:
+        if self.fh is not None:
+            self.fh.close()
 
 
 def _fsync_dir(path: Path) -> None:
