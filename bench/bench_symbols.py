@@ -101,7 +101,7 @@ def run_cli(url: str, key: str, path: Path) -> dict[str, float]:
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"mg symbols upload failed:\n{err.decode()}")
+        raise SystemExit(f"mg symbols upload failed:\n{err.decode()}\n{out.decode()[-3000:]}")
     summary = json.loads(out)
     return {
         "seconds": round(seconds, 3),
@@ -129,7 +129,7 @@ def make_big_file(path: Path, megabytes: int) -> None:
     block = block[: block.rfind(b"\n") + 1]
     with path.open("wb") as fh:
         fh.write(f"MODULE Linux x86_64 {secrets.token_hex(16).upper()}0 big\n".encode())
-        while fh.tell() < megabytes * 2**20:
+        while fh.tell() + len(block) <= megabytes * 2**20:
             fh.write(block)
 
 
