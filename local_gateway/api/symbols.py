@@ -27,6 +27,8 @@ from mg.debugfiles import breakpad_sym_name, debug_id_to_uuid
 from mg.errors import InvalidRequestError, NotFoundError, format_time
 
 routes = web.RouteTableDef()
+# A symbol id, never one of the fixed words beside it (so GET /upload is a 405, not a lookup).
+_ID = "{symbol_id:(?!(?:upload|presign|check|lookup)$)[^/]+}"
 _FORM_FIELDS = ("module_name", "debug_id", "platform", "file_type", "file_name", "overwrite")
 _SHA256_CHARS = set("0123456789abcdef")
 
@@ -187,7 +189,7 @@ async def list_symbols(request: web.Request) -> web.Response:
     return json_response({"object": "list", "data": [symbol_json(r) for r in rows], "has_more": has_more})
 
 
-@routes.get("/v1/debug/symbols/{symbol_id}")
+@routes.get(f"/v1/debug/symbols/{_ID}")
 async def get_symbol(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     principal = await authenticate(request)
@@ -195,7 +197,7 @@ async def get_symbol(request: web.Request) -> web.Response:
     return json_response(symbol_json(record))
 
 
-@routes.delete("/v1/debug/symbols/{symbol_id}")
+@routes.delete(f"/v1/debug/symbols/{_ID}")
 async def delete_symbol(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     principal = await authenticate(request)

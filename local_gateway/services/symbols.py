@@ -339,4 +339,4 @@ class SymbolService:
 
 
 def _token_error(message: str, remediation: str) -> AuthenticationError:
-    return AuthenticationError(message, remediation=remediation, code="INVALID_UPLOAD_TOKEN")
+    return AuthenticationError(message, remediation=remediation)

@@ -201,7 +201,7 @@ def test_presigned_token_works_once_and_not_after_expiry(client: httpx.Client, g
         assert first.status_code in (200, 201), first.text
         assert first.json()["debug_id"] == "A62592418D7807494C4C44205044422E1"
         again = anonymous.put(url, content=pdb)
-        assert _error(again, 401)["code"] == "INVALID_UPLOAD_TOKEN" and "already used" in again.text
+        assert "already used" in _error(again, 401)["message"]
 
         late = client.post("/v1/debug/symbols/presign", json={}).json()["upload_url"]
         clock = gw.data_dir / "clock-offset"
