@@ -81,7 +81,9 @@ class Scanner:
 
     def scan(self, paths: Iterable[Path]) -> ScanResult:
         for path in paths:
-            if path.is_dir():
+            if path.is_dir() and path.name.lower().endswith(".dsym"):
+                self._dsym_dir(path)
+            elif path.is_dir():
                 self._walk(path)
             elif path.is_file():
                 self._file(path, str(path), top_level=True)
