@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from local_gateway.services.ids import Clock, new_id
 from local_gateway.services.symbol_params import UploadParams, platform_from_os
@@ -25,7 +26,13 @@ from local_gateway.store.blobs import BlobStore, StagedBlob
 from local_gateway.store.db import Database
 from local_gateway.store.records import SymbolRecord
 from mg.debugfiles import DebugFileError, DebugFileInfo, detect_all, is_minidump
-from mg.errors import AuthenticationError, ConflictError, InvalidRequestError, NotFoundError
+from mg.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidRequestError,
+    NotFoundError,
+    PayloadTooLargeError,
+)
 
 UploadStatus = Literal["created", "unchanged", "replaced"]
 TOKEN_PREFIX = "mgup_"
@@ -220,7 +227,7 @@ class SymbolService:
         )
         return UploadOutcome(status, results)
 
-    async def _drop_blob_if_unused(self, session, sha256: str) -> None:  # type: ignore[no-untyped-def]
+    async def _drop_blob_if_unused(self, session: AsyncSession, sha256: str) -> None:
         if await store.lock_existing_blob(session, sha256) and not await store.blob_in_use(session, sha256):
             await store.delete_blob_row(session, sha256)
             await self.blobs.delete(sha256)
@@ -229,8 +236,6 @@ class SymbolService:
 
     async def presign(self, developer_id: str, params: UploadParams, size: int | None) -> PresignedUpload:
         if size is not None and size > self.presign_limit:
-            from mg.errors import PayloadTooLargeError
-
             raise PayloadTooLargeError(
                 f"size is {size} bytes; a presigned upload takes at most {self.presign_limit // 2**20} MB.",
                 remediation="Strip the file or split the build's debug files.",
