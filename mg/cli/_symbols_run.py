@@ -114,6 +114,8 @@ def _upload_all(
     uploaded: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     total = sum(c.size for c in todo)
+    # Decided once: inside the progress display, sys.stderr is rich's proxy, not the terminal.
+    lines = not quiet and not _live()
     progress, advance = _progress(total, len(todo), quiet)
     with progress, ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(_upload_one, api, c, platform, overwrite, advance): c for c in todo}
@@ -127,7 +129,7 @@ def _upload_all(
                     _say(f"failed    {candidate.label}: {exc.message}")
                 continue
             uploaded.append(dict(_describe(candidate), id=body["id"], status=body["status"]))
-            if not quiet and not _live():
+            if lines:
                 _say(f"uploaded  {_line(candidate)}")
     return uploaded, failed
 
