@@ -212,6 +212,7 @@ def test_presigned_token_works_once_and_not_after_expiry(client: httpx.Client, g
             clock.write_text("0")
         assert "expired" in _error(expired, 401)["message"]
         assert _error(anonymous.put(url.rsplit("/", 1)[0] + "/mgup_forged", content=pdb), 401)
+    assert signed.json()["upload_token"] not in gw.log(), "the access log keeps no upload token"
 
 
 def test_presigned_upload_is_held_to_its_declared_size(client: httpx.Client) -> None:
