@@ -90,7 +90,7 @@ def run_cli(url: str, key: str, path: Path) -> dict[str, float]:
     env = dict(os.environ, MG_BASE_URL=url, MG_API_KEY=key, NO_COLOR="1")
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [PY, "-m", "mg.cli.symbols", "upload", "--json", str(path)],
+        [str(Path(PY).parent / "mg"), "symbols", "upload", "--json", str(path)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

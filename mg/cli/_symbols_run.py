@@ -6,15 +6,20 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mg.cli._symbols_api import SymbolsApi
 from mg.cli._symbols_scan import Candidate, Scanner
-from mg.errors import MonsterError
+from mg.errors import AuthenticationError, MonsterError
+
+if TYPE_CHECKING:
+    from mg.client import MonsterClient
+
+DIRECT_LIMIT = 10 * 2**20
+_CHUNK = 1 << 20
 
 
 def _say(message: str) -> None:
@@ -52,7 +57,7 @@ def _describe(candidate: Candidate) -> dict[str, Any]:
 
 
 def run_upload(
-    api: SymbolsApi,
+    client: MonsterClient,
     paths: Sequence[Path],
     *,
     types: Iterable[str],
@@ -73,7 +78,7 @@ def run_upload(
         unique: dict[str, Candidate] = {}
         for candidate in scan.candidates:
             unique.setdefault(candidate.sha256, candidate)
-        present = api.check(list(unique)) if unique else set()
+        present = _present(client, list(unique))
         todo = [c for sha, c in unique.items() if sha not in present]
         have = [c for sha, c in unique.items() if sha in present]
 
@@ -83,7 +88,7 @@ def run_upload(
         uploaded: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = [{"file": label, "error": message} for label, message in scan.errors]
         if not dry_run and todo:
-            uploaded, upload_failures = _upload_all(api, todo, platform, overwrite, jobs, quiet=as_json)
+            uploaded, upload_failures = _upload_all(client, todo, platform, overwrite, jobs, quiet=as_json)
             failed += upload_failures
 
     summary = {
@@ -109,7 +114,12 @@ def run_upload(
 
 
 def _upload_all(
-    api: SymbolsApi, todo: list[Candidate], platform: str | None, overwrite: bool, jobs: int, quiet: bool
+    client: MonsterClient,
+    todo: list[Candidate],
+    platform: str | None,
+    overwrite: bool,
+    jobs: int,
+    quiet: bool,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     uploaded: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
@@ -118,7 +128,7 @@ def _upload_all(
     lines = not quiet and not _live()
     progress, advance = _progress(total, len(todo), quiet)
     with progress, ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_upload_one, api, c, platform, overwrite, advance): c for c in todo}
+        futures = {pool.submit(_upload_one, client, c, platform, overwrite, advance): c for c in todo}
         for future in as_completed(futures):
             candidate = futures[future]
             try:
@@ -135,21 +145,53 @@ def _upload_all(
 
 
 def _upload_one(
-    api: SymbolsApi,
+    client: MonsterClient,
     candidate: Candidate,
     platform: str | None,
     overwrite: bool,
     advance: Callable[[int], None],
 ) -> dict[str, Any]:
     info = candidate.primary
-    fields = {"file_name": candidate.name, "file_type": info.file_type}
-    if info.debug_id:
-        fields["debug_id"] = info.debug_id
+    fields = {"file_name": candidate.name, "file_type": info.file_type, "debug_id": info.debug_id}
     if platform:
         fields["platform"] = platform
-    if overwrite:
-        fields["overwrite"] = "true"
-    return api.upload(candidate.path, fields, progress=advance)
+    size = candidate.size
+    if size <= DIRECT_LIMIT:
+        with candidate.path.open("rb") as fh:
+            body = client.symbols.upload(fh, overwrite=overwrite, **fields)
+        advance(size)
+        return body
+    for attempt in (1, 2):
+        signed = client.symbols.presign(size=size, overwrite=overwrite, **fields)
+        try:
+            return client.symbols.upload_presigned(signed["upload_url"], _Chunks(candidate.path, advance))
+        except MonsterError as exc:
+            # A presigned URL works once: a transfer that broke needs a new one.
+            if attempt == 2 or not (exc.is_retryable or isinstance(exc, AuthenticationError)):
+                raise
+    raise AssertionError("unreachable")
+
+
+class _Chunks:
+    """A file's bytes for a streamed PUT, re-readable should the client resend them."""
+
+    def __init__(self, path: Path, advance: Callable[[int], None]) -> None:
+        self.path = path
+        self.advance = advance
+
+    def __iter__(self) -> Iterator[bytes]:
+        with self.path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                self.advance(len(chunk))
+                yield chunk
+
+
+def _present(client: MonsterClient, hashes: list[str]) -> set[str]:
+    """Which content hashes the server already holds for this account (1,000 per request)."""
+    present: set[str] = set()
+    for start in range(0, len(hashes), 1000):
+        present.update(client.symbols.check(hashes[start : start + 1000])["present"])
+    return present
 
 
 def _progress(
