@@ -3,7 +3,6 @@ parallel, report (a progress bar on a terminal, one plain line per file otherwis
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -23,13 +22,15 @@ _CHUNK = 1 << 20
 
 
 def _say(message: str) -> None:
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
+    from mg.cli import _output
+
+    _output.info(message)
 
 
 def _live() -> bool:
-    stream = sys.stderr
-    return "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb" and stream.isatty()
+    from mg.cli import _output
+
+    return _output.live_allowed(sys.stderr)
 
 
 def _size(n: float) -> str:
@@ -233,9 +234,11 @@ def _report(summary: dict[str, Any], todo: list[Candidate], have: list[Candidate
         size = _size(sum(item["size"] for item in done))
         files = f"{len(done)} file{'s' if len(done) != 1 else ''} ({size})"
         _say(f"Uploaded {files} in {summary['seconds']:.1f}s; {len(have)} already on the server{tail}.")
-    for item in summary["failed"]:
-        _say(f"error: {item['file']}: {item['error']}")
-    if summary["failed"]:
-        _say("  Fix or remove the files above; pass --allow-failure to let the build go on regardless.")
+    from mg.cli import _output
+
+    for n, item in enumerate(summary["failed"], 1):
+        last = n == len(summary["failed"])
+        hint = "Fix or remove these files, or pass --allow-failure to let the build go on." if last else None
+        _output.error(f"{item['file']}: {item['error']}", hint)
     for debug_id in summary["missing_ids"]:
-        _say(f"error: no debug file with id {debug_id} was found under the given paths.")
+        _output.error(f"no debug file with id {debug_id} was found under the given paths.")
