@@ -3,9 +3,10 @@
 
 _mg_subcommands() {
     case "$1" in
-        '') echo 'chat models login logout whoami profiles gateway completion help' ;;
+        '') echo 'chat models login logout whoami profiles symbols gateway completion help' ;;
         'models') echo 'list catalog' ;;
         'profiles') echo 'list use add remove' ;;
+        'symbols') echo 'upload check list lookup rm' ;;
         'gateway') echo 'serve status stop logs admin' ;;
         'completion') echo 'show install' ;;
     esac
@@ -26,6 +27,12 @@ _mg_options() {
         'profiles use') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'profiles add') echo '--model -m --default --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'profiles remove') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'symbols') echo '--help -h' ;;
+        'symbols upload') echo '--type -t --id --require-all --platform --overwrite --dry-run --allow-failure --jobs -j --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'symbols check') echo '--json --help -h' ;;
+        'symbols list') echo '--module --debug-id --type --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'symbols lookup') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'symbols rm') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway') echo '--help -h' ;;
         'gateway serve') echo '--host --port --data-dir --detach -d --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway status') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -52,6 +59,10 @@ _mg_takes_value() {
         'profiles use|--profile'|'profiles use|-p'|'profiles use|--api-key'|'profiles use|--base-url') return 0 ;;
         'profiles add|--model'|'profiles add|-m'|'profiles add|--profile'|'profiles add|-p'|'profiles add|--api-key'|'profiles add|--base-url') return 0 ;;
         'profiles remove|--profile'|'profiles remove|-p'|'profiles remove|--api-key'|'profiles remove|--base-url') return 0 ;;
+        'symbols upload|--type'|'symbols upload|-t'|'symbols upload|--id'|'symbols upload|--platform'|'symbols upload|--jobs'|'symbols upload|-j'|'symbols upload|--profile'|'symbols upload|-p'|'symbols upload|--api-key'|'symbols upload|--base-url') return 0 ;;
+        'symbols list|--module'|'symbols list|--debug-id'|'symbols list|--type'|'symbols list|--profile'|'symbols list|-p'|'symbols list|--api-key'|'symbols list|--base-url') return 0 ;;
+        'symbols lookup|--profile'|'symbols lookup|-p'|'symbols lookup|--api-key'|'symbols lookup|--base-url') return 0 ;;
+        'symbols rm|--profile'|'symbols rm|-p'|'symbols rm|--api-key'|'symbols rm|--base-url') return 0 ;;
         'gateway serve|--host'|'gateway serve|--port'|'gateway serve|--data-dir'|'gateway serve|--profile'|'gateway serve|-p'|'gateway serve|--api-key'|'gateway serve|--base-url') return 0 ;;
         'gateway status|--data-dir'|'gateway status|--profile'|'gateway status|-p'|'gateway status|--api-key'|'gateway status|--base-url') return 0 ;;
         'gateway stop|--data-dir'|'gateway stop|--profile'|'gateway stop|-p'|'gateway stop|--api-key'|'gateway stop|--base-url') return 0 ;;
@@ -97,6 +108,14 @@ _mg_option_values() {
         'profiles add|-p') _mg_value profiles '' ;;
         'profiles remove|--profile') _mg_value profiles '' ;;
         'profiles remove|-p') _mg_value profiles '' ;;
+        'symbols upload|--profile') _mg_value profiles '' ;;
+        'symbols upload|-p') _mg_value profiles '' ;;
+        'symbols list|--profile') _mg_value profiles '' ;;
+        'symbols list|-p') _mg_value profiles '' ;;
+        'symbols lookup|--profile') _mg_value profiles '' ;;
+        'symbols lookup|-p') _mg_value profiles '' ;;
+        'symbols rm|--profile') _mg_value profiles '' ;;
+        'symbols rm|-p') _mg_value profiles '' ;;
         'gateway serve|--data-dir') _mg_value dirs '' ;;
         'gateway serve|--profile') _mg_value profiles '' ;;
         'gateway serve|-p') _mg_value profiles '' ;;
@@ -125,7 +144,7 @@ _mg_arguments() {
     case "$1" in
         'profiles use') _mg_value profiles '' ;;
         'profiles remove') _mg_value profiles '' ;;
-        'help') _mg_value words 'environment exit-codes chat models login logout whoami profiles gateway completion help' ;;
+        'help') _mg_value words 'environment exit-codes chat models login logout whoami profiles symbols gateway completion help' ;;
         *) COMPREPLY=() ;;
     esac
 }

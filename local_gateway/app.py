@@ -8,7 +8,18 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
-from local_gateway.api import chat, embeddings, health, meta, models, npc, structured, threads
+from local_gateway.api import (
+    chat,
+    embeddings,
+    health,
+    meta,
+    models,
+    npc,
+    structured,
+    symbol_server,
+    symbols,
+    threads,
+)
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.middleware import ACCESS_LOG_ENABLED, request_context
 from local_gateway.providers.registry import ProviderRegistry
@@ -31,7 +42,10 @@ from local_gateway.services.npc.recorder import TurnRecorder
 from local_gateway.services.npc.templates import load_templates
 from local_gateway.services.npc.threads import ThreadService
 from local_gateway.services.request_log import RequestLogWriter
+from local_gateway.services.symbol_server import SymbolServer
+from local_gateway.services.symbols import SymbolService
 from local_gateway.settings import Settings
+from local_gateway.store.blobs import DiskBlobStore
 from local_gateway.store.db import Database
 from local_gateway.store.migrate import upgrade_async
 
@@ -39,14 +53,14 @@ log = logging.getLogger("mg.gateway")
 BOOTSTRAP_KEY = web.AppKey("bootstrap_key", NewKey)
 CLOCK = web.AppKey("clock", Clock)
 # health before models: /v1/models/health must not be read as a model id.
-ROUTE_MODULES = [chat, health, models, meta, npc, threads, embeddings, structured]
+ROUTE_MODULES = [chat, health, models, meta, npc, threads, embeddings, structured, symbols, symbol_server]
 LOCAL_EMAIL = "local@localhost"
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
     # Uploads stream through their own size checks; this cap only stops absurd bodies early.
     app = web.Application(middlewares=[request_context], client_max_size=600 * 1024 * 1024)
-    app[CLOCK] = clock or Clock()
+    app[CLOCK] = clock or Clock(offset_file=settings.clock_offset_file)
     app[ACCESS_LOG_ENABLED] = settings.access_log
     for module in ROUTE_MODULES:
         app.router.add_routes(module.routes)
@@ -112,6 +126,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         )
         health = InProcessHealth(clock, settings.breaker_failures, settings.breaker_cooldown)
         runner = FallbackRunner(catalog, providers, health, retries=settings.upstream_retries)
+        blobs = DiskBlobStore(settings.data_dir / "blobs")
         services = Services(
             settings=settings,
             clock=clock,
@@ -139,6 +154,11 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             threads=thread_service,
             conversations=conversations,
             export=ExportService(db, templates),
+            blobs=blobs,
+            symbols=SymbolService(
+                db, blobs, clock, settings.symbol_presign_limit, settings.symbol_presign_ttl
+            ),
+            symbol_server=SymbolServer(db),
         )
         app[SERVICES] = services
         if settings.bootstrap and await keys.is_empty():

@@ -54,6 +54,13 @@ ENVIRONMENT: dict[str, str] = {
         "an OpenAI-compatible server on this machine (Ollama, llama.cpp, LM Studio, vLLM), e.g. "
         "http://127.0.0.1:11434/v1; its models are served as local/<name>"
     ),
+    "MG_SYMBOL_UPLOAD_LIMIT": "largest direct symbol upload in bytes (default 10 MB)",
+    "MG_SYMBOL_PRESIGN_LIMIT": "largest presigned symbol upload in bytes (default 500 MB)",
+    "MG_SYMBOL_PRESIGN_TTL": "seconds a presigned symbol-upload token stays valid (default 3600)",
+    "MG_CLOCK_OFFSET_FILE": (
+        "test hook: a file holding seconds to add to the gateway's clock, re-read when it changes "
+        "(lets end-to-end tests expire tokens without waiting); leave unset in production"
+    ),
     "MG_<PROVIDER>_BASE_URL": (
         "base URL of a provider's API, e.g. MG_OPENAI_BASE_URL, MG_ANTHROPIC_BASE_URL, MG_GOOGLE_BASE_URL"
     ),
@@ -100,6 +107,10 @@ class Settings:
     npc_summary_tokens: int = 600
     npc_recall_k: int = 3
     npc_default_model: str = "deepseek-chat"
+    symbol_upload_limit: int = 10 * 1024 * 1024
+    symbol_presign_limit: int = 500 * 1024 * 1024
+    symbol_presign_ttl: float = 3600.0
+    clock_offset_file: Path | None = None
     # Create a local developer and a test key when the database is empty.
     bootstrap: bool = True
     # Save the bootstrap key into the CLI's `local` profile.

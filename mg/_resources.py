@@ -9,8 +9,8 @@ coroutine of a list here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
 
 from mg._client_base import drop_none
 from mg.types import ChatCompletion, Model, ResponseInfo
@@ -237,3 +237,58 @@ class Npc(Resource):
     def __init__(self, client: Any) -> None:
         super().__init__(client)
         self.templates = Templates(client)
+
+
+class Symbols(Resource):
+    """Debug symbols (``/v1/debug/symbols``): upload, de-duplicate, look up, list, remove."""
+
+    _BASE = "/v1/debug/symbols"
+
+    def upload(
+        self,
+        file: IO[bytes] | bytes,
+        *,
+        file_name: str,
+        overwrite: bool = False,
+        **fields: str | None,
+    ) -> Any:
+        """``POST /upload`` (multipart, up to 10 MB). ``fields``: module_name, debug_id, platform,
+        file_type. The stored symbol with ``status`` (created, unchanged or replaced)."""
+        return self._client._request(
+            "POST",
+            f"{self._BASE}/upload",
+            cast=_json,
+            files={"file": (file_name, file, "application/octet-stream")},
+            data=drop_none(fields),
+            params={"overwrite": "true"} if overwrite else None,
+        )
+
+    def presign(self, *, size: int | None = None, overwrite: bool = False, **fields: str | None) -> Any:
+        """``POST /presign``: a one-time ``upload_url`` (valid 1 hour) for a file of up to 500 MB."""
+        body = drop_none({"size": size, **fields})
+        if overwrite:
+            body["overwrite"] = True
+        return self._send("POST", f"{self._BASE}/presign", body)
+
+    def upload_presigned(self, upload_url: str, content: bytes | Iterable[bytes]) -> Any:
+        """``PUT`` the file's bytes to the ``upload_url`` of :meth:`presign` (the token is spent)."""
+        return self._client._request("PUT", urlsplit(upload_url).path, cast=_json, content=content)
+
+    def check(self, sha256: list[str]) -> Any:
+        """``POST /check``: ``{"present": [...], "missing": [...]}`` among your symbols (≤ 1000)."""
+        return self._send("POST", f"{self._BASE}/check", {"sha256": sha256})
+
+    def lookup(self, module_name: str, debug_id: str) -> Any:
+        """``GET /lookup``: every stored file of a module and debug id (case-insensitive)."""
+        return self._get(f"{self._BASE}/lookup", cast=_data, module_name=module_name, debug_id=debug_id)
+
+    def list(self, *, limit: int | None = None, after: str | None = None, **filters: str | None) -> Any:
+        """``GET /v1/debug/symbols``: a page, newest first (``data``, ``has_more``); ``filters``:
+        module_name, debug_id, file_type."""
+        return self._get(self._BASE, limit=limit, after=after, **filters)
+
+    def get(self, symbol_id: str) -> Any:
+        return self._get(f"{self._BASE}/{_seg(symbol_id)}")
+
+    def delete(self, symbol_id: str) -> Any:
+        return self._send("DELETE", f"{self._BASE}/{_seg(symbol_id)}")

@@ -44,6 +44,7 @@ class _Api:
         self.keys = _resources.Keys(self)
         self.threads = _resources.Threads(self)
         self.npc = _resources.Npc(self)
+        self.symbols = _resources.Symbols(self)
         self._meta = _resources.Resource(self)
 
     def whoami(self) -> Any:
@@ -115,8 +116,10 @@ class MonsterClient(BaseClient, _Api):
         cast: Callable[[httpx.Response], Any],
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        **body: Any,
     ) -> Any:
-        response = self._send(method, path, stream=False, json=json, params=params)
+        # ``body``: httpx's files / data / content, for uploads.
+        response = self._send(method, path, stream=False, json=json, params=params, **body)
         return cast(response)
 
     def _stream(self, method: str, path: str, *, json: Any = None) -> Stream:
@@ -184,8 +187,9 @@ class AsyncMonsterClient(BaseClient, _Api):
         cast: Callable[[httpx.Response], Any],
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        **body: Any,
     ) -> Any:
-        response = await self._send(method, path, stream=False, json=json, params=params)
+        response = await self._send(method, path, stream=False, json=json, params=params, **body)
         return cast(response)
 
     async def _stream(self, method: str, path: str, *, json: Any = None) -> AsyncStream:

@@ -17,6 +17,13 @@ from mg.errors import InternalError, MethodNotAllowedError, MonsterError, NotFou
 access_log = logging.getLogger("mg.gateway.access")
 error_log = logging.getLogger("mg.gateway.error")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# A presigned upload URL carries its credential in the path; logs keep only its shape.
+_SECRET_PATH = re.compile(r"^(/v1/debug/symbols/upload/)[^/]+")
+
+
+def loggable_path(path: str) -> str:
+    return _SECRET_PATH.sub(r"\1…", path)
+
 
 # Headers that auth and rate limiting attach to an answer, kept on the request until it is sent.
 RESPONSE_HEADERS = "mg.response_headers"
@@ -77,7 +84,10 @@ async def request_context(request: web.Request, handler):  # type: ignore[no-unt
         except Exception:
             # The details (and any SQL or secret in them) go to the log only, under the request id.
             error_log.exception(
-                "unhandled error in %s %s (request %s)", request.method, request.path, request_id
+                "unhandled error in %s %s (request %s)",
+                request.method,
+                loggable_path(request.path),
+                request_id,
             )
             response = error_response(InternalError("The gateway failed to handle this request."), request)
         status = response.status
@@ -94,7 +104,7 @@ async def request_context(request: web.Request, handler):  # type: ignore[no-unt
                     {
                         "request_id": request_id,
                         "method": request.method,
-                        "path": request.path,
+                        "path": loggable_path(request.path),
                         "status": status,
                         "ms": round((time.perf_counter() - started) * 1000, 2),
                         "key_id": principal.key.id if principal else None,

@@ -18,7 +18,10 @@ from local_gateway.services.npc.export import ExportService
 from local_gateway.services.npc.templates import TemplateLibrary
 from local_gateway.services.npc.threads import ThreadService
 from local_gateway.services.request_log import RequestLogWriter
+from local_gateway.services.symbol_server import SymbolServer
+from local_gateway.services.symbols import SymbolService
 from local_gateway.settings import Settings
+from local_gateway.store.blobs import BlobStore
 from local_gateway.store.db import Database
 
 
@@ -39,4 +42,7 @@ class Services:
     export: ExportService
     health: HealthTracker
     embeddings: EmbeddingService
+    blobs: BlobStore
+    symbols: SymbolService
+    symbol_server: SymbolServer
     started_at: float = field(default_factory=time.time)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,3 +32,32 @@ class KeyRecord:
     @property
     def display(self) -> str:
         return f"{self.prefix}…{self.last4}"
+
+
+@dataclass(frozen=True)
+class SymbolRecord:
+    id: str
+    developer_id: str
+    module_name: str
+    debug_id: str
+    slot: str
+    file_type: str
+    platform: str
+    arch: str | None
+    code_id: str | None
+    code_file: str | None
+    file_name: str
+    features: tuple[str, ...]
+    sha256: str
+    size: int
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class UploadTokenRecord:
+    developer_id: str
+    params: dict[str, Any]
+    max_size: int
+    expires_at: datetime
+    used_at: datetime | None

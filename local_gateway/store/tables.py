@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -85,3 +85,66 @@ class Event(SQLModel, table=True):
     type: str = Field(max_length=60)
     data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime
+
+
+class Blob(SQLModel, table=True):
+    """One stored blob. Rows that use it reference its hash; this row is the lock that orders an
+    upload reusing a blob against a delete removing it."""
+
+    __tablename__ = "blobs"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int = Field(sa_type=BigInteger)
+    created_at: datetime
+
+
+class SymbolFile(SQLModel, table=True):
+    """One debug object a developer uploaded, keyed the way symbol servers look it up.
+
+    ``slot`` tells apart files that legitimately share a module and debug id: the ``.sym``, the
+    PDB and the PE of one build; an ELF binary (``executable``) and its split ``debuginfo``; a
+    Mach-O binary, its zipped ``dsym`` and the bare DWARF file of the bundle (``macho-dwarf``).
+    """
+
+    __tablename__ = "symbol_files"
+    __table_args__ = (
+        UniqueConstraint("developer_id", "module_key", "debug_id", "slot", name="uq_symbol_files_slot"),
+        Index("ix_symbol_files_dev_code", "developer_id", "code_key"),
+        Index("ix_symbol_files_dev_sha", "developer_id", "sha256"),
+        Index("ix_symbol_files_dev_time", "developer_id", "created_at"),
+        Index("ix_symbol_files_sha256", "sha256"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    developer_id: str = Field(foreign_key="developers.id", max_length=40)
+    module_name: str = Field(max_length=255)
+    module_key: str = Field(max_length=255)  # module_name in lower case
+    debug_id: str = Field(max_length=40)  # Breakpad form, upper case
+    slot: str = Field(max_length=16)
+    file_type: str = Field(max_length=8)
+    platform: str = Field(max_length=32)
+    arch: str | None = Field(default=None, max_length=32)
+    code_id: str | None = Field(default=None, max_length=80)
+    code_file: str | None = Field(default=None, max_length=255)
+    # code_id in lower case: symsrv looks binaries up by it (with code_file), debuginfod alone.
+    code_key: str | None = Field(default=None, max_length=80)
+    file_name: str = Field(max_length=255)
+    features: list[str] = Field(sa_column=Column(JSON, nullable=False))
+    sha256: str = Field(foreign_key="blobs.sha256", max_length=64)
+    size: int = Field(sa_type=BigInteger)
+    created_at: datetime
+    updated_at: datetime
+
+
+class SymbolUploadToken(SQLModel, table=True):
+    """A presigned upload: stored as a hash, valid until ``expires_at``, spent once."""
+
+    __tablename__ = "symbol_upload_tokens"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    developer_id: str = Field(foreign_key="developers.id", index=True, max_length=40)
+    params: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    max_size: int = Field(sa_type=BigInteger)
+    created_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None

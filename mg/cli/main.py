@@ -69,6 +69,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "whoami": ("mg.cli.auth", "auth_whoami", "Show who the current key belongs to, its tier and limits."),
     "profiles": ("mg.cli.profiles", "app", "Manage profiles: named gateways, each with its own key."),
+    "symbols": ("mg.cli.symbols", "app", "Upload debug symbols from a build; list, look up or remove them."),
     "gateway": ("mg.cli.gateway", "app", "Run the local gateway (offline, sandbox models) and operate it."),
     "completion": ("mg.cli.completion", "app", "Shell completion for bash, zsh and fish."),
     "help": ("mg.cli.help", "help_topic", "Help topics, or the help of a command."),

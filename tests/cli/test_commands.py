@@ -261,6 +261,31 @@ def test_gateway_lifecycle_and_first_start_key(tmp_path: Path) -> None:
 # --- exit codes and error output ----------------------------------------------------------------
 
 
+def test_symbols_upload_check_list_lookup_rm(env: dict[str, str], tmp_path: Path) -> None:
+    fixtures = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "debug"
+    pdb = fixtures / "binaries" / "windows" / "crash.pdb"
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build" / "crash.pdb").write_bytes(pdb.read_bytes())
+    (tmp_path / "build" / "notes.txt").write_text("not a debug file\n")
+    uploaded = run_mg("symbols", "upload", "--json", str(tmp_path / "build"), **env)
+    assert uploaded.code == 0, uploaded
+    summary = uploaded.json()
+    assert summary["skipped"] == 1 and summary["failed"] == []
+    assert len(summary["uploaded"]) + len(summary["already_present"]) == 1
+
+    checked = run_mg("symbols", "check", "--json", str(pdb))
+    assert checked.json()[0]["debug_id"] == "3249D99D0C4049318610F4E4FB0B69361"
+    listed = run_mg("symbols", "list", "--json", "--module", "crash.pdb", **env).json()
+    found = run_mg(
+        "symbols", "lookup", "--json", "CRASH.PDB", "3249d99d-0c40-4931-8610-f4e4fb0b6936-1", **env
+    )
+    assert [s["id"] for s in found.json()] == [s["id"] for s in listed]
+    removed = run_mg("symbols", "rm", "--json", listed[0]["id"], **env)
+    assert removed.json() == {"removed": [listed[0]["id"]]}
+    for result in (uploaded, checked, found, removed):
+        clean(result)
+
+
 def test_usage_errors_exit_2(env: dict[str, str]) -> None:
     assert run_mg("chat", "--temperature", "3", "hi", **env).code == 2
     assert run_mg("no-such-command", **env).code == 2
