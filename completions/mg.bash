@@ -3,7 +3,11 @@
 
 _mg_subcommands() {
     case "$1" in
-        '') echo 'chat models login logout whoami profiles symbols gateway completion help' ;;
+        '') echo 'chat threads npc models login logout whoami profiles symbols gateway completion help' ;;
+        'threads') echo 'list create show messages rm export batch state actions' ;;
+        'threads state') echo 'get set' ;;
+        'threads actions') echo 'get set' ;;
+        'npc') echo 'templates template' ;;
         'models') echo 'list catalog' ;;
         'profiles') echo 'list use add remove' ;;
         'symbols') echo 'upload check list lookup rm' ;;
@@ -15,7 +19,24 @@ _mg_subcommands() {
 _mg_options() {
     case "$1" in
         '') echo '--profile -p --api-key --base-url --no-retry --version -V --help -h' ;;
-        'chat') echo '--model -m --system -s --temperature -t --max-tokens --npc --template --player --thread --local --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'chat') echo '--model -m --system -s --temperature -t --max-tokens --npc --template --player --thread --group --as --local --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads') echo '--help -h' ;;
+        'threads list') echo '--npc --player --limit -n --before --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads create') echo '--npc --template --player --system -s --style --metadata -m --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads show') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads messages') echo '--limit -n --order --after --before --all --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads rm') echo '--yes -y --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads export') echo '--format -f --npc --player --thread -t --since --until --no-system --max-messages --output -o --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads batch') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads state') echo '--help -h' ;;
+        'threads state get') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads state set') echo '--file -f --replace --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads actions') echo '--help -h' ;;
+        'threads actions get') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads actions set') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'npc') echo '--help -h' ;;
+        'npc templates') echo '--tags --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'npc template') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'models') echo '--help -h' ;;
         'models list') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'models catalog') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -49,7 +70,20 @@ _mg_options() {
 _mg_takes_value() {
     case "$1|$2" in
         '|--profile'|'|-p'|'|--api-key'|'|--base-url') return 0 ;;
-        'chat|--model'|'chat|-m'|'chat|--system'|'chat|-s'|'chat|--temperature'|'chat|-t'|'chat|--max-tokens'|'chat|--npc'|'chat|--template'|'chat|--player'|'chat|--thread'|'chat|--profile'|'chat|-p'|'chat|--api-key'|'chat|--base-url') return 0 ;;
+        'chat|--model'|'chat|-m'|'chat|--system'|'chat|-s'|'chat|--temperature'|'chat|-t'|'chat|--max-tokens'|'chat|--npc'|'chat|--template'|'chat|--player'|'chat|--thread'|'chat|--group'|'chat|--as'|'chat|--profile'|'chat|-p'|'chat|--api-key'|'chat|--base-url') return 0 ;;
+        'threads list|--npc'|'threads list|--player'|'threads list|--limit'|'threads list|-n'|'threads list|--before'|'threads list|--profile'|'threads list|-p'|'threads list|--api-key'|'threads list|--base-url') return 0 ;;
+        'threads create|--npc'|'threads create|--template'|'threads create|--player'|'threads create|--system'|'threads create|-s'|'threads create|--style'|'threads create|--metadata'|'threads create|-m'|'threads create|--profile'|'threads create|-p'|'threads create|--api-key'|'threads create|--base-url') return 0 ;;
+        'threads show|--profile'|'threads show|-p'|'threads show|--api-key'|'threads show|--base-url') return 0 ;;
+        'threads messages|--limit'|'threads messages|-n'|'threads messages|--order'|'threads messages|--after'|'threads messages|--before'|'threads messages|--profile'|'threads messages|-p'|'threads messages|--api-key'|'threads messages|--base-url') return 0 ;;
+        'threads rm|--profile'|'threads rm|-p'|'threads rm|--api-key'|'threads rm|--base-url') return 0 ;;
+        'threads export|--format'|'threads export|-f'|'threads export|--npc'|'threads export|--player'|'threads export|--thread'|'threads export|-t'|'threads export|--since'|'threads export|--until'|'threads export|--max-messages'|'threads export|--output'|'threads export|-o'|'threads export|--profile'|'threads export|-p'|'threads export|--api-key'|'threads export|--base-url') return 0 ;;
+        'threads batch|--profile'|'threads batch|-p'|'threads batch|--api-key'|'threads batch|--base-url') return 0 ;;
+        'threads state get|--profile'|'threads state get|-p'|'threads state get|--api-key'|'threads state get|--base-url') return 0 ;;
+        'threads state set|--file'|'threads state set|-f'|'threads state set|--profile'|'threads state set|-p'|'threads state set|--api-key'|'threads state set|--base-url') return 0 ;;
+        'threads actions get|--profile'|'threads actions get|-p'|'threads actions get|--api-key'|'threads actions get|--base-url') return 0 ;;
+        'threads actions set|--profile'|'threads actions set|-p'|'threads actions set|--api-key'|'threads actions set|--base-url') return 0 ;;
+        'npc templates|--tags'|'npc templates|--profile'|'npc templates|-p'|'npc templates|--api-key'|'npc templates|--base-url') return 0 ;;
+        'npc template|--profile'|'npc template|-p'|'npc template|--api-key'|'npc template|--base-url') return 0 ;;
         'models list|--profile'|'models list|-p'|'models list|--api-key'|'models list|--base-url') return 0 ;;
         'models catalog|--profile'|'models catalog|-p'|'models catalog|--api-key'|'models catalog|--base-url') return 0 ;;
         'login|--profile'|'login|-p'|'login|--api-key'|'login|--base-url') return 0 ;;
@@ -90,6 +124,40 @@ _mg_option_values() {
         '|-p') _mg_value profiles '' ;;
         'chat|--profile') _mg_value profiles '' ;;
         'chat|-p') _mg_value profiles '' ;;
+        'threads list|--profile') _mg_value profiles '' ;;
+        'threads list|-p') _mg_value profiles '' ;;
+        'threads create|--style') _mg_value words 'terse normal verbose dramatic' ;;
+        'threads create|--profile') _mg_value profiles '' ;;
+        'threads create|-p') _mg_value profiles '' ;;
+        'threads show|--profile') _mg_value profiles '' ;;
+        'threads show|-p') _mg_value profiles '' ;;
+        'threads messages|--order') _mg_value words 'asc desc' ;;
+        'threads messages|--profile') _mg_value profiles '' ;;
+        'threads messages|-p') _mg_value profiles '' ;;
+        'threads rm|--profile') _mg_value profiles '' ;;
+        'threads rm|-p') _mg_value profiles '' ;;
+        'threads export|--format') _mg_value words 'jsonl json' ;;
+        'threads export|-f') _mg_value words 'jsonl json' ;;
+        'threads export|--output') _mg_value files '' ;;
+        'threads export|-o') _mg_value files '' ;;
+        'threads export|--profile') _mg_value profiles '' ;;
+        'threads export|-p') _mg_value profiles '' ;;
+        'threads batch|--profile') _mg_value profiles '' ;;
+        'threads batch|-p') _mg_value profiles '' ;;
+        'threads state get|--profile') _mg_value profiles '' ;;
+        'threads state get|-p') _mg_value profiles '' ;;
+        'threads state set|--file') _mg_value files '' ;;
+        'threads state set|-f') _mg_value files '' ;;
+        'threads state set|--profile') _mg_value profiles '' ;;
+        'threads state set|-p') _mg_value profiles '' ;;
+        'threads actions get|--profile') _mg_value profiles '' ;;
+        'threads actions get|-p') _mg_value profiles '' ;;
+        'threads actions set|--profile') _mg_value profiles '' ;;
+        'threads actions set|-p') _mg_value profiles '' ;;
+        'npc templates|--profile') _mg_value profiles '' ;;
+        'npc templates|-p') _mg_value profiles '' ;;
+        'npc template|--profile') _mg_value profiles '' ;;
+        'npc template|-p') _mg_value profiles '' ;;
         'models list|--profile') _mg_value profiles '' ;;
         'models list|-p') _mg_value profiles '' ;;
         'models catalog|--profile') _mg_value profiles '' ;;
@@ -144,7 +212,7 @@ _mg_arguments() {
     case "$1" in
         'profiles use') _mg_value profiles '' ;;
         'profiles remove') _mg_value profiles '' ;;
-        'help') _mg_value words 'environment exit-codes chat models login logout whoami profiles symbols gateway completion help' ;;
+        'help') _mg_value words 'environment exit-codes chat threads npc models login logout whoami profiles symbols gateway completion help' ;;
         *) COMPREPLY=() ;;
     esac
 }

@@ -49,8 +49,15 @@ class Resource:
     def _get(self, path: str, cast: Callable[[httpx.Response], Any] = _json, **params: Any) -> Any:
         return self._client._request("GET", path, params=drop_none(params) or None, cast=cast)
 
-    def _send(self, method: str, path: str, body: Any = None, cast: Callable[..., Any] = _json) -> Any:
-        return self._client._request(method, path, json=body, cast=cast)
+    def _send(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        cast: Callable[..., Any] = _json,
+        params: Mapping[str, Any] | None = None,
+    ) -> Any:
+        return self._client._request(method, path, json=body, cast=cast, params=params)
 
 
 class ChatCompletions(Resource):
@@ -175,9 +182,21 @@ class Threads(Resource):
         limit: int | None = None,
         before: str | None = None,
     ) -> Any:
+        """``GET /v1/threads``: one page of threads, newest first (see :meth:`list_page`)."""
         return self._get(
             "/v1/threads", cast=_data, npc_id=npc_id, player_id=player_id, limit=limit, before=before
         )
+
+    def list_page(
+        self,
+        *,
+        npc_id: str | None = None,
+        player_id: str | None = None,
+        limit: int | None = None,
+        before: str | None = None,
+    ) -> Any:
+        """The whole page: ``data``, ``has_more`` and ``next_before`` (the next page's ``before``)."""
+        return self._get("/v1/threads", npc_id=npc_id, player_id=player_id, limit=limit, before=before)
 
     def get(self, thread_id: str) -> Any:
         return self._get(f"/v1/threads/{_seg(thread_id)}")
@@ -189,14 +208,54 @@ class Threads(Resource):
     def delete(self, thread_id: str) -> Any:
         return self._send("DELETE", f"/v1/threads/{_seg(thread_id)}")
 
-    def messages(self, thread_id: str, *, limit: int | None = None, before: str | None = None) -> Any:
-        return self._get(f"/v1/threads/{_seg(thread_id)}/messages", cast=_data, limit=limit, before=before)
+    def messages(
+        self,
+        thread_id: str,
+        *,
+        limit: int | None = None,
+        order: str | None = None,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> Any:
+        """``GET /v1/threads/{id}/messages``: one page of messages (``order`` asc or desc)."""
+        return self._get(
+            f"/v1/threads/{_seg(thread_id)}/messages",
+            cast=_data,
+            limit=limit,
+            order=order,
+            after=after,
+            before=before,
+        )
+
+    def messages_page(
+        self,
+        thread_id: str,
+        *,
+        limit: int | None = None,
+        order: str | None = None,
+        after: str | None = None,
+        before: str | None = None,
+    ) -> Any:
+        """The whole page: ``data``, ``first_id``, ``last_id`` and ``has_more``.
+
+        The next page in ascending order is ``after=last_id``; in descending, ``before=last_id``.
+        """
+        return self._get(
+            f"/v1/threads/{_seg(thread_id)}/messages", limit=limit, order=order, after=after, before=before
+        )
+
+    def append_messages(self, thread_id: str, messages: list[JSON]) -> Any:
+        """Store up to 1,000 messages as they are (history from elsewhere, narration)."""
+        return self._send("POST", f"/v1/threads/{_seg(thread_id)}/messages", {"messages": messages})
 
     def get_state(self, thread_id: str) -> Any:
         return self._get(f"/v1/threads/{_seg(thread_id)}/state")
 
-    def set_state(self, thread_id: str, state: Mapping[str, Any]) -> Any:
-        return self._send("POST", f"/v1/threads/{_seg(thread_id)}/state", dict(state))
+    def set_state(self, thread_id: str, state: Mapping[str, Any], *, replace: bool = False) -> Any:
+        """Merge ``state`` into the thread's (JSON Merge Patch: ``None`` removes a key), or with
+        ``replace=True`` make it the whole state."""
+        params = {"mode": "replace"} if replace else None
+        return self._send("POST", f"/v1/threads/{_seg(thread_id)}/state", dict(state), params=params)
 
     def get_actions(self, thread_id: str) -> Any:
         return self._get(f"/v1/threads/{_seg(thread_id)}/actions")
@@ -209,17 +268,38 @@ class Threads(Resource):
         return self._send("POST", "/v1/threads/batch", {"npcs": npcs})
 
     def export(self, **filters: Any) -> Any:
-        """Conversation data as JSONL (fine-tuning format) or JSON."""
+        """Conversation data as JSONL (fine-tuning format) or JSON, read whole into a string."""
         return self._client._request(
             "POST", "/v1/threads/export", json=drop_none(filters), cast=lambda r: r.text
         )
 
+    def export_stream(self, **filters: Any) -> Any:
+        """The export as a :class:`~mg._streaming.ByteStream` of pieces as they arrive, for
+        exports too large to hold: ``for piece in stream: file.write(piece)``."""
+        return self._client._stream_bytes("POST", "/v1/threads/export", json=drop_none(filters))
+
     def create_group(self, *, npcs: list[Any], **fields: Any) -> Any:
+        """``POST /v1/threads/group``: a scene of 2 to 20 NPCs."""
         return self._send("POST", "/v1/threads/group", {"npcs": npcs, **fields})
 
-    def speak(self, thread_id: str, *, npc_id: str, messages: list[JSON] | None = None, **fields: Any) -> Any:
+    def speak(
+        self,
+        thread_id: str,
+        *,
+        npc_id: str | None = None,
+        messages: list[JSON] | None = None,
+        stream: bool = False,
+        **fields: Any,
+    ) -> Any:
+        """``POST /v1/threads/{id}/speak``: an NPC of a scene answers, as a :class:`ChatCompletion`
+        (or a stream of chunks). ``npc_id`` names it; without it, the NPC the player addresses
+        speaks, else the one that has waited longest. ``messages`` are the player's new lines."""
         body = drop_none({"npc_id": npc_id, "messages": messages, **fields})
-        return self._send("POST", f"/v1/threads/{_seg(thread_id)}/speak", body)
+        if stream:
+            body["stream"] = True
+            body.setdefault("stream_options", {"include_usage": True})
+            return self._client._stream("POST", f"/v1/threads/{_seg(thread_id)}/speak", json=body)
+        return self._send("POST", f"/v1/threads/{_seg(thread_id)}/speak", body, cast=_completion)
 
 
 class Templates(Resource):

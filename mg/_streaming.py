@@ -19,7 +19,7 @@ from mg.types import ChatCompletion, ChatCompletionChunk, ResponseInfo, Usage
 if TYPE_CHECKING:
     import httpx
 
-__all__ = ["AsyncStream", "SSEDecoder", "Stream", "StreamAccumulator"]
+__all__ = ["AsyncByteStream", "AsyncStream", "ByteStream", "SSEDecoder", "Stream", "StreamAccumulator"]
 
 DONE = "[DONE]"
 
@@ -82,7 +82,7 @@ class StreamAccumulator:
         self.created = self.created or chunk.created
         if chunk.usage is not None:
             self.usage = chunk.usage
-        for key in ("thread_id",):
+        for key in ("thread_id", "npc_id"):
             if key in chunk.raw:
                 self.extra[key] = chunk.raw[key]
         for choice in chunk.choices[:1]:
@@ -244,6 +244,65 @@ class AsyncStream:
         await self.response.aclose()
 
     async def __aenter__(self) -> AsyncStream:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+
+class ByteStream:
+    """A response body read piece by piece (thread exports): iterate for ``bytes``.
+
+    Nothing is held beyond the piece being read, so an export of any size runs in flat memory.
+    Closing it (or leaving its ``with`` block) drops the connection.
+    """
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.headers = response.headers
+
+    def __iter__(self) -> Iterator[bytes]:
+        import httpx
+
+        try:
+            yield from self.response.iter_bytes()
+        except httpx.TransportError as exc:
+            raise APIConnectionError(f"The download was cut short: {exc}") from exc
+        finally:
+            self.response.close()
+
+    def close(self) -> None:
+        self.response.close()
+
+    def __enter__(self) -> ByteStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class AsyncByteStream:
+    """The ``async for`` twin of :class:`ByteStream`."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        self.headers = response.headers
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        import httpx
+
+        try:
+            async for piece in self.response.aiter_bytes():
+                yield piece
+        except httpx.TransportError as exc:
+            raise APIConnectionError(f"The download was cut short: {exc}") from exc
+        finally:
+            await self.response.aclose()
+
+    async def close(self) -> None:
+        await self.response.aclose()
+
+    async def __aenter__(self) -> AsyncByteStream:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

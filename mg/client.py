@@ -26,7 +26,7 @@ import httpx
 
 from mg import _resources
 from mg._client_base import BaseClient, RetryEvent, RetryPolicy, error_from_response, transport_error
-from mg._streaming import AsyncStream, Stream
+from mg._streaming import AsyncByteStream, AsyncStream, ByteStream, Stream
 
 if TYPE_CHECKING:
     from mg.config import Resolved
@@ -126,6 +126,10 @@ class MonsterClient(BaseClient, _Api):
         response = self._send(method, path, stream=True, json=json)
         return Stream(response)
 
+    def _stream_bytes(self, method: str, path: str, *, json: Any = None) -> ByteStream:
+        response = self._send(method, path, stream=True, json=json)
+        return ByteStream(response)
+
     def request(
         self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
     ) -> Any:
@@ -195,6 +199,10 @@ class AsyncMonsterClient(BaseClient, _Api):
     async def _stream(self, method: str, path: str, *, json: Any = None) -> AsyncStream:
         response = await self._send(method, path, stream=True, json=json)
         return AsyncStream(response)
+
+    async def _stream_bytes(self, method: str, path: str, *, json: Any = None) -> AsyncByteStream:
+        response = await self._send(method, path, stream=True, json=json)
+        return AsyncByteStream(response)
 
     async def request(
         self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None

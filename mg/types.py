@@ -121,6 +121,12 @@ class ChatCompletion:
         value = self.raw.get("thread_id")
         return value if isinstance(value, str) else self.info.thread_id
 
+    @property
+    def npc_id(self) -> str | None:
+        """Who answered, in a group scene (``POST /v1/threads/{id}/speak``)."""
+        value = self.raw.get("npc_id")
+        return value if isinstance(value, str) else None
+
     def to_dict(self) -> dict[str, Any]:
         return self.raw
 

@@ -63,13 +63,20 @@ SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 class DefaultCommandGroup(TyperGroup):
-    """A group that runs its default command (usually ``list``) when given no command."""
+    """A group that runs its default command (usually ``list``) when given no command.
+
+    With ``default_takes_args`` a first word that is no command is the default command's
+    argument: ``mg threads state thr_1`` is ``mg threads state get thr_1``.
+    """
 
     default_command: str | None = None
+    default_takes_args: bool = False
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if self.default_command and (
-            not args or (args[0].startswith("-") and args[0] not in ("-h", "--help"))
+            not args
+            or (args[0].startswith("-") and args[0] not in ("-h", "--help"))
+            or (self.default_takes_args and not args[0].startswith("-") and args[0] not in self.commands)
         ):
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
@@ -129,8 +136,12 @@ def subcommands(group: Any) -> list[tuple[str, Any]]:
     return [(name, group.get_command(None, name)) for name in group.list_commands(None)]
 
 
-def new_group(help: str, default: str | None = "list") -> typer.Typer:
-    cls = type("DefaultCommandGroup", (DefaultCommandGroup,), {"default_command": default})
+def new_group(help: str, default: str | None = "list", *, default_takes_args: bool = False) -> typer.Typer:
+    cls = type(
+        "DefaultCommandGroup",
+        (DefaultCommandGroup,),
+        {"default_command": default, "default_takes_args": default_takes_args},
+    )
     return typer.Typer(
         help=help,
         cls=cls,

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 @dataclass
 class ChatSettings:
-    model: str
+    # None only in a group scene: the gateway then uses the scene's last model.
+    model: str | None
     system: str | None = None
     temperature: float | None = None
     max_tokens: int | None = None
@@ -25,8 +26,14 @@ class ChatSettings:
     template: str | None = None
     player_id: str | None = None
     thread_id: str | None = None
+    # A group scene (its thread id), and who is to speak next there (None: the gateway picks).
+    group: str | None = None
+    speaker: str | None = None
 
     def describe(self) -> str:
+        if self.group:
+            model = self.model or "the scene's model"
+            return f"scene {self.group} · {model}"
         who = self.npc_id or "the model"
         if self.template:
             who += f" ({self.template})"
@@ -39,6 +46,8 @@ class Conversation:
     settings: ChatSettings
     history: list[dict[str, Any]] = field(default_factory=list)
     last: ChatCompletion | None = None
+    # In a group scene, its thread as the gateway shows it (NPCs, their names, who is present).
+    scene: dict[str, Any] = field(default_factory=dict)
 
     @property
     def npc_turns(self) -> bool:
@@ -63,24 +72,57 @@ class Conversation:
             "thread_id": s.thread_id,
         }
 
-    def complete(self, text: str) -> ChatCompletion:
+    def speak_request(self, text: str | None) -> dict[str, Any]:
+        """The body of ``POST /v1/threads/{scene}/speak``: the player's new line, if any."""
+        s = self.settings
+        messages = [{"role": "system", "content": s.system}] if s.system else []
+        if text:
+            messages.append({"role": "user", "content": text})
+        return {
+            "npc_id": s.speaker,
+            "messages": messages or None,
+            "model": s.model,
+            "temperature": s.temperature,
+            "max_tokens": s.max_tokens,
+        }
+
+    def _send(self, text: str | None, stream: bool) -> Any:
+        if self.settings.group:
+            return self.client.threads.speak(self.settings.group, stream=stream, **self.speak_request(text))
+        return self.client.chat.completions.create(**self.request(text or ""), stream=stream)
+
+    def complete(self, text: str | None) -> ChatCompletion:
         """One turn without streaming (for --json)."""
-        completion = self.client.chat.completions.create(**self.request(text))
+        completion = self._send(text, stream=False)
         self._record(text, completion)
         return completion
 
-    def stream(self, text: str, reply: Any, label: str | None = None) -> ChatCompletion | None:
+    def stream(self, text: str | None, reply: Any, label: str | None = None) -> ChatCompletion | None:
         """One streamed turn shown through ``reply``; Ctrl-C drops the connection and re-raises.
 
         Dropping the connection is what tells the gateway to stop: it cancels the upstream call
         and records what was produced. The partial reply stays in the history, as it was seen.
+        In a scene the reply is labelled with the name of whoever speaks, known from its first chunk.
         """
         stream = None
-        reply.start(label)
+        started = False
+
+        def start(npc_id: str | None = None) -> None:
+            nonlocal started
+            if not started:
+                started = True
+                reply.start(
+                    label or (self.name_of(npc_id or self.settings.speaker) if self.settings.group else None)
+                )
+
+        if not self.settings.group:
+            start()
         try:
-            stream = self.client.chat.completions.create(**self.request(text), stream=True)
+            stream = self._send(text, stream=True)
             for chunk in stream:
+                start(chunk.raw.get("npc_id"))
                 reply.feed(chunk.text)
+            start()
         except KeyboardInterrupt:
             if stream is not None:
                 stream.close()
@@ -95,10 +137,13 @@ class Conversation:
         self._record(text, completion)
         return completion
 
-    def _record(self, text: str, completion: ChatCompletion) -> None:
+    def _record(self, text: str | None, completion: ChatCompletion) -> None:
         self.last = completion
-        self.history.append({"role": "user", "content": text})
+        if text:
+            self.history.append({"role": "user", "content": text})
         message = completion.choices[0].message.to_dict() if completion.choices else None
+        if message and self.settings.group and completion.npc_id:
+            message["name"] = completion.npc_id
         if message and (message.get("content") or message.get("tool_calls")):
             self.history.append(message)
         if completion.thread_id and not self.settings.thread_id:
@@ -116,7 +161,7 @@ class Conversation:
             if s.system:
                 lines += [f"> system: {s.system}", ""]
             for m in self.history:
-                who = "you" if m["role"] == "user" else (s.npc_id or "assistant")
+                who = "you" if m["role"] == "user" else self.name_of(m.get("name") or s.npc_id) or "assistant"
                 lines += [f"**{who}:** {m.get('content') or ''}", ""]
             path.write_text("\n".join(lines), encoding="utf-8")
         else:
@@ -126,11 +171,50 @@ class Conversation:
                 "npc_template": s.template,
                 "player_id": s.player_id,
                 "thread_id": s.thread_id,
+                "group": s.group,
                 "system": s.system,
                 "messages": self.history,
             }
             path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         return path
+
+    # --- group scenes ------------------------------------------------------------------------------
+
+    def load_scene(self) -> dict[str, Any]:
+        """The scene's thread (its NPCs and their names); a usage error if it is no scene."""
+        from mg.cli._errors import UsageError
+
+        assert self.settings.group
+        scene = self.client.threads.get(self.settings.group)
+        if scene.get("type") != "group":
+            raise UsageError(
+                f"Thread {self.settings.group} is not a group scene.",
+                f"Talk to its NPC with: mg chat --thread {self.settings.group}",
+            )
+        self.scene = scene
+        return scene
+
+    def present(self) -> list[dict[str, Any]]:
+        """The scene's NPCs who are there now."""
+        return [n for n in self.scene.get("npcs") or () if n.get("present", True)]
+
+    def name_of(self, npc_id: str | None) -> str | None:
+        """The name an NPC goes by in the scene (its id outside scenes)."""
+        for n in self.scene.get("npcs") or ():
+            if n.get("npc_id") == npc_id:
+                return n.get("name") or npc_id
+        return npc_id
+
+    def find_speaker(self, wanted: str) -> str:
+        """The npc_id of a present NPC given by id or name (any case); ValueError names who is there."""
+        for reload in (False, True):
+            if reload:  # the game may have brought someone in since the scene was read
+                self.load_scene()
+            for n in self.present():
+                if wanted.lower() in (str(n.get("npc_id")).lower(), str(n.get("name") or "").lower()):
+                    return str(n["npc_id"])
+        there = ", ".join(f"{n.get('name')} ({n['npc_id']})" for n in self.present())
+        raise ValueError(f"'{wanted}' is not in scene {self.settings.group}; present: {there or 'nobody'}")
 
     # --- the NPC side, used by /template and /state ----------------------------------------------
 
@@ -157,21 +241,6 @@ def route_missing(exc: BaseException) -> bool:
 
 def parse_state(arg: str) -> dict[str, Any]:
     """``/state`` arguments: a JSON object, or ``key=value`` pairs (values parsed as JSON if they can be)."""
-    arg = arg.strip()
-    if arg.startswith("{"):
-        value = json.loads(arg)
-        if not isinstance(value, dict):
-            raise ValueError("the state must be a JSON object")
-        return value
-    import shlex
+    from mg.cli._input import parse_object_or_pairs
 
-    out: dict[str, Any] = {}
-    for pair in shlex.split(arg):
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise ValueError(f"'{pair}' is not key=value")
-        try:
-            out[key] = json.loads(raw)
-        except ValueError:
-            out[key] = raw
-    return out
+    return parse_object_or_pairs(arg)

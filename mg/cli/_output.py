@@ -64,7 +64,8 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence[Any]], *, title:
     cells = [["" if v is None else str(v) for v in row] for row in rows]
     if not is_tty(sys.stdout):
         for row in cells:
-            sys.stdout.write("\t".join(c.replace("\t", " ") for c in row) + "\n")
+            # One line a row, whatever the cells hold: `cut` and `grep` see whole rows.
+            sys.stdout.write("\t".join(" ".join(c.replace("\t", " ").splitlines()) for c in row) + "\n")
         return
     from rich import box
     from rich.table import Table

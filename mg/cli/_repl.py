@@ -32,6 +32,8 @@ SLASH_COMMANDS: dict[str, tuple[str, str]] = {
     "/template": ("[NAME | off]", "list NPC templates, or give the NPC one"),
     "/system": ("[TEXT | off]", "show or set the system prompt"),
     "/state": ("[JSON | key=value …]", "show the NPC thread's game state, or update it"),
+    "/as": ("[NPC | auto]", "group scene: who speaks next (auto: the one addressed, else whose turn it is)"),
+    "/next": ("", "group scene: let the next NPC speak without saying anything"),
     "/clear": ("", "forget the conversation so far (settings stay)"),
     "/save": ("FILE", "save the conversation: .md as a transcript, anything else as JSON"),
     "/help": ("", "list these commands"),
@@ -50,6 +52,8 @@ class Repl:
             "/template": self.cmd_template,
             "/system": self.cmd_system,
             "/state": self.cmd_state,
+            "/as": self.cmd_as,
+            "/next": self.cmd_next,
             "/clear": self.cmd_clear,
             "/save": self.cmd_save,
             "/help": self.cmd_help,
@@ -78,7 +82,7 @@ class Repl:
                 continue
             self.send(text)
 
-    def send(self, text: str) -> None:
+    def send(self, text: str | None) -> None:
         from mg.cli._errors import describe
         from mg.cli._render import new_reply
 
@@ -131,7 +135,7 @@ class Repl:
         settings = self.conv.settings
         ids = self._chat_models()
         if not arg:
-            _output.info(f"model: {settings.model}\navailable: {', '.join(ids)}")
+            _output.info(f"model: {settings.model or '(the scene chooses)'}\navailable: {', '.join(ids)}")
             return True
         if arg not in ids:
             _output.warn(f"your key cannot use a model named '{arg}'; /model lists those it can.")
@@ -140,7 +144,47 @@ class Repl:
         _output.info(f"model: {arg}")
         return True
 
+    def _not_in_scene(self, name: str) -> bool:
+        if self.conv.settings.group:
+            _output.warn(f"{name} does not apply in a group scene; /as NPC picks who speaks next.")
+            return True
+        return False
+
+    def _only_in_scene(self, name: str) -> bool:
+        if not self.conv.settings.group:
+            _output.warn(f"{name} is for group scenes (mg chat --group THREAD); /npc picks whom you talk to.")
+            return True
+        return False
+
+    def cmd_as(self, arg: str) -> bool:
+        if self._only_in_scene("/as"):
+            return True
+        settings, conv = self.conv.settings, self.conv
+        if arg.lower() in ("auto", "off", "none"):
+            settings.speaker = None
+        elif arg:
+            try:
+                settings.speaker = conv.find_speaker(arg)
+            except ValueError as exc:
+                _output.warn(f"{exc}.")
+                return True
+        present = ", ".join(f"{n.get('name') or n['npc_id']} ({n['npc_id']})" for n in conv.present())
+        nxt = (
+            conv.name_of(settings.speaker)
+            if settings.speaker
+            else "whoever you address, else whose turn it is"
+        )
+        _output.info(f"speaking next: {nxt}\nin the scene: {present}")
+        return True
+
+    def cmd_next(self, arg: str) -> bool:
+        if not self._only_in_scene("/next"):
+            self.send(None)
+        return True
+
     def cmd_npc(self, arg: str) -> bool:
+        if self._not_in_scene("/npc"):
+            return True
         settings = self.conv.settings
         if not arg:
             _output.info(
@@ -156,6 +200,8 @@ class Repl:
         return True
 
     def cmd_template(self, arg: str) -> bool:
+        if arg and self._not_in_scene("/template"):
+            return True
         settings = self.conv.settings
         templates = self.conv.client.npc.templates
         if arg.lower() in ("off", "none"):

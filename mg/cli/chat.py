@@ -12,7 +12,7 @@ from mg.cli._app import Session, command
 from mg.cli._errors import AuthError, UsageError
 
 if TYPE_CHECKING:
-    from mg.cli._conversation import ChatSettings
+    from mg.cli._conversation import Conversation
 
 NPC_PANEL = "NPC conversations"
 
@@ -141,6 +141,26 @@ def chat(
             show_default=False,
         ),
     ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group",
+            metavar="THREAD",
+            help="Talk in this group scene: an NPC of it answers each line.",
+            rich_help_panel=NPC_PANEL,
+            show_default=False,
+        ),
+    ] = None,
+    speaker: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="NPC",
+            help="With --group: who speaks (id or name) [default: the one addressed, else whose turn it is].",
+            rich_help_panel=NPC_PANEL,
+            show_default=False,
+        ),
+    ] = None,
     local: Annotated[
         bool,
         typer.Option(
@@ -161,9 +181,16 @@ def chat(
 
     With PROMPT, or text piped in, it prints the reply and exits.
 
+    With --npc and --player the NPC remembers: the gateway keeps one thread
+    per NPC and player, and the next run continues it. With --group an NPC
+    of a scene answers (--as, or /as in a conversation, says who), each
+    reply under its speaker's name.
+
     \b
     Examples:
       mg chat --local --template merchant --npc blacksmith_01
+      mg chat --npc blacksmith_01 --player player_42 "Still got that sword?"
+      mg chat --group thr_… --as mira "What happened here?"
       mg chat "Name three potions a healer would sell"
       git diff | mg chat "review this"
       mg chat --json -m deepseek-chat "hi" | jq -r '.choices[0].message.content'
@@ -179,25 +206,31 @@ def chat(
         )
     if text is None and json_:
         raise UsageError("--json prints one reply: give a prompt.", 'mg chat --json "…"')
+    _check_group(group, speaker, npc=npc, template=template, player=player, thread=thread)
     if local:
         session = _local_session(session)
     resolved = session.require_key()
+    chosen_model = model or os.environ.get("MG_MODEL") or resolved.model
     settings = ChatSettings(
-        model=model or os.environ.get("MG_MODEL") or resolved.model or _default_model(),
+        # A scene keeps the model it was played with unless one is asked for.
+        model=chosen_model if group else chosen_model or _default_model(),
         system=system,
         temperature=temperature,
         max_tokens=max_tokens,
         npc_id=npc,
         template=template,
         player_id=player,
-        thread_id=thread,
+        thread_id=thread or group,
+        group=group,
     )
     with session.client() as client:
         conversation = Conversation(client, settings)
+        if group:
+            _enter_scene(conversation, speaker)
         if text is None:
             from mg.cli._repl import Repl
 
-            Repl(conversation, banner=_banner(settings, resolved.base_url, resolved.api_key or "")).run()
+            Repl(conversation, banner=_banner(conversation, resolved.base_url, resolved.api_key or "")).run()
             return
         if json_:
             _output.print_json(conversation.complete(text).to_dict())
@@ -207,16 +240,41 @@ def chat(
         conversation.stream(text, new_reply())
 
 
+def _check_group(group: str | None, speaker: str | None, **npc_options: str | None) -> None:
+    if speaker and not group:
+        raise UsageError("--as picks who speaks in a group scene: give the scene with --group THREAD.")
+    clashing = [f"--{name}" for name, value in npc_options.items() if value]
+    if group and clashing:
+        raise UsageError(
+            f"--group talks in a scene, whose NPCs are set already; leave out {', '.join(clashing)}.",
+            "Pick who speaks with --as NPC.",
+        )
+
+
+def _enter_scene(conversation: Conversation, speaker: str | None) -> None:
+    conversation.load_scene()
+    if speaker:
+        try:
+            conversation.settings.speaker = conversation.find_speaker(speaker)
+        except ValueError as exc:
+            raise UsageError(f"{exc}.", "Pick one of those with --as, or leave --as out.") from exc
+
+
 def _default_model() -> str:
     from mg.config import DEFAULT_MODEL
 
     return DEFAULT_MODEL
 
 
-def _banner(settings: ChatSettings, base_url: str, api_key: str) -> str:
+def _banner(conversation: Conversation, base_url: str, api_key: str) -> str:
+    settings = conversation.settings
     where = f"offline sandbox, {base_url}" if api_key.startswith("mg_test_") else base_url
+    first = f"Talking to {settings.describe()} ({where}).\n"
+    if settings.group:
+        names = ", ".join(str(n.get("name") or n["npc_id"]) for n in conversation.present())
+        nxt = conversation.name_of(settings.speaker) if settings.speaker else "whoever you address"
+        first += f"In the scene: {names}. Speaking next: {nxt} (/as NPC changes it).\n"
     return (
-        f"Talking to {settings.describe()} ({where}).\n"
-        "/help lists commands. New line: end it with \\ or Esc then Enter. "
+        first + "/help lists commands. New line: end it with \\ or Esc then Enter. "
         "Ctrl-C stops a reply; Ctrl-D leaves."
     )

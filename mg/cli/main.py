@@ -56,6 +56,16 @@ def root(
 # gateway group and `mg --help` imports no group at all.
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "chat": ("mg.cli.chat", "chat", "Talk to a model or an NPC: a conversation, or one prompt."),
+    "threads": (
+        "mg.cli.threads",
+        "app",
+        "Manage NPC threads: memory, game state, actions, batch population and export.",
+    ),
+    "npc": (
+        "mg.cli.npc",
+        "app",
+        "NPC templates: ready-made personalities with actions and a response style.",
+    ),
     "models": ("mg.cli.models", "app", "List models: those your key can use, and the public catalog."),
     "login": (
         "mg.cli.auth",

@@ -278,6 +278,60 @@ def test_threads_and_templates_follow_the_spec_paths() -> None:
     ]
 
 
+def test_thread_pages_state_modes_and_speak() -> None:
+    seen: list[tuple[str, str, dict[str, str], object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        seen.append((request.method, request.url.path, dict(request.url.params), body))
+        if request.url.path.endswith("/speak"):
+            if body and body.get("stream"):
+                return httpx.Response(200, content=sse(chunk("Aye.", npc_id="mira"), chunk(None, "stop")))
+            return httpx.Response(200, json=dict(completion("Aye."), npc_id="mira", thread_id="thr_1"))
+        return httpx.Response(200, json={"object": "list", "data": [{"id": "x"}], "has_more": True})
+
+    client, _ = client_for(handler)
+    client.threads.set_state("thr_1", {"curse": None}, replace=True)
+    page = client.threads.messages_page("thr_1", limit=2, order="desc", before="msg_9")
+    assert page["has_more"] is True and page["data"] == [{"id": "x"}]
+    assert client.threads.list_page(npc_id="smith")["has_more"] is True
+    reply = client.threads.speak("thr_1", npc_id="mira", messages=[{"role": "user", "content": "hi"}])
+    assert (reply.npc_id, reply.thread_id, reply.text) == ("mira", "thr_1", "Aye.")
+    with client.threads.speak("thr_1", stream=True) as stream:
+        assert stream.until_done().npc_id == "mira"
+    assert seen[:4] == [
+        ("POST", "/v1/threads/thr_1/state", {"mode": "replace"}, {"curse": None}),
+        ("GET", "/v1/threads/thr_1/messages", {"limit": "2", "order": "desc", "before": "msg_9"}, None),
+        ("GET", "/v1/threads", {"npc_id": "smith"}, None),
+        (
+            "POST",
+            "/v1/threads/thr_1/speak",
+            {},
+            {"npc_id": "mira", "messages": [{"role": "user", "content": "hi"}]},
+        ),
+    ]
+    assert seen[4][3] == {"stream": True, "stream_options": {"include_usage": True}}, (
+        "no npc_id: the gateway picks"
+    )
+
+
+async def test_export_streams_in_pieces_on_both_clients() -> None:
+    body = b'{"messages": [{"role": "user", "content": "hi"}]}\n' * 5000
+    seen: list[object] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(json.loads(request.content))
+        return httpx.Response(200, stream=httpx.ByteStream(body))
+
+    client, _ = client_for(handler)
+    with client.threads.export_stream(format="jsonl", npc_id="smith", since=None) as stream:
+        assert b"".join(stream) == body
+    async with AsyncMonsterClient("k", BASE, transport=httpx.MockTransport(handler)) as twin:
+        stream = await twin.threads.export_stream(format="json")
+        assert b"".join([piece async for piece in stream]) == body
+    assert seen == [{"format": "jsonl", "npc_id": "smith"}, {"format": "json"}]
+
+
 async def test_async_twin_retries_and_streams() -> None:
     answers = [
         httpx.Response(429, json=envelope("RATE_LIMITED", is_retryable=True), headers={"Retry-After": "1"}),

@@ -96,6 +96,33 @@ def test_models_catalog_needs_no_key(gateway: GatewayProcess) -> None:
     assert {"input_per_1m", "output_per_1m"} <= models["deepseek-chat"]["pricing"].keys()
 
 
+def test_npc_templates_need_no_key(gateway: GatewayProcess) -> None:
+    public = {"MG_BASE_URL": gateway.url}
+    result = run_mg("npc", "templates", "--json", **public)
+    assert result.code == 0, result
+    listed = result.json()
+    assert {t["id"] for t in listed} == {"merchant", "quest_giver", "guard", "villain", "healer", "companion"}
+    assert all({"id", "name", "tags", "description", "response_style"} <= t.keys() for t in listed)
+    assert run_mg("npc", "--json", **public).json() == listed, "`mg npc` is `mg npc templates`"
+    trade = run_mg("npc", "templates", "--tags", "rpg,trade", "--json", **public).json()
+    assert [t["id"] for t in trade] == ["merchant"], "every tag must match"
+    table = run_mg("npc", "templates", **public)
+    assert table.out.splitlines()[0].split("\t")[:2] == ["companion", "Companion"]
+    clean(table)
+
+    merchant = run_mg("npc", "template", "merchant", "--json", **public).json()
+    assert merchant["system_prompt"].startswith("You are a merchant")
+    assert [a["name"] for a in merchant["actions"]] == ["offer_trade", "open_shop"]
+    assert merchant["response_style"] == "normal" and merchant["example"]["player"]
+    shown = run_mg("npc", "template", "merchant", **public)
+    assert "System prompt:\nYou are a merchant" in shown.out
+    assert "offer_trade\titem_id, price, currency?\tPresent an item" in shown.out, "optional arguments: ?"
+    assert "player: What do you have for sale?" in shown.out
+    clean(shown)
+    missing = run_mg("npc", "template", "wizard", **public)
+    assert missing.code == 4 and "wizard" in missing.err
+
+
 def test_chat_one_shot_streams_plain_text(env: dict[str, str]) -> None:
     result = run_mg("chat", "Got any swords?", **env)
     assert result.code == 0, result
@@ -327,7 +354,8 @@ def test_unreachable_gateway_exits_5_after_retries(env: dict[str, str]) -> None:
 
 
 def test_every_command_has_a_json_test() -> None:
-    """New commands join this file: each leaf command must be run here with --json."""
+    """New commands join this file (or a test_commands_*.py beside it): each leaf command must be
+    run there with --json."""
     from mg.cli._app import subcommands
     from mg.cli.main import click_command
 
@@ -336,7 +364,7 @@ def test_every_command_has_a_json_test() -> None:
             return [path]
         return [leaf for name, sub in subcommands(node) for leaf in leaves(sub, f"{path} {name}".strip())]
 
-    source = Path(__file__).read_text()
+    source = "\n".join(p.read_text() for p in Path(__file__).parent.glob("test_commands*.py"))
     # Commands whose output is not data: a foreground server, a pass-through, a shell script.
     exempt = {"gateway admin", "completion show"}
     missing = []

@@ -91,3 +91,7 @@ def test_scripts_complete_commands_options_and_values(shell: str, tmp_path: Path
     assert {"local", "prodx"} <= set(complete(shell, "mg chat --profile "))
     assert {"local", "prodx"} <= set(complete(shell, "mg profiles use "))
     assert {"environment", "exit-codes", "chat"} <= set(complete(shell, "mg help "))
+    assert {"list", "messages", "export", "batch", "state", "actions"} <= set(complete(shell, "mg threads "))
+    assert set(complete(shell, "mg threads state ")) == {"get", "set"}
+    assert set(complete(shell, "mg threads export --format ")) == {"jsonl", "json"}
+    assert {"--group", "--as"} <= set(complete(shell, "mg chat --"))

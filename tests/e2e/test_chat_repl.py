@@ -103,6 +103,62 @@ def test_conversation_with_an_npc_and_slash_commands(
         term.close()
 
 
+def test_group_scene_names_each_speaker_and_as_switches_who_speaks(
+    stack: tuple[GatewayProcess, SlowUpstream], keys: dict[str, str]
+) -> None:
+    gateway, _ = stack
+    npcs = [{"npc_id": "aldric", "name": "Aldric"}, {"npc_id": "mira", "name": "Mira"}]
+    with gateway.client(keys["test"]) as http:
+        scene = http.post("/v1/threads/group", json={"npcs": npcs, "player_id": "hero"}).json()["id"]
+    term = chat(gateway, keys["test"], "--group", scene, "--as", "mira")
+
+    def speaker() -> str:
+        """The name a reply is shown under (a styled line of its own before the reply)."""
+        term.expect(r"\x1b\[[\d;]*m(Aldric|Mira)\x1b\[0m")
+        name = term.child.match.group(1)
+        term.expect_prompt()
+        assert len(term.output_since_last_match().strip()) > 5, term.screen_log()
+        return name
+
+    try:
+        term.expect(f"Talking to scene {scene}")
+        term.expect("In the scene: Aldric, Mira. Speaking next: Mira")
+        term.expect_prompt()
+        term.send_line("What happened here?")
+        assert speaker() == "Mira"
+
+        term.send_line("/as Aldric")
+        term.expect("speaking next: Aldric")
+        term.expect_prompt()
+        term.send_line("Any sign of the raiders?")
+        assert speaker() == "Aldric"
+
+        term.send_line("/as vex")
+        term.expect("'vex' is not in scene")
+        term.expect_prompt()
+        term.send_line("/npc vex")
+        term.expect("does not apply in a group scene")
+        term.expect_prompt()
+        term.send_line("/as auto")
+        term.expect("speaking next: whoever you address")
+        term.expect_prompt()
+        term.send_line("/next")  # nobody addressed: whoever has waited longest, Mira
+        assert speaker() == "Mira"
+        term.child.sendeof()
+        assert term.wait() == 0
+    finally:
+        term.close()
+    with gateway.client(keys["test"]) as http:
+        stored = http.get(f"/v1/threads/{scene}/messages").json()["data"]
+    assert [(m["role"], m["name"]) for m in stored] == [
+        ("user", "hero"),
+        ("assistant", "mira"),
+        ("user", "hero"),
+        ("assistant", "aldric"),
+        ("assistant", "mira"),
+    ]
+
+
 def test_reply_streams_in_pieces_and_ctrl_c_stops_it_not_the_session(
     stack: tuple[GatewayProcess, SlowUpstream], keys: dict[str, str]
 ) -> None:

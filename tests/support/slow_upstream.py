@@ -124,13 +124,14 @@ class SlowUpstream:
 
 @contextmanager
 def gateway_with_upstream(
-    data_dir: Path, **upstream_options: Any
+    data_dir: Path, database_url: str | None = None, **upstream_options: Any
 ) -> Iterator[tuple[GatewayProcess, SlowUpstream]]:
-    """A real gateway whose ``deepseek`` provider is a :class:`SlowUpstream` (used by live keys)."""
+    """A real gateway whose ``deepseek`` provider is a :class:`SlowUpstream` (used by live keys),
+    on SQLite in ``data_dir`` or on the PostgreSQL database at ``database_url``."""
     upstream = SlowUpstream(**upstream_options).start()
     env = {"MG_DEEPSEEK_BASE_URL": upstream.url, "MG_DEEPSEEK_API_KEY": "sk-upstream-test"}
     try:
-        with running_gateway(data_dir, extra_env=env) as gateway:
+        with running_gateway(data_dir, database_url, extra_env=env) as gateway:
             yield gateway, upstream
     finally:
         upstream.stop()
