@@ -4,7 +4,7 @@
 _mg_subcommands() {
     case "$1" in
         '') echo 'chat threads npc models login logout whoami profiles symbols gateway completion help' ;;
-        'threads') echo 'list create show messages rm export batch state actions' ;;
+        'threads') echo 'list create group show messages rm export batch state actions' ;;
         'threads state') echo 'get set' ;;
         'threads actions') echo 'get set' ;;
         'npc') echo 'templates template' ;;
@@ -23,6 +23,7 @@ _mg_options() {
         'threads') echo '--help -h' ;;
         'threads list') echo '--npc --player --limit -n --before --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'threads create') echo '--npc --template --player --system -s --style --metadata -m --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads group') echo '--player --system -s --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'threads show') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'threads messages') echo '--limit -n --order --after --before --all --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'threads rm') echo '--yes -y --json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -73,6 +74,7 @@ _mg_takes_value() {
         'chat|--model'|'chat|-m'|'chat|--system'|'chat|-s'|'chat|--temperature'|'chat|-t'|'chat|--max-tokens'|'chat|--npc'|'chat|--template'|'chat|--player'|'chat|--thread'|'chat|--group'|'chat|--as'|'chat|--profile'|'chat|-p'|'chat|--api-key'|'chat|--base-url') return 0 ;;
         'threads list|--npc'|'threads list|--player'|'threads list|--limit'|'threads list|-n'|'threads list|--before'|'threads list|--profile'|'threads list|-p'|'threads list|--api-key'|'threads list|--base-url') return 0 ;;
         'threads create|--npc'|'threads create|--template'|'threads create|--player'|'threads create|--system'|'threads create|-s'|'threads create|--style'|'threads create|--metadata'|'threads create|-m'|'threads create|--profile'|'threads create|-p'|'threads create|--api-key'|'threads create|--base-url') return 0 ;;
+        'threads group|--player'|'threads group|--system'|'threads group|-s'|'threads group|--profile'|'threads group|-p'|'threads group|--api-key'|'threads group|--base-url') return 0 ;;
         'threads show|--profile'|'threads show|-p'|'threads show|--api-key'|'threads show|--base-url') return 0 ;;
         'threads messages|--limit'|'threads messages|-n'|'threads messages|--order'|'threads messages|--after'|'threads messages|--before'|'threads messages|--profile'|'threads messages|-p'|'threads messages|--api-key'|'threads messages|--base-url') return 0 ;;
         'threads rm|--profile'|'threads rm|-p'|'threads rm|--api-key'|'threads rm|--base-url') return 0 ;;
@@ -129,6 +131,8 @@ _mg_option_values() {
         'threads create|--style') _mg_value words 'terse normal verbose dramatic' ;;
         'threads create|--profile') _mg_value profiles '' ;;
         'threads create|-p') _mg_value profiles '' ;;
+        'threads group|--profile') _mg_value profiles '' ;;
+        'threads group|-p') _mg_value profiles '' ;;
         'threads show|--profile') _mg_value profiles '' ;;
         'threads show|-p') _mg_value profiles '' ;;
         'threads messages|--order') _mg_value words 'asc desc' ;;

@@ -191,6 +191,54 @@ def threads_create(
     _output.success(f"Created thread {thread['id']}" + (f" ({who})." if who else "."))
 
 
+@app.command("group")
+@command
+def threads_group(
+    session: Session,
+    npcs: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="NPC[:TEMPLATE]...",
+            help="2 to 20 NPCs, each an npc_id with an optional template: guard_07:guard.",
+            show_default=False,
+        ),
+    ],
+    player: Annotated[
+        str | None,
+        typer.Option("--player", metavar="ID", help="The player in the scene.", show_default=False),
+    ] = None,
+    system: Annotated[
+        str | None,
+        typer.Option("--system", "-s", metavar="TEXT", help="The scene's setting.", show_default=False),
+    ] = None,
+    json_: JsonOption = False,
+) -> None:
+    """Start a group scene with several NPCs; prints its id.
+
+    Then direct who speaks with `mg chat --group ID --as NPC`.
+
+    \b
+    Examples:
+      mg threads group innkeeper_01:merchant guard_07:guard --player player_42
+      id=$(mg threads group bard_01 villain_01:villain -s "A tense feast in the great hall.")
+    """
+    from mg.cli import _output
+
+    participants = []
+    for spec in npcs:
+        npc_id, _, template = spec.partition(":")
+        participants.append({"npc_id": npc_id, **({"npc_template": template} if template else {})})
+    fields = {k: v for k, v in (("player_id", player), ("system_prompt", system)) if v}
+    with session.client() as client:
+        thread = client.threads.create_group(npcs=participants, **fields)
+    if json_:
+        _output.print_json(thread)
+        return
+    sys.stdout.write(f"{thread['id']}\n")
+    names = ", ".join(p["npc_id"] for p in participants)
+    _output.success(f"Started group scene {thread['id']} with {names}.")
+
+
 @app.command("show")
 @command
 def threads_show(session: Session, thread_id: ThreadArgument, json_: JsonOption = False) -> None:

@@ -392,3 +392,18 @@ def test_chat_in_a_group_scene_one_shot(gateway: GatewayProcess, env: dict[str, 
     assert run_mg("chat", "--as", "mira", "hi", **env).code == 2
     assert run_mg("chat", "--group", scene, "--npc", "mira", "hi", **env).code == 2
     assert run_mg("chat", "--group", "thr_nope", "hi", **env).code == 4
+
+
+def test_threads_group_starts_a_scene_from_the_terminal(env: dict[str, str]) -> None:
+    scene = ok(
+        run_mg("threads", "group", "innkeeper_01:merchant", "guard_07", "--player", "hero", "--json", **env)
+    ).json()
+    assert scene["id"].startswith("thr_")
+    present = {n["npc_id"]: n.get("npc_template") for n in scene["npcs"]}
+    assert present == {"innkeeper_01": "merchant", "guard_07": None}
+    plain = ok(run_mg("threads", "group", "a_npc", "b_npc", **env))
+    assert plain.out.strip().startswith("thr_"), "a script can capture the id"
+    guard = ok(run_mg("chat", "--group", scene["id"], "--as", "guard_07", "Who goes there?", **env))
+    assert guard.out.startswith("guard_07: ")
+    lonely = run_mg("threads", "group", "only_one", **env)
+    assert lonely.code == 1 and "2 to 20" in lonely.err
