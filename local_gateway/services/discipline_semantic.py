@@ -8,7 +8,9 @@ a long time" is about exposure), but an encode costs milliseconds, so the classi
 for it when the lexical layers are unsure (see ``monster_gpt.py``).
 
 Without the package, or with ``MG_CLASSIFIER_SEMANTIC=off``, :func:`semantic_layer` is ``None``
-and classification is purely lexical. Tests install a stand-in encoder with :func:`use_encoder`.
+and classification is purely lexical. The layer is only consulted once it is *ready* (its
+centroids built by ``monster_gpt.warm()``, seconds of work): a request never pays for building
+it. Tests install a stand-in encoder with :func:`use_encoder`.
 """
 
 from __future__ import annotations
@@ -97,6 +99,11 @@ class SemanticLayer:
         self._centroids: list[list[float]] | None = None
         self._lock = threading.Lock()
 
+    @property
+    def ready(self) -> bool:
+        """True once the centroids are built; until then the classifier does not ask."""
+        return self._centroids is not None
+
     def centroids(self) -> list[list[float]]:
         """Built on first use (one batch encode of every discipline's texts), then kept."""
         with self._lock:
@@ -119,22 +126,45 @@ _state: dict[str, SemanticLayer | None] = {}
 _state_lock = threading.Lock()
 
 
+SWITCHES = ("auto", "off")
+
+
+def _layer_for(switch: str, disciplines: Mapping[str, Discipline]) -> SemanticLayer | None:
+    switch = (switch or "auto").strip().lower()
+    if switch not in SWITCHES:
+        raise ValueError(f"{ENV_SWITCH} must be one of {', '.join(SWITCHES)}, not {switch!r}")
+    if switch == "off" or not MiniLMEncoder.available():
+        return None
+    return SemanticLayer(MiniLMEncoder(), disciplines)
+
+
 def semantic_layer(disciplines: Mapping[str, Discipline]) -> SemanticLayer | None:
-    """The process's semantic layer, or ``None`` when it is switched off or not installed."""
+    """The process's semantic layer, or ``None`` when it is switched off or not installed.
+
+    Decided on first use from ``MG_CLASSIFIER_SEMANTIC`` unless :func:`configure` came first.
+    """
     with _state_lock:
         if "layer" not in _state:
-            switch = os.environ.get(ENV_SWITCH, "auto").strip().lower()
-            if switch in ("off", "0", "false", "no") or not MiniLMEncoder.available():
-                _state["layer"] = None
-            else:
-                _state["layer"] = SemanticLayer(MiniLMEncoder(), disciplines)
+            _state["layer"] = _layer_for(os.environ.get(ENV_SWITCH, "auto"), disciplines)
         return _state["layer"]
 
 
-def use_encoder(encoder: SentenceEncoder | None, disciplines: Mapping[str, Discipline]) -> None:
-    """Replace the process's encoder (``None`` switches the layer off); for tests and benchmarks."""
+def configure(switch: str, disciplines: Mapping[str, Discipline]) -> SemanticLayer | None:
+    """Set the layer from a setting (``auto`` or ``off``); the gateway calls this at start-up."""
+    layer = _layer_for(switch, disciplines)
     with _state_lock:
-        _state["layer"] = SemanticLayer(encoder, disciplines) if encoder is not None else None
+        _state["layer"] = layer
+    return layer
+
+
+def use_encoder(encoder: SentenceEncoder | None, disciplines: Mapping[str, Discipline]) -> None:
+    """Replace the process's encoder, ready at once (``None`` switches the layer off); for tests
+    and benchmarks."""
+    layer = SemanticLayer(encoder, disciplines) if encoder is not None else None
+    if layer is not None:
+        layer.centroids()
+    with _state_lock:
+        _state["layer"] = layer
 
 
 def reset() -> None:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from local_gateway.services.discipline_bayes import BayesModel, train
-from local_gateway.services.discipline_semantic import semantic_layer
+from local_gateway.services.discipline_semantic import configure, semantic_layer
 from local_gateway.services.disciplines import GENERAL, Discipline, load_disciplines, tier_rank
 from local_gateway.services.term_index import TermIndex, build_index
 
@@ -33,10 +33,12 @@ __all__ = [
     "Classification",
     "Route",
     "classify",
+    "configure_semantic",
     "detect_engine",
     "detect_language",
     "load_disciplines",
     "route",
+    "semantic_ready",
     "warm",
 ]
 
@@ -197,10 +199,11 @@ def warm() -> str:
     """Build everything :func:`classify` caches and return the method close calls will use.
 
     The keyword index and Bayes model take about 0.3 s; the semantic layer, when
-    installed, loads MiniLM and embeds every discipline's texts (seconds). Call it once at start-up,
-    off the event loop, so no request pays for it. A semantic classification itself costs an
-    encode (about 10-20 ms on a busy 2-core machine), so async callers should run :func:`route` in
-    a worker thread when this returns ``"semantic"``.
+    installed, loads MiniLM and embeds every discipline's texts (seconds). Until this has run the
+    semantic layer is not consulted, so no request pays for building it: call it once at
+    start-up, off the event loop. A semantic classification itself costs an encode (10-20 ms on a
+    busy 2-core machine), so async callers run :func:`route` in a worker thread when
+    :func:`semantic_ready` is true.
     """
     _index()
     _bayes()
@@ -209,6 +212,18 @@ def warm() -> str:
         return LEXICAL
     layer.centroids()
     return SEMANTIC
+
+
+def configure_semantic(switch: str) -> bool:
+    """Apply the ``MG_CLASSIFIER_SEMANTIC`` setting (``auto`` or ``off``); True when the semantic
+    layer will be used once :func:`warm` has built it."""
+    return configure(switch, load_disciplines()) is not None
+
+
+def semantic_ready() -> bool:
+    """True when close calls are answered with the semantic layer (and so cost an encode)."""
+    layer = semantic_layer(load_disciplines())
+    return layer is not None and layer.ready
 
 
 def detect_engine(text: str) -> tuple[str | None, str | None]:
@@ -326,7 +341,7 @@ def _scores(body: str, matched: dict[str, dict[str, float]]) -> tuple[dict[str, 
     if first - second >= SEMANTIC_MARGIN:
         return totals, LEXICAL
     layer = semantic_layer(load_disciplines())
-    if layer is None:
+    if layer is None or not layer.ready:
         return totals, LEXICAL
     similarities = layer.similarities(body)
     top = max(similarities)

@@ -34,9 +34,11 @@ from local_gateway.services.monster_gpt import (
     SEMANTIC_MARGIN,
     Classification,
     classify,
+    configure_semantic,
     detect_engine,
     detect_language,
     route,
+    semantic_ready,
     warm,
 )
 from local_gateway.services.term_index import NEUTRAL, STOPWORDS, build_index, stem, words
@@ -413,6 +415,27 @@ def test_semantic_layer_adds_nothing_below_its_similarity_floor(disciplines: Any
     for text in ("hello there", "asdf qwerty zxcv"):
         found = classify(text)
         assert (found.discipline, found.method) == (GENERAL, LEXICAL)
+
+
+def test_semantic_layer_waits_until_warmed(disciplines: Any) -> None:
+    # A request never pays for building the centroids: until warm() has run, close calls stay
+    # lexical, and afterwards the layer answers them.
+    close = "it looks off somehow when the sun goes down"
+    encoder = _OneHotEncoder(disciplines, {close: "lighting"})
+    layer = discipline_semantic.SemanticLayer(encoder, disciplines)
+    discipline_semantic._state["layer"] = layer
+    assert not semantic_ready()
+    assert classify(close).method == LEXICAL
+    assert not encoder.calls
+    assert warm() == SEMANTIC and semantic_ready()
+    assert (classify(close).discipline, classify(close).method) == ("lighting", SEMANTIC)
+
+
+def test_configure_takes_auto_or_off(disciplines: Any) -> None:
+    assert configure_semantic("off") is False
+    assert configure_semantic("auto") is MiniLMEncoder.available()
+    with pytest.raises(ValueError, match="MG_CLASSIFIER_SEMANTIC"):
+        configure_semantic("sometimes")
 
 
 def test_semantic_layer_is_off_without_its_package_or_when_switched_off(
