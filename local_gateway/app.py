@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -23,6 +24,7 @@ from local_gateway.api import (
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.middleware import ACCESS_LOG_ENABLED, request_context
 from local_gateway.providers.registry import ProviderRegistry
+from local_gateway.services import monster_gpt
 from local_gateway.services.catalog import catalog_with
 from local_gateway.services.chat import ChatService
 from local_gateway.services.container import Services
@@ -95,6 +97,10 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             return http
 
         catalog = catalog_with(settings.models_file)
+        if monster_gpt.configure_semantic(settings.classifier_semantic):
+            # Loading MiniLM and embedding the disciplines takes seconds: do it in the background.
+            # Until it is done Monster-GPT classifies lexically (Classification.method says so).
+            threading.Thread(target=monster_gpt.warm, name="monster-gpt-warm", daemon=True).start()
         keys = KeyService(db, clock)
         limiter = _limiter(settings, clock)
         request_log = RequestLogWriter(db, settings.log_flush_interval)

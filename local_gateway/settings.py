@@ -37,6 +37,11 @@ ENVIRONMENT: dict[str, str] = {
         "JSON file of extra catalog models, e.g. a local Ollama model: "
         '{"models": [{"id", "provider", "context_window", "pricing", ...}]}'
     ),
+    "MG_CLASSIFIER_SEMANTIC": (
+        "auto (default): once warmed up in the background at start, Monster-GPT asks "
+        "all-MiniLM-L6-v2 about close calls when mg[embeddings-local] is installed; "
+        "off: keyword index + naive Bayes only"
+    ),
     "MG_SANDBOX_CHUNK_DELAY": "testing knob: seconds the sandbox waits between stream chunks (default 0)",
     "MG_NPC_BODY_LIMIT": "largest body of thread endpoints (batch, message import), in bytes (default 1 MiB)",
     "MG_NPC_WINDOW_MESSAGES": "newest thread messages an NPC prompt keeps word for word (default 40)",
@@ -97,6 +102,8 @@ class Settings:
     breaker_failures: int = 5
     breaker_cooldown: float = 30.0
     embedder: str = "auto"
+    # Monster-GPT's MiniLM layer for close calls: auto (when installed) or off.
+    classifier_semantic: str = "auto"
     completion_body_limit: int = 64 * 1024
     embedding_body_limit: int = 512 * 1024
     # Group commit: request-log rows wait at most this long to share one transaction.

@@ -152,6 +152,8 @@ class ChatService:
         if call.route is not None:
             headers["X-Monster-Discipline"] = call.route.discipline
             headers["X-Monster-Specialist"] = call.route.specialist
+            # Which classifier layers decided: lexical, or semantic (MiniLM took part).
+            headers["X-Monster-Classifier"] = call.route.classification.method
         conversation = call.conversation
         if conversation is not None and conversation.thread_id:
             headers["X-Monster-Thread"] = conversation.thread_id
@@ -236,7 +238,11 @@ class ChatService:
         model = await self._resolve(params.model, principal)
         route = None
         if model.api == "router":
-            model, route = self._monster_gpt(params.messages, principal)
+            if monster_gpt.semantic_ready():
+                # A close call may cost a MiniLM encode (milliseconds): keep it off the event loop.
+                model, route = await asyncio.to_thread(self._monster_gpt, params.messages, principal)
+            else:
+                model, route = self._monster_gpt(params.messages, principal)
         if not principal.is_test:
             balance = await self.keys.balance(principal.developer_id)
             if balance <= 0:

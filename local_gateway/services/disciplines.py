@@ -1,7 +1,8 @@
 """The Monster-GPT disciplines: one TOML file each under ``local_gateway/data/disciplines``.
 
 A discipline is data, not code: who answers (``specialist``), what the craft talks about
-(``keywords``, graded ``core`` / ``strong`` / ``medium`` / ``weak``), how the specialist answers
+(``keywords``, graded ``core`` / ``strong`` / ``medium`` / ``weak``, and ``prototypes``: plain
+sentences about the problems the craft solves), how the specialist answers
 (``system_prompt``) and which catalog model serves it at each tier (``[route]``). Adding a
 discipline is adding a file; the classifier learns it from that file alone.
 """
@@ -32,6 +33,9 @@ class Discipline:
     specialist: str
     description: str
     examples: tuple[str, ...]
+    # Plain-language sentences about the problems the craft solves: what the paraphrase-tolerant
+    # layers of the classifier learn from (see monster_gpt.py).
+    prototypes: tuple[str, ...]
     keywords: MappingProxyType[str, tuple[str, ...]]
     route: MappingProxyType[str, str]
     system_prompt: str
@@ -65,6 +69,9 @@ def _parse(path: Path) -> Discipline:
     examples = raw.get("examples")
     if not isinstance(examples, list) or len(examples) < 3 or not all(isinstance(e, str) for e in examples):
         raise ValueError(f"{where}: 'examples' must list at least three prompts")
+    prototypes = raw.get("prototypes", [])
+    if not isinstance(prototypes, list) or not all(isinstance(p, str) and p.strip() for p in prototypes):
+        raise ValueError(f"{where}: 'prototypes' must be a list of sentences")
     keywords = raw.get("keywords")
     if not isinstance(keywords, dict) or set(keywords) - set(KEYWORD_GRADES):
         raise ValueError(f"{where}: [keywords] takes only {', '.join(KEYWORD_GRADES)}")
@@ -84,6 +91,7 @@ def _parse(path: Path) -> Discipline:
         specialist=raw["specialist"],
         description=raw["description"].strip(),
         examples=tuple(examples),
+        prototypes=tuple(p.strip() for p in prototypes),
         keywords=MappingProxyType({g: tuple(keywords.get(g, ())) for g in KEYWORD_GRADES}),
         route=MappingProxyType(dict(route)),
         system_prompt=raw["system_prompt"].strip(),

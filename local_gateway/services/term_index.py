@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from local_gateway.services.disciplines import Discipline
 
@@ -112,6 +113,8 @@ def _short_cvc(word: str) -> bool:
     )
 
 
+# Prompts repeat the same few thousand words; the stemmer is pure, so remember its answers.
+@lru_cache(maxsize=1 << 16)
 def stem(word: str) -> str:
     """A Porter-style light stemmer: plurals, -ing, -ed and a final -e.
 

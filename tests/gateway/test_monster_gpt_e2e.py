@@ -22,6 +22,8 @@ def test_starter_gets_the_specialist(wired: tuple[GatewayProcess, Upstreams]) ->
     response = ask(gw, gw.create_key(tier="starter")["api_key"], NETCODE)
     assert response.headers["x-monster-discipline"] == "multiplayer"
     assert response.headers["x-monster-specialist"] == "Network Engineer"
+    # Test gateways run with MG_CLASSIFIER_SEMANTIC=off: the lexical layers decided.
+    assert response.headers["x-monster-classifier"] == "lexical"
     assert response.parse().choices[0].message.content
 
 

@@ -1,8 +1,11 @@
 """Monster-GPT: the discipline files, the classifier and the tier routing.
 
-Accuracy is measured on three sets in ``tests/data`` (see the README there for how each was made):
-the labelled set, the unseen set (phrased unlike the labelled set) and a holdout that has never
-been used to shape the vocabulary and is therefore the honest measure of generalisation.
+Accuracy is measured on four sets in ``tests/data`` (see the README there for how each was made):
+the labelled set, the unseen set (phrased unlike the labelled set), and two that have never been
+used to shape the vocabulary or the models and are therefore the honest measure of
+generalisation: the holdout and the fresh set (written before the classifier learned from
+prototypes). Accuracy tests pin the lexical path, which every install has; the semantic layer is
+tested with a stand-in encoder, and on the real sets only where its package is installed.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from typing import Any
 
 import pytest
 
+from local_gateway.services import discipline_semantic
+from local_gateway.services.discipline_bayes import train
+from local_gateway.services.discipline_semantic import MiniLMEncoder, discipline_texts, use_encoder
 from local_gateway.services.disciplines import (
     GENERAL,
     KEYWORD_GRADES,
@@ -23,13 +29,19 @@ from local_gateway.services.disciplines import (
     tier_rank,
 )
 from local_gateway.services.monster_gpt import (
+    LEXICAL,
+    SEMANTIC,
+    SEMANTIC_MARGIN,
     Classification,
     classify,
+    configure_semantic,
     detect_engine,
     detect_language,
     route,
+    semantic_ready,
+    warm,
 )
-from local_gateway.services.term_index import build_index
+from local_gateway.services.term_index import NEUTRAL, STOPWORDS, build_index, stem, words
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -114,6 +126,14 @@ def disciplines() -> Any:
     return load_disciplines()
 
 
+@pytest.fixture(autouse=True)
+def lexical_path() -> Any:
+    # Every install has the lexical path; pin it so results do not depend on optional packages.
+    use_encoder(None, load_disciplines())
+    yield
+    discipline_semantic.reset()
+
+
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, dict[str, Any]]:
     models = json.loads(CATALOG.read_text(encoding="utf-8"))["models"]
@@ -156,6 +176,8 @@ def test_every_discipline_file_has_all_fields(disciplines: Any) -> None:
         assert len(d.keywords["strong"]) + len(d.keywords["core"]) >= 20, d.id
         assert sum(len(v) for v in d.keywords.values()) >= 60, d.id
         assert any(" " in k for v in d.keywords.values() for k in v), f"{d.id}: no multi-word phrases"
+        assert 10 <= len(d.prototypes) <= 20, (d.id, len(d.prototypes))
+        assert len(set(d.prototypes)) == len(d.prototypes), d.id
 
 
 def test_system_prompts_are_specialist_and_name_engines_or_tools(disciplines: Any) -> None:
@@ -201,8 +223,19 @@ def test_unseen_and_holdout_sets_shape(disciplines: Any) -> None:
         assert {r["discipline"] for r in rows} <= set(disciplines)
 
 
+def test_fresh_set_shape(disciplines: Any) -> None:
+    rows = _rows("monster_gpt_fresh.jsonl")
+    assert len(rows) >= 200
+    per = Counter(r["discipline"] for r in rows)
+    assert set(per) == set(disciplines), set(disciplines) ^ set(per)
+    assert min(per.values()) >= 4, per.most_common()[-3:]
+
+
+SETS = ("labelled", "unseen", "holdout", "fresh")
+
+
 def test_sets_do_not_overlap_each_other_or_the_discipline_examples(disciplines: Any) -> None:
-    sets = {n: _rows(f"monster_gpt_{n}.jsonl") for n in ("labelled", "unseen", "holdout")}
+    sets = {n: _rows(f"monster_gpt_{n}.jsonl") for n in SETS}
     seen: dict[str, str] = {}
     for name, rows in sets.items():
         for r in rows:
@@ -224,27 +257,58 @@ def test_sets_do_not_overlap_each_other_or_the_discipline_examples(disciplines: 
             assert not near, (r["text"], near)
 
 
+def test_prototypes_are_not_copies_of_evaluation_questions(disciplines: Any) -> None:
+    # Prototypes are what the Bayes and semantic layers learn from: a prototype sharing most of
+    # its words with a test question would turn measuring into memorising.
+    def content(text: str) -> set[str]:
+        return {stem(w) for w in words(text) if w not in STOPWORDS and w not in NEUTRAL and len(w) > 1}
+
+    questions = [(r["text"], content(r["text"])) for n in SETS for r in _rows(f"monster_gpt_{n}.jsonl")]
+    for d in disciplines.values():
+        for proto in d.prototypes:
+            mine = content(proto)
+            close = [q for q, theirs in questions if len(mine & theirs) > 0.5 * len(mine | theirs)]
+            assert not close, (d.id, proto, close)
+
+
 # --- accuracy -------------------------------------------------------------------------------
 
 
 def test_accuracy_on_labelled_set() -> None:
     acc, wrong = _accuracy(_rows("monster_gpt_labelled.jsonl"))
     print(f"labelled accuracy {acc:.3f}")
-    assert acc >= 0.90, f"labelled accuracy {acc:.3f}\n{_confusion(wrong)}"
+    assert acc >= 0.92, f"labelled accuracy {acc:.3f}\n{_confusion(wrong)}"
 
 
 def test_accuracy_on_unseen_set() -> None:
     acc, wrong = _accuracy(_rows("monster_gpt_unseen.jsonl"))
     print(f"unseen accuracy {acc:.3f}")
-    assert acc >= 0.80, f"unseen accuracy {acc:.3f}\n{_confusion(wrong)}"
+    assert acc >= 0.87, f"unseen accuracy {acc:.3f}\n{_confusion(wrong)}"
 
 
 def test_accuracy_floor_on_holdout_set() -> None:
-    # Never tune vocabulary against this file: it is the one number that says how the
-    # classifier does on phrasing nobody has looked at. Raise the floor when it improves.
+    # Never tune vocabulary or prototypes against this file: with the fresh set it is what says
+    # how the classifier does on phrasing nobody has looked at. Measured 0.765 (lexical path).
     acc, wrong = _accuracy(_rows("monster_gpt_holdout.jsonl"))
     print(f"holdout accuracy {acc:.3f}")
-    assert acc >= 0.50, f"holdout accuracy {acc:.3f}\n{_confusion(wrong)}"
+    assert acc >= 0.70, f"holdout accuracy {acc:.3f}\n{_confusion(wrong)}"
+
+
+def test_accuracy_floor_on_fresh_set() -> None:
+    # Written before the classifier learned from prototypes and never tuned on. Measured 0.688
+    # with keywords only, 0.838 on the lexical path; the floor sits five points below that.
+    acc, wrong = _accuracy(_rows("monster_gpt_fresh.jsonl"))
+    print(f"fresh accuracy {acc:.3f}")
+    assert acc >= 0.78, f"fresh accuracy {acc:.3f}\n{_confusion(wrong)}"
+
+
+@pytest.mark.skipif(not MiniLMEncoder.available(), reason="the embeddings-local extra is not installed")
+def test_accuracy_with_the_semantic_layer(disciplines: Any) -> None:
+    # Measured 0.827 (holdout) and 0.887 (fresh) with all-MiniLM-L6-v2.
+    use_encoder(MiniLMEncoder(), disciplines)
+    holdout, _ = _accuracy(_rows("monster_gpt_holdout.jsonl"))
+    fresh, wrong = _accuracy(_rows("monster_gpt_fresh.jsonl"))
+    assert holdout >= 0.76 and fresh >= 0.83, f"holdout {holdout:.3f} fresh {fresh:.3f}\n{_confusion(wrong)}"
 
 
 # --- behaviour ------------------------------------------------------------------------------
@@ -264,6 +328,19 @@ def test_index_build_is_deterministic(disciplines: Any) -> None:
     assert a.prefixes == b.prefixes
 
 
+def test_bayes_training_is_deterministic(disciplines: Any) -> None:
+    a, b = train(disciplines), train(disciplines)
+    assert a == b
+    scores, known = a.log_scores("my character's feet slide on slopes")
+    assert known > 0 and len(scores) == len(disciplines)
+
+
+def test_bayes_layer_understands_what_no_keyword_names() -> None:
+    # Neither question names its craft; the prototypes describe the problems in plain words.
+    assert classify("my character's feet slide on slopes and float over stairs").discipline == "animation"
+    assert classify("players in Brazil see the wrong currency symbol").discipline == "localization"
+
+
 def test_classification_fields() -> None:
     c = classify("Engine: Unity 6. Language: C#. How do I stop my rigidbody from tunnelling through walls?")
     assert isinstance(c, Classification)
@@ -275,6 +352,102 @@ def test_classification_fields() -> None:
     assert [s for _, s in c.scores] == sorted((s for _, s in c.scores), reverse=True)
     assert c.engine == "unity" and c.engine_version == "6" and c.language == "C#"
     assert c.terms
+    assert c.method == LEXICAL
+
+
+# --- the semantic layer, with a stand-in encoder -------------------------------------------
+
+
+class _OneHotEncoder:
+    """Each discipline's texts embed as that discipline's axis; a query embeds as the axis of
+    the discipline the test names for it, or as an extra axis no discipline has."""
+
+    name = "one-hot"
+
+    def __init__(self, disciplines: Any, queries: dict[str, str]) -> None:
+        self.ids = sorted(disciplines)
+        self.owner = {t: d.id for d in disciplines.values() for t in discipline_texts(d)}
+        self.queries = queries
+        self.calls: list[str] = []
+
+    def encode(self, texts: Any) -> list[list[float]]:
+        out = []
+        for text in texts:
+            if text not in self.owner:
+                self.calls.append(text)
+            axis = self.owner.get(text) or self.queries.get(text)
+            vector = [0.0] * (len(self.ids) + 1)
+            vector[self.ids.index(axis) if axis else -1] = 1.0
+            out.append(vector)
+        return out
+
+
+def _margin(text: str) -> float:
+    use_encoder(None, load_disciplines())
+    first, second, *_ = [s for _, s in classify(text).scores] + [0.0, 0.0]
+    return first - second
+
+
+def test_semantic_layer_decides_only_close_calls(disciplines: Any) -> None:
+    close = "it looks off somehow when the sun goes down"
+    assert _margin(close) < SEMANTIC_MARGIN
+    assert _margin(NETCODE) >= SEMANTIC_MARGIN
+    encoder = _OneHotEncoder(disciplines, {close: "lighting", NETCODE: "audio"})
+    use_encoder(encoder, disciplines)
+    found = classify(close)
+    assert (found.discipline, found.method) == ("lighting", SEMANTIC)
+    # A clear lexical answer never pays for an encode, and the stand-in's opinion is not asked.
+    clear = classify(NETCODE)
+    assert (clear.discipline, clear.method) == ("multiplayer", LEXICAL)
+    assert encoder.calls == [close]
+
+
+def test_warm_builds_the_caches_and_names_the_close_call_method(disciplines: Any) -> None:
+    assert warm() == LEXICAL
+    encoder = _OneHotEncoder(disciplines, {})
+    use_encoder(encoder, disciplines)
+    assert warm() == SEMANTIC
+    assert not encoder.calls  # only the discipline texts were embedded
+
+
+def test_semantic_layer_adds_nothing_below_its_similarity_floor(disciplines: Any) -> None:
+    use_encoder(_OneHotEncoder(disciplines, {}), disciplines)
+    for text in ("hello there", "asdf qwerty zxcv"):
+        found = classify(text)
+        assert (found.discipline, found.method) == (GENERAL, LEXICAL)
+
+
+def test_semantic_layer_waits_until_warmed(disciplines: Any) -> None:
+    # A request never pays for building the centroids: until warm() has run, close calls stay
+    # lexical, and afterwards the layer answers them.
+    close = "it looks off somehow when the sun goes down"
+    encoder = _OneHotEncoder(disciplines, {close: "lighting"})
+    layer = discipline_semantic.SemanticLayer(encoder, disciplines)
+    discipline_semantic._state["layer"] = layer
+    assert not semantic_ready()
+    assert classify(close).method == LEXICAL
+    assert not encoder.calls
+    assert warm() == SEMANTIC and semantic_ready()
+    assert (classify(close).discipline, classify(close).method) == ("lighting", SEMANTIC)
+
+
+def test_configure_takes_auto_or_off(disciplines: Any) -> None:
+    assert configure_semantic("off") is False
+    assert configure_semantic("auto") is MiniLMEncoder.available()
+    with pytest.raises(ValueError, match="MG_CLASSIFIER_SEMANTIC"):
+        configure_semantic("sometimes")
+
+
+def test_semantic_layer_is_off_without_its_package_or_when_switched_off(
+    disciplines: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MG_CLASSIFIER_SEMANTIC", "off")
+    discipline_semantic.reset()
+    assert discipline_semantic.semantic_layer(disciplines) is None
+    monkeypatch.setenv("MG_CLASSIFIER_SEMANTIC", "auto")
+    discipline_semantic.reset()
+    layer = discipline_semantic.semantic_layer(disciplines)
+    assert (layer is not None) == MiniLMEncoder.available()
 
 
 @pytest.mark.parametrize(

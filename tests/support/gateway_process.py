@@ -213,6 +213,9 @@ def gateway_env(
         MG_BOOTSTRAP="0",
         MG_SAVE_BOOTSTRAP_KEY="0",
         MG_ACCESS_LOG="1",
+        # Loading MiniLM in every test gateway would cost seconds of CPU each; the semantic
+        # layer is tested in-process (tests/services/test_monster_gpt.py).
+        MG_CLASSIFIER_SEMANTIC="off",
         PYTHONUNBUFFERED="1",
     )
     if database_url:
