@@ -6,8 +6,8 @@ function __mg_path --description 'the mg command path typed so far'
     set -e words[1]
     set -l cmdpath ''
     set -l expect 0
-    set -l valued 'chat|--api-key' 'chat|--base-url' 'chat|--max-tokens' 'chat|--model' 'chat|--npc' 'chat|--player' 'chat|--profile' 'chat|--system' 'chat|--temperature' 'chat|--template' 'chat|--thread' 'chat|-m' 'chat|-p' 'chat|-s' 'chat|-t' 'completion install|--api-key' 'completion install|--base-url' 'completion install|--profile' 'completion install|--shell' 'completion install|-p' 'completion show|--api-key' 'completion show|--base-url' 'completion show|--profile' 'completion show|--shell' 'completion show|-p' 'gateway logs|--api-key' 'gateway logs|--base-url' 'gateway logs|--data-dir' 'gateway logs|--lines' 'gateway logs|--profile' 'gateway logs|-n' 'gateway logs|-p' 'gateway serve|--api-key' 'gateway serve|--base-url' 'gateway serve|--data-dir' 'gateway serve|--host' 'gateway serve|--port' 'gateway serve|--profile' 'gateway serve|-p' 'gateway status|--api-key' 'gateway status|--base-url' 'gateway status|--data-dir' 'gateway status|--profile' 'gateway status|-p' 'gateway stop|--api-key' 'gateway stop|--base-url' 'gateway stop|--data-dir' 'gateway stop|--profile' 'gateway stop|-p' 'help|--api-key' 'help|--base-url' 'help|--profile' 'help|-p' 'login|--api-key' 'login|--base-url' 'login|--profile' 'login|-p' 'logout|--api-key' 'logout|--base-url' 'logout|--profile' 'logout|-p' 'models catalog|--api-key' 'models catalog|--base-url' 'models catalog|--profile' 'models catalog|-p' 'models list|--api-key' 'models list|--base-url' 'models list|--profile' 'models list|-p' 'profiles add|--api-key' 'profiles add|--base-url' 'profiles add|--model' 'profiles add|--profile' 'profiles add|-m' 'profiles add|-p' 'profiles list|--api-key' 'profiles list|--base-url' 'profiles list|--profile' 'profiles list|-p' 'profiles remove|--api-key' 'profiles remove|--base-url' 'profiles remove|--profile' 'profiles remove|-p' 'profiles use|--api-key' 'profiles use|--base-url' 'profiles use|--profile' 'profiles use|-p' 'whoami|--api-key' 'whoami|--base-url' 'whoami|--profile' 'whoami|-p' '|--api-key' '|--base-url' '|--profile' '|-p'
-    set -l subcommands 'completion|install' 'completion|show' 'gateway|admin' 'gateway|logs' 'gateway|serve' 'gateway|status' 'gateway|stop' 'models|catalog' 'models|list' 'profiles|add' 'profiles|list' 'profiles|remove' 'profiles|use' '|chat' '|completion' '|gateway' '|help' '|login' '|logout' '|models' '|profiles' '|whoami'
+    set -l valued 'chat|--api-key' 'chat|--base-url' 'chat|--max-tokens' 'chat|--model' 'chat|--npc' 'chat|--player' 'chat|--profile' 'chat|--system' 'chat|--temperature' 'chat|--template' 'chat|--thread' 'chat|-m' 'chat|-p' 'chat|-s' 'chat|-t' 'completion install|--api-key' 'completion install|--base-url' 'completion install|--profile' 'completion install|--shell' 'completion install|-p' 'completion show|--api-key' 'completion show|--base-url' 'completion show|--profile' 'completion show|--shell' 'completion show|-p' 'gateway logs|--api-key' 'gateway logs|--base-url' 'gateway logs|--data-dir' 'gateway logs|--lines' 'gateway logs|--profile' 'gateway logs|-n' 'gateway logs|-p' 'gateway serve|--api-key' 'gateway serve|--base-url' 'gateway serve|--data-dir' 'gateway serve|--host' 'gateway serve|--port' 'gateway serve|--profile' 'gateway serve|-p' 'gateway status|--api-key' 'gateway status|--base-url' 'gateway status|--data-dir' 'gateway status|--profile' 'gateway status|-p' 'gateway stop|--api-key' 'gateway stop|--base-url' 'gateway stop|--data-dir' 'gateway stop|--profile' 'gateway stop|-p' 'help|--api-key' 'help|--base-url' 'help|--profile' 'help|-p' 'login|--api-key' 'login|--base-url' 'login|--profile' 'login|-p' 'logout|--api-key' 'logout|--base-url' 'logout|--profile' 'logout|-p' 'models catalog|--api-key' 'models catalog|--base-url' 'models catalog|--profile' 'models catalog|-p' 'models list|--api-key' 'models list|--base-url' 'models list|--profile' 'models list|-p' 'profiles add|--api-key' 'profiles add|--base-url' 'profiles add|--model' 'profiles add|--profile' 'profiles add|-m' 'profiles add|-p' 'profiles list|--api-key' 'profiles list|--base-url' 'profiles list|--profile' 'profiles list|-p' 'profiles remove|--api-key' 'profiles remove|--base-url' 'profiles remove|--profile' 'profiles remove|-p' 'profiles use|--api-key' 'profiles use|--base-url' 'profiles use|--profile' 'profiles use|-p' 'tui|--api-key' 'tui|--base-url' 'tui|--model' 'tui|--profile' 'tui|--screen' 'tui|--thread' 'tui|-m' 'tui|-p' 'whoami|--api-key' 'whoami|--base-url' 'whoami|--profile' 'whoami|-p' '|--api-key' '|--base-url' '|--profile' '|-p'
+    set -l subcommands 'completion|install' 'completion|show' 'gateway|admin' 'gateway|logs' 'gateway|serve' 'gateway|status' 'gateway|stop' 'models|catalog' 'models|list' 'profiles|add' 'profiles|list' 'profiles|remove' 'profiles|use' '|chat' '|completion' '|gateway' '|help' '|login' '|logout' '|models' '|profiles' '|tui' '|whoami'
     for word in $words
         if test $expect -eq 1
             set expect 0
@@ -43,6 +43,7 @@ complete -c mg -n '__mg_at \'\'' -a 'logout' -d 'Remove the stored key of a prof
 complete -c mg -n '__mg_at \'\'' -a 'whoami' -d 'Show who the current key belongs to, its tier and limits'
 complete -c mg -n '__mg_at \'\'' -a 'profiles' -d 'Manage profiles: named gateways, each with its own key'
 complete -c mg -n '__mg_at \'\'' -a 'gateway' -d 'Run the local gateway (offline, sandbox models) and operate it'
+complete -c mg -n '__mg_at \'\'' -a 'tui' -d 'Open the terminal UI: NPC dialogue explorer, crash triage, keys and usage'
 complete -c mg -n '__mg_at \'\'' -a 'completion' -d 'Shell completion for bash, zsh and fish'
 complete -c mg -n '__mg_at \'\'' -a 'help' -d 'Help topics, or the help of a command'
 complete -c mg -n '__mg_at \'\'' -l profile -s p -x -a '(__mg_profiles)' -d 'Profile to use [env: MG_PROFILE]'
@@ -174,6 +175,15 @@ complete -c mg -n '__mg_at \'gateway logs\'' -l base-url -x -d 'Gateway URL [env
 complete -c mg -n '__mg_at \'gateway logs\'' -l no-retry -d 'Fail at once on retryable errors instead of backing off'
 complete -c mg -n '__mg_at \'gateway logs\'' -l help -s h -d 'Show the help and exit'
 complete -c mg -n '__mg_at \'gateway admin\'' -l help -s h -d 'Show the help and exit'
+complete -c mg -n '__mg_at \'tui\'' -l screen -x -d 'Screen to open: the NPC dialogue explorer, crash triage, or keys and usage'
+complete -c mg -n '__mg_at \'tui\'' -l thread -x -d 'Open this thread'
+complete -c mg -n '__mg_at \'tui\'' -l model -s m -x -d 'Model of the replies'
+complete -c mg -n '__mg_at \'tui\'' -l local -d 'Use the local gateway, starting it if nothing answers'
+complete -c mg -n '__mg_at \'tui\'' -l profile -s p -x -a '(__mg_profiles)' -d 'Profile to use [env: MG_PROFILE]'
+complete -c mg -n '__mg_at \'tui\'' -l api-key -x -d 'API key, over any stored one [env: MG_API_KEY]'
+complete -c mg -n '__mg_at \'tui\'' -l base-url -x -d 'Gateway URL [env: MG_BASE_URL]'
+complete -c mg -n '__mg_at \'tui\'' -l no-retry -d 'Fail at once on retryable errors instead of backing off'
+complete -c mg -n '__mg_at \'tui\'' -l help -s h -d 'Show the help and exit'
 complete -c mg -n '__mg_at \'completion\'' -a 'show' -d 'Print the completion script for a shell'
 complete -c mg -n '__mg_at \'completion\'' -a 'install' -d 'Install the completion script where the shell finds it'
 complete -c mg -n '__mg_at \'completion\'' -l help -s h -d 'Show the help and exit'
@@ -196,4 +206,4 @@ complete -c mg -n '__mg_at \'help\'' -l api-key -x -d 'API key, over any stored 
 complete -c mg -n '__mg_at \'help\'' -l base-url -x -d 'Gateway URL [env: MG_BASE_URL]'
 complete -c mg -n '__mg_at \'help\'' -l no-retry -d 'Fail at once on retryable errors instead of backing off'
 complete -c mg -n '__mg_at \'help\'' -l help -s h -d 'Show the help and exit'
-complete -c mg -n '__mg_at \'help\'' -a 'environment exit-codes chat models login logout whoami profiles gateway completion help'
+complete -c mg -n '__mg_at \'help\'' -a 'environment exit-codes chat models login logout whoami profiles gateway tui completion help'

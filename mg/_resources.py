@@ -189,8 +189,24 @@ class Threads(Resource):
     def delete(self, thread_id: str) -> Any:
         return self._send("DELETE", f"/v1/threads/{_seg(thread_id)}")
 
-    def messages(self, thread_id: str, *, limit: int | None = None, before: str | None = None) -> Any:
-        return self._get(f"/v1/threads/{_seg(thread_id)}/messages", cast=_data, limit=limit, before=before)
+    def messages(
+        self,
+        thread_id: str,
+        *,
+        limit: int | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        order: str | None = None,
+    ) -> Any:
+        """Stored messages, oldest first (``order="desc"``: newest first)."""
+        return self._get(
+            f"/v1/threads/{_seg(thread_id)}/messages",
+            cast=_data,
+            limit=limit,
+            before=before,
+            after=after,
+            order=order,
+        )
 
     def get_state(self, thread_id: str) -> Any:
         return self._get(f"/v1/threads/{_seg(thread_id)}/state")
@@ -217,8 +233,22 @@ class Threads(Resource):
     def create_group(self, *, npcs: list[Any], **fields: Any) -> Any:
         return self._send("POST", "/v1/threads/group", {"npcs": npcs, **fields})
 
-    def speak(self, thread_id: str, *, npc_id: str, messages: list[JSON] | None = None, **fields: Any) -> Any:
+    def speak(
+        self,
+        thread_id: str,
+        *,
+        npc_id: str | None = None,
+        messages: list[JSON] | None = None,
+        stream: bool = False,
+        **fields: Any,
+    ) -> Any:
+        """Have an NPC of a group scene answer: ``npc_id`` names it; without it, the NPC the
+        player addresses by name answers, else the one that has waited longest. ``stream=True``
+        gives a stream of chunks, as chat completions do."""
         body = drop_none({"npc_id": npc_id, "messages": messages, **fields})
+        if stream:
+            body["stream"] = True
+            return self._client._stream("POST", f"/v1/threads/{_seg(thread_id)}/speak", json=body)
         return self._send("POST", f"/v1/threads/{_seg(thread_id)}/speak", body)
 
 
