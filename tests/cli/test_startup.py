@@ -37,7 +37,14 @@ def loaded_by(*argv: str) -> dict[str, object]:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], ["chat", "--help"], ["gateway", "--help"], ["models", "list", "--help"], ["--version"]],
+    [
+        ["--help"],
+        ["chat", "--help"],
+        ["gateway", "--help"],
+        ["models", "list", "--help"],
+        ["tui", "--help"],
+        ["--version"],
+    ],
     ids=lambda a: " ".join(a),
 )
 def test_help_loads_none_of_the_heavy_libraries(argv: list[str]) -> None:

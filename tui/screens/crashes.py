@@ -45,6 +45,8 @@ class CrashesScreen(Screen[None]):
         Binding("ctrl+r", "refresh", "Refresh", tooltip="Reload the crash groups"),
     ]
 
+    AUTO_FOCUS = "#crash-groups"
+
     def __init__(self) -> None:
         super().__init__()
         self.groups: list[dict[str, Any]] = []
@@ -56,10 +58,10 @@ class CrashesScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="crash-filters"):
-            yield Input(placeholder="game id", id="filter-game")
-            yield Select[str]([], prompt="any platform", id="filter-platform")
-            yield Select[str](STATUSES, prompt="any status", id="filter-status")
-            yield Select[str](RANGES, prompt="any time", value="30d", id="filter-range")
+            yield Input(placeholder="game id", id="filter-game", compact=True)
+            yield Select[str]([], prompt="any platform", id="filter-platform", compact=True)
+            yield Select[str](STATUSES, prompt="any status", id="filter-status", compact=True)
+            yield Select[str](RANGES, prompt="any time", id="filter-range", compact=True)
         yield Static("", id="crash-stats")
         yield Notice(id="crash-notice")
         with Horizontal(id="crash-body"):

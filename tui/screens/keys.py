@@ -66,6 +66,8 @@ class KeysScreen(Screen[None]):
         Binding("ctrl+r", "refresh", "Refresh", tooltip="Reload keys, credits and usage"),
     ]
 
+    AUTO_FOCUS = "#key-table"
+
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[KeyRow] = []
@@ -107,7 +109,7 @@ class KeysScreen(Screen[None]):
     async def load_keys(self) -> None:
         app: Any = self.app
         table = self.query_one("#key-table", DataTable)
-        current = KeyRow(app.profile or "current", self.client.base_url)
+        current = KeyRow(app.profile or "current", self.client.base_url, current=True)
         self.rows = [current]
         try:
             await fill_row(self.client, current)

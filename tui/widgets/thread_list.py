@@ -146,7 +146,7 @@ class ThreadList(Vertical):
         node = self._thread_nodes.get(thread_id)
         if node is None:
             return False
-        self.thread_tree.move_cursor(node)
+        self.call_after_refresh(self.thread_tree.move_cursor, node)
         self.post_message(self.ThreadSelected(node.data))
         return True
 

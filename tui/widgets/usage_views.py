@@ -23,6 +23,12 @@ class KeyRow:
     credits: dict[str, Any] | None = None
     missing: list[str] = field(default_factory=list)
     error: str | None = None
+    current: bool = False
+
+    @property
+    def gateway(self) -> str:
+        """The current key's gateway is in the header; other profiles may use other gateways."""
+        return "this session" if self.current else self.base_url
 
     @property
     def key_display(self) -> str:
@@ -58,7 +64,7 @@ class KeyRow:
             str(me.get("tier_name") or me.get("tier") or "-"),
             Text("-" if balance is None else f"${balance:,.2f}", justify="right"),
             Text(health, style=style),
-            self.base_url,
+            self.gateway,
         ]
 
 
