@@ -260,7 +260,7 @@ class FakeOps:
                     "analysis": text,
                     "model": "deepseek-chat",
                     "analyzed_at": "2026-11-25T10:00:00.000Z",
-                }  # fmt: skip
+                }
             )
 
         @routes.get("/v1/usage")

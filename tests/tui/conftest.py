@@ -23,6 +23,8 @@ from tests.support.gateway_process import GatewayProcess
 def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
     """No animation, no blinking cursor: what a snapshot catches never depends on timing."""
     monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
+    # The suite's clean environment sets NO_COLOR; snapshots should show the colours users see.
+    monkeypatch.delenv("NO_COLOR", raising=False)
 
 
 @dataclass

@@ -59,7 +59,7 @@ async def test_a_message_streams_its_reply_in_and_the_count_follows(world: World
         names = {c.call_name for c in app.screen.query(ActionCard)}
         assert {fn["function"]["name"] for fn in stored[-1]["tool_calls"] or []} <= names
         leaf = app.screen.query_one(ThreadList)._thread_nodes[world.merchant["id"]]
-        assert str(leaf.label).endswith(" 4"), "the message count is live"
+        assert str(leaf.label).startswith("  4 player_1"), "the message count is live"
 
 
 async def test_an_edited_state_is_saved_and_the_next_reply_sees_it(world: World) -> None:

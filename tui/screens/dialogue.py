@@ -214,8 +214,8 @@ class DialogueScreen(Screen[None]):
             parts.append(f"next: {names.get(self.next_speaker or '', 'whoever is addressed')}")
         elif thread.get("npc_template"):
             parts.append(thread["npc_template"])
-        parts.append(f"model {self.model}")
         heading.update(" · ".join(parts))
+        self.query_one("#prompt", HistoryInput).border_title = self.model
 
     # -- talking --------------------------------------------------------------------------------
 

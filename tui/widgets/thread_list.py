@@ -44,13 +44,14 @@ def matches(thread: dict[str, Any], query: str) -> bool:
 
 
 def _thread_label(thread: dict[str, Any]) -> Text:
+    """``  4 player_1 · merchant``: the count first, where a narrow column cannot cut it off."""
     player = thread.get("player_id") or "no player"
-    text = Text(speakers(thread) if thread.get("type") == "group" else player)
+    text = Text(f"{thread.get('message_count', 0):>3} ", style="bold")
+    text.append(speakers(thread) if thread.get("type") == "group" else player)
     if thread.get("type") == "group":
         text.append(f" · {player}", style="dim")
     elif thread.get("npc_template"):
         text.append(f" · {thread['npc_template']}", style="dim")
-    text.append(f"  {thread.get('message_count', 0)}", style="bold")
     return text
 
 
