@@ -1,4 +1,5 @@
-"""``mg tui``: the Textual app. Three screens (modes), one client, every action in the palette.
+"""``mg tui``: the Textual app. Three screens (modes), one client, every action in the palette
+(:class:`tui.commands.ActionsProvider`).
 
 The app talks to the gateway only through :class:`mg.client.AsyncMonsterClient`; a screen reaches
 it as ``self.app.client``. Screens are imported when first shown, so that the first paint waits
@@ -7,15 +8,11 @@ only for the dialogue explorer.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from textual.actions import parse as parse_action
 from textual.app import App
 from textual.binding import Binding
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
 from tui.errors import describe
@@ -45,36 +42,11 @@ def _keys() -> Screen[Any]:
     return KeysScreen()
 
 
-class ActionsProvider(Provider):
-    """Every action that has a key, on the app, the screen and its widgets, with that key."""
+def _actions_provider() -> type[Any]:
+    # The palette's module is imported when the palette first opens, not before the first paint.
+    from tui.commands import ActionsProvider
 
-    def _commands(self) -> Iterator[tuple[str, str, Callable[[], Any]]]:
-        app, screen = self.app, self.screen
-        seen: set[str] = set()
-        for node in [screen, *screen.walk_children(), app]:
-            for bindings in node._bindings.key_to_bindings.values():
-                for binding in bindings:
-                    if not binding.description or binding.system or not binding.show:
-                        continue
-                    _, name, params = parse_action(binding.action)
-                    title = binding.description
-                    if title in seen or node.check_action(name, params) is not True:
-                        continue
-                    seen.add(title)
-                    key = app.get_key_display(binding)
-                    run = partial(app.run_action, binding.action, node)
-                    yield f"{title}  [{key}]", binding.tooltip or title, run
-
-    async def discover(self) -> Hits:
-        for title, help, run in self._commands():
-            yield DiscoveryHit(title, run, help=help)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, help, run in self._commands():
-            score = matcher.match(f"{title} {help}")
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), run, help=help)
+    return ActionsProvider
 
 
 class MgApp(App[None]):
@@ -83,7 +55,7 @@ class MgApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "mg"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
-    COMMANDS = App.COMMANDS | {ActionsProvider}
+    COMMANDS = App.COMMANDS | {_actions_provider}
     COMMAND_PALETTE_BINDING = "ctrl+p"
     MODES = {"dialogue": _dialogue, "crashes": _crashes, "keys": _keys}
     BINDINGS = [

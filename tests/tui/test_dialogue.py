@@ -157,7 +157,7 @@ async def test_a_refused_key_is_shown_inline_with_its_remediation(world: World) 
 
 
 async def test_the_palette_offers_every_action_with_its_key(world: World) -> None:
-    from tui.app import ActionsProvider
+    from tui.commands import ActionsProvider
 
     app = world.app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -18,12 +18,11 @@ from tui.screens import dialogue_forms as forms
 from tui.widgets.conversation import Conversation, ReplyView
 from tui.widgets.history_input import HistoryInput
 from tui.widgets.notice import Notice
-from tui.widgets.side_panel import PromptEditor, SidePanel
-from tui.widgets.state_tree import StateTree
 from tui.widgets.thread_list import ThreadList, speakers
 
 if TYPE_CHECKING:
     from mg.client import AsyncMonsterClient
+    from tui.widgets.side_panel import SidePanel
 
 PAGES = 10  # threads listed at most: PAGES × 100
 
@@ -72,7 +71,9 @@ class DialogueScreen(Screen[None]):
                     placeholder="Open a thread, then say something (Enter sends)",
                     id="prompt",
                 )
-            yield SidePanel(id="side")
+            # Filled after the first paint (it is hidden on narrow terminals anyway): tabs, a
+            # text area and a tree cost a tenth of a second of start-up.
+            yield Vertical(id="side")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -86,7 +87,10 @@ class DialogueScreen(Screen[None]):
         if interval:
             self.set_interval(interval, self._poll)
 
-    def _start(self) -> None:
+    async def _start(self) -> None:
+        from tui.widgets.side_panel import SidePanel
+
+        await self.query_one("#side").mount(SidePanel(id="side-panel"))
         self.load_threads()
         self.load_templates()
 
@@ -161,7 +165,7 @@ class DialogueScreen(Screen[None]):
         self._show_heading()
         conversation = self.query_one(Conversation)
         conversation.loading = True
-        side = self._side
+        side = self.query_one("#side")
         side.loading = True
         client, tid = self.client, thread["id"]
         try:
@@ -179,10 +183,11 @@ class DialogueScreen(Screen[None]):
         conversation.names = {p["npc_id"]: p.get("name") or p["npc_id"] for p in full.get("npcs") or []}
         await conversation.show(list(reversed(messages)), empty="No messages yet: say something below.")
         self.state = state.get("state") or {}
-        side.set_thread(full)
-        side.set_state(self.state)
-        side.set_actions(actions.get("actions") or [])
-        side.prompt_editor.set_templates(self.templates, full.get("npc_template"))
+        panel = self._side
+        panel.set_thread(full)
+        panel.set_state(self.state)
+        panel.set_actions(actions.get("actions") or [])
+        panel.prompt_editor.set_templates(self.templates, full.get("npc_template"))
         self._show_heading()
         prompt = self.query_one("#prompt", HistoryInput)
         prompt.placeholder = f"Say something to {speakers(full)} (Enter sends, ↑ earlier lines)"
@@ -190,7 +195,7 @@ class DialogueScreen(Screen[None]):
         if full.get("npc_template"):
             self.load_template_prompt(full["npc_template"])
         else:
-            side.prompt_editor.set_template_prompt("")
+            panel.prompt_editor.set_template_prompt("")
 
     @work(exclusive=True, group="template")
     @guarded
@@ -200,7 +205,7 @@ class DialogueScreen(Screen[None]):
 
     @property
     def _side(self) -> SidePanel:
-        return self.query_one("#side", SidePanel)
+        return self.query_one("#side-panel")  # type: ignore[return-value]
 
     def _show_heading(self) -> None:
         heading = self.query_one("#thread-heading", Static)
@@ -316,8 +321,7 @@ class DialogueScreen(Screen[None]):
 
     # -- changing the thread --------------------------------------------------------------------
 
-    @on(StateTree.Edited)
-    def _state_edited(self, event: StateTree.Edited) -> None:
+    def on_state_tree_edited(self, event: Any) -> None:
         self.save_state(event.patch, event.summary)
 
     @work(exclusive=True, group="state")
@@ -329,12 +333,10 @@ class DialogueScreen(Screen[None]):
         self._side.set_state(self.state)
         self.say(f"State saved: {summary}. The next reply sees it.")
 
-    @on(PromptEditor.PromptEdited)
-    def _prompt_edited(self, event: PromptEditor.PromptEdited) -> None:
+    def on_prompt_editor_prompt_edited(self, event: Any) -> None:
         self.update_thread({"system_prompt": event.system_prompt or None}, "System prompt saved.")
 
-    @on(PromptEditor.TemplateChosen)
-    def _template_chosen(self, event: PromptEditor.TemplateChosen) -> None:
+    def on_prompt_editor_template_chosen(self, event: Any) -> None:
         if self.thread is not None and event.template != self.thread.get("npc_template"):
             self.update_thread({"npc_template": event.template}, f"Template is now {event.template}.")
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from tui.widgets.action_card import ActionCard
 
@@ -20,6 +20,8 @@ class MessageView(Vertical):
         self.content = content
 
     def compose(self) -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it is imported after the first paint
+
         yield Static(self.speaker, classes="speaker", markup=False)
         yield Markdown(self.content, classes="words")
 
@@ -39,6 +41,8 @@ class ReplyView(MessageView):
 
     async def append(self, text: str) -> None:
         if self._stream is None:
+            from textual.widgets import Markdown
+
             self._stream = Markdown.get_stream(self.query_one(Markdown))
         self.content += text
         await self._stream.write(text)
