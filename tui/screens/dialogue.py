@@ -15,7 +15,7 @@ from textual.widgets import Footer, Header, Static
 
 from tui.errors import guarded
 from tui.screens import dialogue_forms as forms
-from tui.widgets.conversation import Conversation, ReplyView
+from tui.widgets.conversation import Conversation
 from tui.widgets.history_input import HistoryInput
 from tui.widgets.notice import Notice
 from tui.widgets.thread_list import ThreadList, speakers
@@ -258,7 +258,7 @@ class DialogueScreen(Screen[None]):
                 stream = await self.client.chat.completions.create(
                     model=self.model, messages=messages or [], thread_id=thread["id"], stream=True
                 )
-            await self._stream_into(stream, reply_view, conversation)
+            await conversation.stream_reply(stream, reply_view)
         except asyncio.CancelledError:
             await reply_view.append("\n\n*(stopped)*")
             raise
@@ -267,22 +267,6 @@ class DialogueScreen(Screen[None]):
             self.replying = False
             self.refresh_bindings()
         self.load_threads(quiet=False)
-
-    async def _stream_into(self, stream: Any, view: ReplyView, conversation: Conversation) -> None:
-        calls: dict[int, dict[str, str]] = {}
-        async with stream:
-            async for chunk in stream:
-                npc_id = chunk.raw.get("npc_id")
-                if npc_id and view.speaker == "…":
-                    view.set_speaker(conversation.names.get(npc_id, npc_id))
-                if chunk.text:
-                    await view.append(chunk.text)
-                for delta in (chunk.choices[0].delta.tool_calls or []) if chunk.choices else []:
-                    call = calls.setdefault(int(delta.get("index", 0)), {"name": "", "arguments": ""})
-                    fn = delta.get("function") or {}
-                    call["name"] += fn.get("name") or ""
-                    call["arguments"] += fn.get("arguments") or ""
-                    await conversation.show_call(view, int(delta.get("index", 0)), **call)
 
     def action_stop_reply(self) -> None:
         self.workers.cancel_group(self, "reply")
@@ -302,22 +286,16 @@ class DialogueScreen(Screen[None]):
             self.reply(None)
 
     def action_choose_speaker(self) -> None:
-        from tui.screens.modals import ChoiceModal
-
         if self.thread is None or self.thread.get("type") != "group":
             self.say("Only a group scene has several NPCs to choose from (ctrl+g starts one).")
             return
-        npcs = [p for p in self.thread.get("npcs") or [] if p.get("present", True)]
-        options = [("Whoever the player addresses", "")] + [
-            (f"{p.get('name') or p['npc_id']} ({p['npc_id']})", p["npc_id"]) for p in npcs
-        ]
 
         def chosen(npc_id: str | None) -> None:
             if npc_id is not None:
                 self.next_speaker = npc_id or None
                 self._show_heading()
 
-        self.app.push_screen(ChoiceModal("Who speaks next?", options, current=self.next_speaker), chosen)
+        self.app.push_screen(forms.speaker_choice(self.thread, self.next_speaker), chosen)
 
     # -- changing the thread --------------------------------------------------------------------
 
@@ -390,18 +368,14 @@ class DialogueScreen(Screen[None]):
     @work(exclusive=True, group="models")
     @guarded
     async def pick_model(self) -> None:
-        from tui.screens.modals import ChoiceModal
-
         models = await self.client.models.list()
-        chat_models = [m.id for m in models if "embedding" not in m.id]
 
         def chosen(model: str | None) -> None:
             if model:
                 self.model, self.model_chosen = model, True
                 self._show_heading()
 
-        options = [(m, m) for m in chat_models]
-        self.app.push_screen(ChoiceModal("Model of the next replies", options, current=self.model), chosen)
+        self.app.push_screen(forms.model_choice([m.id for m in models], self.model), chosen)
 
     def action_export(self) -> None:
         if self.thread is None:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tui.screens.modals import Field, FormModal
+from tui.screens.modals import ChoiceModal, Field, FormModal
 
 _ID = re.compile(r"[^A-Za-z0-9_.:-]+")
 
@@ -83,3 +83,16 @@ def export_form(thread: dict[str, Any]) -> FormModal:
         hint="One example a line from the NPC's seat; a scene gives one example per NPC.",
         submit="Export",
     )
+
+
+def speaker_choice(thread: dict[str, Any], current: str | None) -> ChoiceModal:
+    npcs = [p for p in thread.get("npcs") or [] if p.get("present", True)]
+    options = [("Whoever the player addresses", "")] + [
+        (f"{p.get('name') or p['npc_id']} ({p['npc_id']})", p["npc_id"]) for p in npcs
+    ]
+    return ChoiceModal("Who speaks next?", options, current=current)
+
+
+def model_choice(model_ids: list[str], current: str) -> ChoiceModal:
+    chat = [m for m in model_ids if "embedding" not in m]
+    return ChoiceModal("Model of the next replies", [(m, m) for m in chat], current=current)

@@ -111,3 +111,21 @@ class Conversation(VerticalScroll):
         else:
             card.set_call(name, arguments)
         self.anchor()
+
+    async def stream_reply(self, stream: Any, view: ReplyView) -> None:
+        """Show a streamed reply as it arrives: words into ``view``, each action call as a card."""
+        calls: dict[int, dict[str, str]] = {}
+        async with stream:
+            async for chunk in stream:
+                npc_id = chunk.raw.get("npc_id")
+                if npc_id and view.speaker == "…":
+                    view.set_speaker(self.names.get(npc_id, npc_id))
+                if chunk.text:
+                    await view.append(chunk.text)
+                for delta in (chunk.choices[0].delta.tool_calls or []) if chunk.choices else []:
+                    index = int(delta.get("index", 0))
+                    call = calls.setdefault(index, {"name": "", "arguments": ""})
+                    fn = delta.get("function") or {}
+                    call["name"] += fn.get("name") or ""
+                    call["arguments"] += fn.get("arguments") or ""
+                    await self.show_call(view, index, call["name"], call["arguments"])
