@@ -12,7 +12,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Select, Static
 
-from tui.errors import guarded, is_missing_route, require_route
+from tui.errors import EndpointMissing, guarded, is_missing_route, require_route
 from tui.widgets.crash_views import CrashDetail, CrashTable, representative
 from tui.widgets.notice import Notice
 
@@ -75,8 +75,9 @@ class CrashesScreen(Screen[None]):
         self.call_after_refresh(self.load_groups)
 
     def show_failure(self, exc: BaseException) -> None:
-        notice = self.query_one("#crash-notice", Notice)
-        notice.show_failure(exc)
+        self.query_one("#crash-notice", Notice).show_failure(exc)
+        # Without the routes there is nothing to triage: the notice stands alone.
+        self.query_one("#crash-body").display = not isinstance(exc, EndpointMissing)
 
     def _select(self, name: str) -> str | None:
         value = self.query_one(f"#filter-{name}", Select).value
@@ -99,6 +100,7 @@ class CrashesScreen(Screen[None]):
         finally:
             table.loading = False
         self.query_one("#crash-notice", Notice).clear()
+        self.query_one("#crash-body").display = True
         self.groups = groups
         self._fill_platforms(groups)
         self._show_filtered()
@@ -224,6 +226,4 @@ class CrashesScreen(Screen[None]):
 
 
 def _missing(feature: str, method: str, path: str) -> Exception:
-    from tui.errors import EndpointMissing
-
     return EndpointMissing(feature, method, path)
