@@ -3,7 +3,7 @@
 
 _mg_subcommands() {
     case "$1" in
-        '') echo 'chat threads npc models login logout whoami profiles symbols gateway completion help' ;;
+        '') echo 'chat threads npc models login logout whoami profiles symbols gateway tui completion help' ;;
         'threads') echo 'list create group show messages rm export batch state actions' ;;
         'threads state') echo 'get set' ;;
         'threads actions') echo 'get set' ;;
@@ -61,6 +61,7 @@ _mg_options() {
         'gateway stop') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway logs') echo '--data-dir --lines -n --follow -f --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway admin') echo '--help -h' ;;
+        'tui') echo '--screen --thread --model -m --local --profile -p --api-key --base-url --no-retry --help -h' ;;
         'completion') echo '--help -h' ;;
         'completion show') echo '--shell --profile -p --api-key --base-url --no-retry --help -h' ;;
         'completion install') echo '--shell --json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -103,6 +104,7 @@ _mg_takes_value() {
         'gateway status|--data-dir'|'gateway status|--profile'|'gateway status|-p'|'gateway status|--api-key'|'gateway status|--base-url') return 0 ;;
         'gateway stop|--data-dir'|'gateway stop|--profile'|'gateway stop|-p'|'gateway stop|--api-key'|'gateway stop|--base-url') return 0 ;;
         'gateway logs|--data-dir'|'gateway logs|--lines'|'gateway logs|-n'|'gateway logs|--profile'|'gateway logs|-p'|'gateway logs|--api-key'|'gateway logs|--base-url') return 0 ;;
+        'tui|--screen'|'tui|--thread'|'tui|--model'|'tui|-m'|'tui|--profile'|'tui|-p'|'tui|--api-key'|'tui|--base-url') return 0 ;;
         'completion show|--shell'|'completion show|--profile'|'completion show|-p'|'completion show|--api-key'|'completion show|--base-url') return 0 ;;
         'completion install|--shell'|'completion install|--profile'|'completion install|-p'|'completion install|--api-key'|'completion install|--base-url') return 0 ;;
         'help|--profile'|'help|-p'|'help|--api-key'|'help|--base-url') return 0 ;;
@@ -200,6 +202,8 @@ _mg_option_values() {
         'gateway logs|--data-dir') _mg_value dirs '' ;;
         'gateway logs|--profile') _mg_value profiles '' ;;
         'gateway logs|-p') _mg_value profiles '' ;;
+        'tui|--profile') _mg_value profiles '' ;;
+        'tui|-p') _mg_value profiles '' ;;
         'completion show|--shell') _mg_value words 'bash zsh fish' ;;
         'completion show|--profile') _mg_value profiles '' ;;
         'completion show|-p') _mg_value profiles '' ;;
@@ -216,7 +220,7 @@ _mg_arguments() {
     case "$1" in
         'profiles use') _mg_value profiles '' ;;
         'profiles remove') _mg_value profiles '' ;;
-        'help') _mg_value words 'environment exit-codes chat threads npc models login logout whoami profiles symbols gateway completion help' ;;
+        'help') _mg_value words 'environment exit-codes chat threads npc models login logout whoami profiles symbols gateway tui completion help' ;;
         *) COMPREPLY=() ;;
     esac
 }

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from mg import _resources
+from mg import _resources, _resources_ops
 from mg._client_base import BaseClient, RetryEvent, RetryPolicy, error_from_response, transport_error
 from mg._streaming import AsyncByteStream, AsyncStream, ByteStream, Stream
 
@@ -45,6 +45,10 @@ class _Api:
         self.threads = _resources.Threads(self)
         self.npc = _resources.Npc(self)
         self.symbols = _resources.Symbols(self)
+        self.debug = _resources_ops.Debug(self)
+        self.usage = _resources_ops.Usage(self)
+        self.logs = _resources_ops.Logs(self)
+        self.credits = _resources_ops.Credits(self)
         self._meta = _resources.Resource(self)
 
     def whoami(self) -> Any:

@@ -81,6 +81,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "profiles": ("mg.cli.profiles", "app", "Manage profiles: named gateways, each with its own key."),
     "symbols": ("mg.cli.symbols", "app", "Upload debug symbols from a build; list, look up or remove them."),
     "gateway": ("mg.cli.gateway", "app", "Run the local gateway (offline, sandbox models) and operate it."),
+    "tui": (
+        "mg.cli.tui",
+        "tui",
+        "Open the terminal UI: NPC dialogue explorer, crash triage, keys and usage.",
+    ),
     "completion": ("mg.cli.completion", "app", "Shell completion for bash, zsh and fish."),
     "help": ("mg.cli.help", "help_topic", "Help topics, or the help of a command."),
 }

@@ -44,6 +44,7 @@ def loaded_by(*argv: str) -> dict[str, object]:
         ["models", "list", "--help"],
         ["threads", "state", "set", "--help"],
         ["npc", "template", "--help"],
+        ["tui", "--help"],
         ["--version"],
     ],
     ids=lambda a: " ".join(a),

@@ -1,0 +1,120 @@
+"""TUI tests: animations off, a fixed size, and content that is the same on every run.
+
+Pilot tests drive the app against a real gateway process (SQLite is enough for the TUI) with a
+new developer account per test, so each sees only its own threads. Endpoints the gateway does
+not have yet are served by the stand-in in ``tests/support/fake_ops.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+import textual.constants
+
+from mg import MonsterClient
+from tests.support.fake_ops import FakeOps, running_fake_ops
+from tests.support.gateway_process import GatewayProcess
+
+
+@pytest.fixture(autouse=True)
+def no_animations(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No animation, no blinking cursor: what a snapshot catches never depends on timing."""
+    monkeypatch.setattr(textual.constants, "TEXTUAL_ANIMATIONS", "none")
+    # The suite's clean environment sets NO_COLOR; snapshots should show the colours users see.
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+@dataclass
+class World:
+    """A developer account on the gateway with an NPC thread and a group scene."""
+
+    gateway: GatewayProcess
+    api_key: str
+    merchant: dict[str, Any]
+    scene: dict[str, Any]
+
+    def client(self) -> MonsterClient:
+        return MonsterClient(self.api_key, self.gateway.url, max_retries=0)
+
+    def app(self, **options: Any) -> Any:
+        from mg.client import AsyncMonsterClient
+        from tui.app import MgApp
+
+        client = AsyncMonsterClient(self.api_key, self.gateway.url, max_retries=0)
+        options.setdefault("refresh_seconds", 0)
+        options.setdefault("thread_id", self.merchant["id"])
+        return MgApp(client=client, connection="test", **options)
+
+
+def seed(gateway: GatewayProcess) -> World:
+    api_key = gateway.create_key(tier="studio")["api_key"]
+    with MonsterClient(api_key, gateway.url, max_retries=0) as client:
+        scene = client.threads.create_group(
+            npcs=[
+                {"npc_id": "guard_1", "name": "Bram", "npc_template": "guard"},
+                {"npc_id": "healer_1", "name": "Ilsa", "npc_template": "healer"},
+            ],
+            player_id="player_1",
+        )
+        merchant = client.threads.create(
+            npc_id="blacksmith_01", player_id="player_1", npc_template="merchant"
+        )
+        client.threads.set_state(merchant["id"], {"gold": 5, "quest": {"stage": 2, "items": ["map", "key"]}})
+        client.chat.completions.create(
+            model="deepseek-chat",
+            messages=[{"role": "user", "content": "Got any swords? What do they cost?"}],
+            thread_id=merchant["id"],
+        )
+    return World(gateway, api_key, merchant, scene)
+
+
+@pytest.fixture
+def world(sqlite_gateway: GatewayProcess) -> World:
+    return seed(sqlite_gateway)
+
+
+@pytest.fixture(scope="module")
+def fake_ops() -> Iterator[FakeOps]:
+    """STAND-IN for the crash, usage, credit and key-health endpoints not built yet."""
+    with running_fake_ops() as fake:
+        yield fake
+
+
+@pytest.fixture
+def fresh_fake_ops() -> Iterator[FakeOps]:
+    with running_fake_ops() as fake:
+        yield fake
+
+
+def ops_app(fake: FakeOps, screen: str) -> Any:
+    from mg.client import AsyncMonsterClient
+    from tui.app import MgApp
+
+    client = AsyncMonsterClient("mg_test_standin", fake.url, max_retries=0)
+    return MgApp(client=client, connection="test", screen=screen, refresh_seconds=0)
+
+
+async def settle(pilot: Any) -> None:
+    """Wait until the app's workers (API calls, and those they start) are done and painted."""
+    for _ in range(50):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in pilot.app.workers):
+            break
+    await pilot.wait_for_scheduled_animations()
+    await pilot.pause()
+
+
+def text_of(widget: Any) -> str:
+    """What a Static shows, as plain text."""
+    import io
+
+    from rich.console import Console
+
+    console = Console(width=200, file=io.StringIO(), record=True)
+    console.print(widget.content)
+    return console.export_text()

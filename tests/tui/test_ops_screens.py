@@ -1,0 +1,132 @@
+"""Crash triage and keys/usage: the plain notice against the real gateway (which has no such
+routes yet), the populated screens against the stand-in in tests/support/fake_ops.py."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Markdown, Select, Sparkline
+
+from tests.support.fake_ops import FakeOps
+from tests.tui.conftest import World, ops_app, settle, text_of
+from tui.widgets.crash_views import CrashTable
+from tui.widgets.notice import Notice
+
+
+def notice_text(app, selector: str) -> str:  # type: ignore[no-untyped-def]
+    notice = app.screen.query_one(selector, Notice)
+    return text_of(notice).strip() if notice.display else ""
+
+
+def rows(table: CrashTable) -> list[tuple[str, str]]:
+    return [(str(table.get_row_at(i)[1]), str(table.get_row_at(i)[3])) for i in range(table.row_count)]
+
+
+async def test_crash_triage_says_plainly_when_the_gateway_has_no_crash_reports(world: World) -> None:
+    app = world.app(screen="crashes")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = notice_text(app, "#crash-notice")
+        assert text == (
+            "This gateway does not offer crash reports yet (GET /v1/debug/crashes/trends answered 404)."
+        )
+        assert app.screen.query_one("#crash-notice").has_class("-missing")
+        assert app.is_running
+
+
+async def test_keys_screen_shows_the_key_and_says_what_is_missing(world: World) -> None:
+    app = world.app(screen="keys")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one("#key-table", DataTable)
+        row = [str(c) for c in table.get_row_at(0)]
+        assert row[1].startswith("mg_test_") and row[3] == "Studio" and row[4] == "$5.00"
+        missing = notice_text(app, "#keys-notice")
+        assert "does not offer key health yet (GET /v1/keys/health answered 404)" in missing
+        assert "does not offer credit balances yet (GET /v1/credits/balance answered 404)" in missing
+        usage = notice_text(app, "#usage-notice")
+        assert usage == "This gateway does not offer usage yet (GET /v1/usage answered 404)."
+
+
+async def test_crash_groups_sorted_by_attention_with_stack_and_minidump(fresh_fake_ops: FakeOps) -> None:
+    app = ops_app(fresh_fake_ops, "crashes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        table = app.screen.query_one(CrashTable)
+        assert rows(table) == [
+            ("CollisionCheck::Narrow", "new"),  # an open regression first
+            ("Save::Write", "new"),
+            ("Renderer::Present", "investigating"),
+            ("Audio::Mix", "resolved"),
+        ]
+        detail = text_of(app.screen.query_one("#crash-stack"))
+        assert "CollisionCheck::Narrow" in detail and "physics/collide.cpp:212" in detail
+        assert "game.exe" in detail
+        minidump = text_of(app.screen.query_one("#crash-minidump"))
+        assert "Windows 11 (10.0.22631)" in minidump and "0x0000000000000018" in minidump
+
+
+async def test_one_key_changes_a_crash_groups_status(fresh_fake_ops: FakeOps) -> None:
+    app = ops_app(fresh_fake_ops, "crashes")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("down")  # Save::Write
+        await pilot.press("r")
+        await settle(pilot)
+        assert fresh_fake_ops.crashes["crash_save03"]["status"] == "resolved"
+        assert ("PATCH", "/v1/debug/crashes/crash_save03", {"status": "resolved"}) in fresh_fake_ops.calls
+        assert rows(app.screen.query_one(CrashTable))[1] == ("Save::Write", "resolved")
+        await pilot.press("w")
+        await settle(pilot)
+        assert fresh_fake_ops.crashes["crash_save03"]["status"] == "wont_fix"
+
+
+async def test_the_analysis_runs_from_the_screen(fresh_fake_ops: FakeOps) -> None:
+    app = ops_app(fresh_fake_ops, "crashes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        analysis = app.screen.query_one("#crash-analysis", Markdown)
+        assert "Root cause" in analysis.source and "CollisionCheck::Narrow" in analysis.source
+        assert rows(app.screen.query_one(CrashTable))[0] == ("CollisionCheck::Narrow", "investigating")
+
+
+async def test_filters_by_status_platform_game_and_time(fresh_fake_ops: FakeOps) -> None:
+    app = ops_app(fresh_fake_ops, "crashes")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        table = screen.query_one(CrashTable)
+        screen.query_one("#filter-status", Select).value = "new"
+        await settle(pilot)
+        assert [r[0] for r in rows(table)] == ["CollisionCheck::Narrow", "Save::Write"]
+        screen.query_one("#filter-status", Select).clear()
+        screen.query_one("#filter-platform", Select).value = "windows"
+        await settle(pilot)
+        assert [r[0] for r in rows(table)] == ["CollisionCheck::Narrow", "Renderer::Present"]
+        screen.query_one("#filter-platform", Select).clear()
+        await pilot.press("ctrl+f")
+        await pilot.press(*"racer", "enter")
+        await settle(pilot)
+        assert [r[0] for r in rows(table)] == ["Save::Write"]
+        assert ("GET", "/v1/debug/crashes/trends", {"game_id": "racer"}) in fresh_fake_ops.calls
+        screen.query_one("#filter-range", Select).value = "7d"
+        await settle(pilot)
+        assert any(
+            path == "/v1/debug/crashes/trends" and "since" in query for _, path, query in fresh_fake_ops.calls
+        )
+
+
+async def test_keys_screen_with_health_credits_and_usage(fake_ops: FakeOps) -> None:
+    app = ops_app(fake_ops, "keys")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        row = [str(c) for c in app.screen.query_one("#key-table", DataTable).get_row_at(0)]
+        assert row[1:6] == ["mg_test_Fake…0001", "test", "Studio", "$4.91", "aging"]
+        detail = text_of(app.screen.query_one("#key-detail"))
+        assert "Consider rotating" in detail and "$5 on 2027-02-01" in detail
+        assert app.screen.query_one("#usage-days", Sparkline).data == [12, 30, 22, 48, 41, 9, 27]
+        models = text_of(app.screen.query_one("#usage-models"))
+        assert models.index("deepseek-chat") < models.index("claude-haiku-4-5") < models.index("monster-gpt")
+        await pilot.press("d")
+        await settle(pilot)
+        assert ("GET", "/v1/usage", {"days": "90"}) in fake_ops.calls

@@ -1,0 +1,43 @@
+"""SVG snapshots of the main layouts at 80×24 and 120×40 (update: pytest --snapshot-update).
+
+Content is the same on every run: the sandbox answers deterministically, the stand-in serves fixed
+data, and nothing on these screens shows an id, a port or a clock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support.fake_ops import FakeOps
+from tests.tui.conftest import World, ops_app, settle
+
+SIZES = [(80, 24), (120, 40)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_dialogue_explorer(world: World, snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(world.app(), terminal_size=size, run_before=settle)
+
+
+def test_dialogue_explorer_side_panel_on_a_narrow_terminal(world: World, snap_compare: Any) -> None:
+    async def open_panel(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("ctrl+b")
+
+    assert snap_compare(world.app(), terminal_size=(80, 24), run_before=open_panel)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_crash_triage(fresh_fake_ops: FakeOps, snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(ops_app(fresh_fake_ops, "crashes"), terminal_size=size, run_before=settle)
+
+
+def test_crash_triage_without_crash_endpoints(world: World, snap_compare: Any) -> None:
+    assert snap_compare(world.app(screen="crashes"), terminal_size=(80, 24), run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_keys_and_usage(fake_ops: FakeOps, snap_compare: Any, size: tuple[int, int]) -> None:
+    assert snap_compare(ops_app(fake_ops, "keys"), terminal_size=size, run_before=settle)

@@ -1,0 +1,189 @@
+"""Keys and usage: every key with its health and credits; usage per day and per model."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Sparkline, Static
+
+from tui.errors import EndpointMissing, guarded, require_route
+from tui.widgets.notice import Notice
+from tui.widgets.usage_views import KeyRow, daily, day_summary, key_facts, model_chart, per_model
+
+if TYPE_CHECKING:
+    from mg.client import AsyncMonsterClient
+
+PERIODS = (7, 30, 90)
+
+
+async def _optional(call: Any, row: KeyRow, feature: str, path: str) -> Any:
+    """An endpoint the gateway may not have yet: None (and a note on the row) when it answers 404."""
+    try:
+        return await require_route(call, feature, "GET", path)
+    except EndpointMissing as missing:
+        row.missing.append(missing.text)
+        return None
+
+
+async def fill_row(client: AsyncMonsterClient, row: KeyRow) -> None:
+    me, health, credits = await asyncio.gather(
+        client.keys.me(),
+        _optional(client.keys.health(), row, "key health", "/v1/keys/health"),
+        _optional(client.credits.balance(), row, "credit balances", "/v1/credits/balance"),
+    )
+    row.me, row.health, row.credits = me, health, credits
+
+
+def other_profiles(current: str | None) -> list[tuple[str, str, str]]:
+    """(profile, base URL, key) of every configured profile with a stored key, but ``current``."""
+    from mg.config import Config
+
+    config = Config.load()
+    found = []
+    for name, profile in sorted(config.profiles.items()):
+        if name == current or not profile.credential:
+            continue
+        try:
+            key, _ = config.credentials.get(name, profile.credential)
+        except Exception:
+            continue  # a locked keyring: that profile is simply not listed
+        if key:
+            found.append((name, profile.base_url, key))
+    return found
+
+
+class KeysScreen(Screen[None]):
+    """Keys (this one and the profiles'), the highlighted key's facts, and this key's usage."""
+
+    BINDINGS = [
+        Binding("d", "period", "Days", tooltip="Usage over the last 7, 30 or 90 days"),
+        Binding("ctrl+r", "refresh", "Refresh", tooltip="Reload keys, credits and usage"),
+    ]
+
+    AUTO_FOCUS = "#key-table"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[KeyRow] = []
+        self.days = 30
+
+    @property
+    def client(self) -> AsyncMonsterClient:
+        return self.app.client  # type: ignore[attr-defined,no-any-return]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Notice(id="keys-notice")
+        yield DataTable(id="key-table", cursor_type="row")
+        yield Static("", id="key-detail")
+        with VerticalScroll(id="usage"):
+            yield Static("", id="usage-title", classes="section")
+            yield Notice(id="usage-notice")
+            yield Sparkline([], id="usage-days")
+            yield Static("", id="usage-summary")
+            yield Static("Per model", classes="section")
+            yield Static("", id="usage-models")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#key-table", DataTable)
+        table.add_columns("profile", "key", "env", "tier", "credits", "health", "gateway")
+        table.loading = True
+        self.call_after_refresh(self.refresh_all)
+
+    def refresh_all(self) -> None:
+        self.load_keys()
+        self.load_usage()
+
+    def show_failure(self, exc: BaseException) -> None:
+        self.query_one("#keys-notice", Notice).show_failure(exc)
+
+    @work(exclusive=True, group="keys")
+    @guarded
+    async def load_keys(self) -> None:
+        app: Any = self.app
+        table = self.query_one("#key-table", DataTable)
+        current = KeyRow(app.profile or "current", self.client.base_url, current=True)
+        self.rows = [current]
+        try:
+            await fill_row(self.client, current)
+        finally:
+            table.loading = False
+        self._show_rows()
+        others = await asyncio.to_thread(other_profiles, app.profile)
+        self.rows += [KeyRow(name, url) for name, url, _ in others]
+        self._show_rows()
+        await asyncio.gather(
+            *(self._fill_other(row, key) for row, (_, _, key) in zip(self.rows[1:], others, strict=True))
+        )
+        self._show_rows()
+
+    async def _fill_other(self, row: KeyRow, api_key: str) -> None:
+        from mg.client import AsyncMonsterClient
+        from tui.errors import describe
+
+        async with AsyncMonsterClient(api_key, row.base_url, max_retries=0, timeout=10) as client:
+            try:
+                await fill_row(client, row)
+            except Exception as exc:
+                row.error = describe(exc).message
+
+    def _show_rows(self) -> None:
+        table = self.query_one("#key-table", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        for row in self.rows:
+            table.add_row(*row.cells(), key=row.profile)
+        if self.rows:
+            table.move_cursor(row=min(max(cursor, 0), len(self.rows) - 1))
+            self._show_detail(self.rows[table.cursor_row])
+
+    @on(DataTable.RowHighlighted, "#key-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if 0 <= event.cursor_row < len(self.rows):
+            self._show_detail(self.rows[event.cursor_row])
+
+    def _show_detail(self, row: KeyRow) -> None:
+        self.query_one("#key-detail", Static).update(key_facts(row))
+        notice = self.query_one("#keys-notice", Notice)
+        if row.missing:
+            notice.show_missing("\n".join(row.missing))
+        else:
+            notice.clear()
+
+    @work(exclusive=True, group="usage")
+    @guarded
+    async def load_usage(self) -> None:
+        self.query_one("#usage-title", Static).update(f"Usage per day, last {self.days} days (requests)")
+        notice = self.query_one("#usage-notice", Notice)
+        usage_box = self.query_one("#usage", VerticalScroll)
+        usage_box.loading = True
+        try:
+            usage = await require_route(self.client.usage.get(days=self.days), "usage", "GET", "/v1/usage")
+        except EndpointMissing as missing:
+            notice.show_failure(missing)
+            self._show_usage({})
+            return
+        finally:
+            usage_box.loading = False
+        notice.clear()
+        self._show_usage(usage)
+
+    def _show_usage(self, usage: dict[str, Any]) -> None:
+        days = daily(usage)
+        self.query_one("#usage-days", Sparkline).data = [d[1] for d in days] or [0]
+        self.query_one("#usage-summary", Static).update(day_summary(days))
+        self.query_one("#usage-models", Static).update(model_chart(per_model(usage)))
+
+    def action_period(self) -> None:
+        self.days = PERIODS[(PERIODS.index(self.days) + 1) % len(PERIODS)]
+        self.load_usage()
+
+    def action_refresh(self) -> None:
+        self.refresh_all()
