@@ -81,4 +81,8 @@ async def test_speak_streams_when_asked() -> None:
         )
         texts = [(c.text, c.raw["npc_id"]) async for c in stream]
     assert texts == [("Be well.", "healer_1")]
-    assert json.loads(seen[0].content) == {"messages": [{"role": "user", "content": "Hi"}], "stream": True}
+    assert json.loads(seen[0].content) == {
+        "messages": [{"role": "user", "content": "Hi"}],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
