@@ -106,8 +106,9 @@ class Settings:
     classifier_semantic: str = "auto"
     completion_body_limit: int = 64 * 1024
     embedding_body_limit: int = 512 * 1024
-    # Group commit: request-log rows wait at most this long to share one transaction.
-    log_flush_interval: float = 0.002
+    # Group commit: extra seconds a request-log batch waits for more rows before it commits. 0 is
+    # best: rows that arrive while one batch commits already share the next transaction.
+    log_flush_interval: float = 0.0
     # Thread bodies (batch population, message import) may be larger than a completion.
     npc_body_limit: int = 1024 * 1024
     npc_window_messages: int = 40
