@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from local_gateway.services.catalog import normalize_tier
@@ -18,6 +19,8 @@ KEY_PREFIXES = {"live": "mg_live_", "test": "mg_test_", "pat": "mg_pat_"}
 WELCOME_CREDIT_USD = 5.0
 # A cached key check skips the database; a revoked key stops working within this many seconds.
 AUTH_CACHE_TTL = 5.0
+# Admission reads the credit ledger at most this often per developer (see admission_balance).
+BALANCE_CACHE_TTL = 5.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class KeyService:
         self.db = db
         self.clock = clock
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._balances: dict[str, tuple[float, float]] = {}
 
     async def authenticate(self, header: str | None) -> Principal:
         api_key = _bearer(header)
@@ -158,8 +162,34 @@ class KeyService:
             return await accounts.developer_count(session) == 0
 
     async def balance(self, developer_id: str) -> float:
+        """The exact balance: the sum of the developer's ledger."""
         async with self.db.read() as session:
             return await accounts.credit_balance(session, developer_id)
+
+    async def admission_balance(self, developer_id: str) -> float:
+        """The balance that admits a paid request, without a ledger sum on every request.
+
+        Summing the ledger costs more as it grows, so the sum is cached for
+        ``BALANCE_CACHE_TTL`` and the charges this process commits are subtracted as they land
+        (:meth:`note_charges`). A balance that would refuse is always read afresh, so a top-up
+        counts at once; charges made by other processes count within the TTL.
+        """
+        now = time.monotonic()
+        cached = self._balances.get(developer_id)
+        if cached is not None and cached[0] > now and cached[1] > 0:
+            return cached[1]
+        balance = await self.balance(developer_id)
+        if len(self._balances) > 10_000:
+            self._balances.clear()
+        self._balances[developer_id] = (now + BALANCE_CACHE_TTL, balance)
+        return balance
+
+    def note_charges(self, charges: Iterable[tuple[str, float]]) -> None:
+        """Charges (developer id, USD) just committed to the ledger by this process."""
+        for developer_id, amount in charges:
+            cached = self._balances.get(developer_id)
+            if cached is not None:
+                self._balances[developer_id] = (cached[0], cached[1] - amount)
 
 
 def _bearer(header: str | None) -> str | None:

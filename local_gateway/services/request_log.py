@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,10 +46,16 @@ class LogEntry:
 
 
 class RequestLogWriter:
-    def __init__(self, db: Database, interval: float = 0.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        interval: float = 0.0,
+        on_commit: Callable[[Sequence[LogEntry]], None] | None = None,
+    ) -> None:
         self.db = db
         # Extra time a batch waits for company before it commits (0: none, see the module doc).
         self.interval = interval
+        self.on_commit = on_commit
         self._pending: list[tuple[LogEntry, asyncio.Future[None] | None]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -90,6 +97,11 @@ class RequestLogWriter:
                 if future is not None and not future.done():
                     future.set_exception(exc)
             return
+        if self.on_commit is not None:
+            try:
+                self.on_commit([entry for entry, _ in batch])
+            except Exception:  # bookkeeping only: the rows are committed and are acknowledged
+                log.exception("request log on_commit hook failed")
         for _, future in batch:
             if future is not None and not future.done():
                 future.set_result(None)
