@@ -89,8 +89,8 @@ class RequestLogWriter:
 
     async def _flush(self, batch: list[tuple[LogEntry, asyncio.Future[None] | None]]) -> None:
         try:
-            async with self.db.write() as session:
-                await request_rows.insert_batch(session, [entry for entry, _ in batch])
+            entries = [entry for entry, _ in batch]
+            await self.db.write_sync(lambda conn: request_rows.insert_batch(conn, entries))
         except Exception as exc:  # the waiting handlers answer 500; nothing is acknowledged
             log.exception("request log batch of %d rows failed", len(batch))
             for _, future in batch:
