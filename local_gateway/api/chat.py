@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
+from local_gateway import fastjson
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response, read_json
@@ -19,7 +19,7 @@ routes = web.RouteTableDef()
 
 
 def _sse(data: Any) -> bytes:
-    return b"data: " + json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n\n"
+    return b"data: " + fastjson.dumps(data) + b"\n\n"
 
 
 async def _complete(request: web.Request, force_stream: bool) -> web.StreamResponse:
