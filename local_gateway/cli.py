@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,7 +63,8 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.load(data_dir=getattr(args, "data_dir", None))
         if args.command == "serve":
             settings = settings.with_overrides(host=args.host, port=args.port)
-            return asyncio.run(serve(settings, ready_file=args.ready_file))
+            with asyncio.Runner(loop_factory=_loop_factory(settings)) as runner:
+                return runner.run(serve(settings, ready_file=args.ready_file))
         return asyncio.run(_admin(settings, args))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -123,6 +125,17 @@ async def _create_key(keys: KeyService, args: argparse.Namespace) -> int:
         print(f"  {new.api_key}")
         print("It is shown only once; store it now.")
     return 0
+
+
+def _loop_factory(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop when it is wanted and installed; None means asyncio's default loop."""
+    if not settings.uvloop or sys.platform == "win32":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
 
 
 def _configure_logging(settings: Settings) -> None:
