@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from local_gateway import fastjson
+from local_gateway.api import sse
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response, read_json
@@ -56,8 +57,11 @@ async def respond(request: web.Request, outcome: ChatOutcome) -> web.StreamRespo
     try:
         if first is not None:
             await response.write(_sse(first))
-            async for chunk in chunks:
-                await response.write(_sse(chunk))
+
+            async def write(batch: list[dict[str, Any]]) -> None:
+                await response.write(b"".join(map(_sse, batch)))
+
+            await sse.pump(chunks, write)
         await response.write(b"data: [DONE]\n\n")
     except ConnectionResetError:
         return response  # the client went away; the service has recorded what was produced
