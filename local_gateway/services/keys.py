@@ -7,9 +7,11 @@ import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from local_gateway.services.catalog import normalize_tier
 from local_gateway.services.ids import Clock, new_id
+from local_gateway.services.singleflight import SingleFlight
 from local_gateway.store import accounts
 from local_gateway.store.db import Database
 from local_gateway.store.records import DeveloperRecord, KeyRecord
@@ -66,6 +68,9 @@ class KeyService:
         self.clock = clock
         self._cache: dict[str, tuple[float, Principal]] = {}
         self._balances: dict[str, tuple[float, float]] = {}
+        # A cache entry that expires under load is looked up once, not once per request in flight.
+        self._key_lookups: SingleFlight[str, Principal] = SingleFlight()
+        self._balance_reads: SingleFlight[str, float] = SingleFlight()
 
     async def authenticate(self, header: str | None) -> Principal:
         api_key = _bearer(header)
@@ -79,10 +84,12 @@ class KeyService:
 
     async def principal_for(self, api_key: str) -> Principal:
         digest = hash_key(api_key)
-        now = time.monotonic()
         cached = self._cache.get(digest)
-        if cached and cached[0] > now:
+        if cached and cached[0] > time.monotonic():
             return cached[1]
+        return await self._key_lookups.run(digest, partial(self._lookup, digest))
+
+    async def _lookup(self, digest: str) -> Principal:
         async with self.db.read() as session:
             found = await accounts.key_by_hash(session, digest)
         if found is None or found[0].revoked_at is not None:
@@ -91,7 +98,7 @@ class KeyService:
         principal = Principal(*found)
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[digest] = (now + AUTH_CACHE_TTL, principal)
+        self._cache[digest] = (time.monotonic() + AUTH_CACHE_TTL, principal)
         return principal
 
     async def create_key(
@@ -174,14 +181,16 @@ class KeyService:
         (:meth:`note_charges`). A balance that would refuse is always read afresh, so a top-up
         counts at once; charges made by other processes count within the TTL.
         """
-        now = time.monotonic()
         cached = self._balances.get(developer_id)
-        if cached is not None and cached[0] > now and cached[1] > 0:
+        if cached is not None and cached[0] > time.monotonic() and cached[1] > 0:
             return cached[1]
+        return await self._balance_reads.run(developer_id, partial(self._read_balance, developer_id))
+
+    async def _read_balance(self, developer_id: str) -> float:
         balance = await self.balance(developer_id)
         if len(self._balances) > 10_000:
             self._balances.clear()
-        self._balances[developer_id] = (now + BALANCE_CACHE_TTL, balance)
+        self._balances[developer_id] = (time.monotonic() + BALANCE_CACHE_TTL, balance)
         return balance
 
     def note_charges(self, charges: Iterable[tuple[str, float]]) -> None:
