@@ -72,6 +72,7 @@ class Database:
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._sync_engine: Engine | None = None
         self._writer: ThreadPoolExecutor | None = None
+        self._writer_conn: Connection | None = None
         if self.is_sqlite and make_url(full).database not in (None, "", ":memory:"):
             self._sync_engine = create_engine(make_url(full).set(drivername="sqlite+pysqlite"))
             event.listen(self._sync_engine, "connect", _sqlite_pragmas)
@@ -106,13 +107,18 @@ class Database:
             return await asyncio.get_running_loop().run_in_executor(self._writer, self._in_transaction, fn)
 
     def _in_transaction(self, fn: Callable[[Connection], T]) -> T:
-        assert self._sync_engine is not None
-        with self._sync_engine.begin() as conn:
-            return fn(conn)
+        # The writer thread keeps one connection: no pool checkout, and no reset, per batch.
+        if self._writer_conn is None:
+            assert self._sync_engine is not None
+            self._writer_conn = self._sync_engine.connect()
+        with self._writer_conn.begin():
+            return fn(self._writer_conn)
 
     async def close(self) -> None:
         await self.engine.dispose()
         if self._writer is not None:
+            if self._writer_conn is not None:
+                await asyncio.get_running_loop().run_in_executor(self._writer, self._writer_conn.close)
             self._writer.shutdown(wait=True)
         if self._sync_engine is not None:
             self._sync_engine.dispose()
