@@ -12,6 +12,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psutil
 
@@ -133,7 +134,7 @@ def free_port() -> int:
 class RssSampler:
     """Samples every server's tree RSS in a thread and keeps each one's peak."""
 
-    def __init__(self, servers: Sequence[Server], every: float = 0.1) -> None:
+    def __init__(self, servers: Sequence[Server], every: float = 0.25) -> None:
         self.servers = list(servers)
         self.every = every
         self._stop = threading.Event()
@@ -162,7 +163,7 @@ def loadgen(
     requests: int = 0,
     duration: float = 5.0,
     warmup: int = 200,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Run bench/loadgen.py against ``server``; adds the server's CPU per request."""
     argv = [PY, str(BENCH / "loadgen.py"), "--port", str(server.port), "--body", body]
     argv += ["-c", str(connections), "-n", str(requests), "-d", str(duration), "--warmup", str(warmup)]
@@ -173,8 +174,8 @@ def loadgen(
     cpu1 = server.cpu_seconds()
     if out.returncode != 0:
         raise RuntimeError(f"loadgen against {server.name} failed:\n{out.stderr[-2000:]}")
-    result: dict[str, object] = json.loads(out.stdout)
-    n = int(result["requests"]) or 1  # type: ignore[call-overload]
+    result: dict[str, Any] = json.loads(out.stdout)
+    n = int(result["requests"]) or 1
     # CPU of the warm-up requests is included in the delta; count them too.
     result["server_cpu_us_per_req"] = round((cpu1 - cpu0) / (n + warmup) * 1e6, 1)
     result["server_rss_mib"] = round(server.rss() / 2**20, 1)
