@@ -20,9 +20,14 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 
-async def pump(items: AsyncIterator[T], write: Callable[[list[T]], Awaitable[None]]) -> None:
-    """Pass every item of ``items`` to ``write``, in batches of the items that were ready together."""
-    batch: list[T] = []
+async def pump(
+    items: AsyncIterator[T], write: Callable[[list[T]], Awaitable[None]], ready: list[T] | None = None
+) -> None:
+    """Pass every item of ``items`` to ``write``, in batches of the items that were ready together.
+
+    ``ready`` are items already in hand (a stream's first chunk): they lead the first batch.
+    """
+    batch: list[T] = list(ready or ())
     while True:
         step = items.__anext__()
         if not hasattr(step, "send"):  # not a coroutine: nothing to step, await it plainly

@@ -99,3 +99,15 @@ def _append(writes: list) -> object:
         writes.append(batch)
 
     return write
+
+
+async def test_items_in_hand_lead_the_first_batch_and_never_wait() -> None:
+    gate = asyncio.Event()
+    writes: list[list[str]] = []
+
+    async def write(batch: list[str]) -> None:
+        writes.append(batch)
+        gate.set()
+
+    await pump(_source([gate, "b", "c"], []), write, ready=["a"])
+    assert writes == [["a"], ["b", "c"]], "the item in hand went out before the source was waited on"
