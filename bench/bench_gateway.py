@@ -66,7 +66,7 @@ def start_passthrough(run_dir: Path, upstream: Server, uvloop: bool) -> Server:
     return procs.start("passthrough", argv, run_dir, ready_file=ready)
 
 
-def gateway_env(data_dir: Path, upstream: Server, uvloop: bool) -> dict[str, str]:
+def gateway_env(data_dir: Path, upstream: Server, uvloop: bool, semantic: bool = False) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MG_", "OPENAI_"))}
     env.update(
         MG_DATA_DIR=str(data_dir),
@@ -76,13 +76,16 @@ def gateway_env(data_dir: Path, upstream: Server, uvloop: bool) -> dict[str, str
         MG_SAVE_BOOTSTRAP_KEY="0",
         MG_ACCESS_LOG="1",
         MG_UVLOOP="1" if uvloop else "0",
+        # Monster-GPT's MiniLM layer (loaded at start when mg[embeddings-local] is installed) serves
+        # only model "monster-gpt"; the benchmarked path does not use it. --semantic adds a row with it.
+        MG_CLASSIFIER_SEMANTIC="auto" if semantic else "off",
     )
     return env
 
 
-def start_gateway(run_dir: Path, upstream: Server, name: str, uvloop: bool) -> Server:
+def start_gateway(run_dir: Path, upstream: Server, name: str, uvloop: bool, semantic: bool = False) -> Server:
     data_dir = run_dir / f"{name}-data"
-    env = gateway_env(data_dir, upstream, uvloop)
+    env = gateway_env(data_dir, upstream, uvloop, semantic)
     created = subprocess.run(
         [PY, "-m", "local_gateway", "admin", "create-key", "--email", "bench@example.com", "--live",
          "--tier", "studio", "--rpm", "100000000", "--json"],
@@ -250,6 +253,8 @@ def start_all(run_dir: Path, args: argparse.Namespace, uvloop_ok: bool) -> tuple
         servers.append(start_gateway(run_dir, upstream, "gateway", uvloop_ok))
         if args.asyncio and uvloop_ok:
             servers.append(start_gateway(run_dir, upstream, "gateway-asyncio", False))
+        if args.semantic:
+            servers.append(start_gateway(run_dir, upstream, "gateway-minilm", uvloop_ok, semantic=True))
         if args.peers:
             import peers
 
@@ -283,6 +288,9 @@ def main() -> int:
     parser.add_argument("--soak", type=int, default=100_000, help="requests for the RSS flatness run")
     parser.add_argument("--asyncio", action="store_true", help="also run the gateway without uvloop")
     parser.add_argument("--no-uvloop", action="store_true", help="run gateway and pass-through on asyncio")
+    parser.add_argument(
+        "--semantic", action="store_true", help="also a gateway with MG_CLASSIFIER_SEMANTIC=auto"
+    )
     args = parser.parse_args()
     try:
         import uvloop  # noqa: F401
