@@ -103,7 +103,13 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             threading.Thread(target=monster_gpt.warm, name="monster-gpt-warm", daemon=True).start()
         keys = KeyService(db, clock)
         limiter = _limiter(settings, clock)
-        request_log = RequestLogWriter(db, settings.log_flush_interval)
+        request_log = RequestLogWriter(
+            db,
+            settings.log_flush_interval,
+            on_commit=lambda entries: keys.note_charges(
+                (e.developer_id, e.charge_usd) for e in entries if e.charge_usd
+            ),
+        )
         request_log.start()
         providers = ProviderRegistry(settings.environ, upstream_session, settings.upstream_timeout)
         templates = load_templates()

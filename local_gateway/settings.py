@@ -43,6 +43,7 @@ ENVIRONMENT: dict[str, str] = {
         "off: keyword index + naive Bayes only"
     ),
     "MG_SANDBOX_CHUNK_DELAY": "testing knob: seconds the sandbox waits between stream chunks (default 0)",
+    "MG_UVLOOP": "0 to run on asyncio's own event loop even where uvloop is installed (default 1)",
     "MG_NPC_BODY_LIMIT": "largest body of thread endpoints (batch, message import), in bytes (default 1 MiB)",
     "MG_NPC_WINDOW_MESSAGES": "newest thread messages an NPC prompt keeps word for word (default 40)",
     "MG_NPC_SUMMARY_TOKENS": "size of an NPC thread's running summary, in tokens (default 600)",
@@ -104,10 +105,13 @@ class Settings:
     embedder: str = "auto"
     # Monster-GPT's MiniLM layer for close calls: auto (when installed) or off.
     classifier_semantic: str = "auto"
+    # Serve on uvloop when it is installed (not on Windows): the same code, a faster event loop.
+    uvloop: bool = True
     completion_body_limit: int = 64 * 1024
     embedding_body_limit: int = 512 * 1024
-    # Group commit: request-log rows wait at most this long to share one transaction.
-    log_flush_interval: float = 0.002
+    # Group commit: extra seconds a request-log batch waits for more rows before it commits. 0 is
+    # best: rows that arrive while one batch commits already share the next transaction.
+    log_flush_interval: float = 0.0
     # Thread bodies (batch population, message import) may be larger than a completion.
     npc_body_limit: int = 1024 * 1024
     npc_window_messages: int = 40

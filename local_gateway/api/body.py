@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from local_gateway import fastjson
 from mg.errors import InvalidRequestError, PayloadTooLargeError
 
 _CHUNK = 64 * 1024
@@ -34,7 +35,7 @@ async def read_json(request: web.Request, limit: int) -> Any:
     if not raw.strip():
         raise InvalidRequestError("The request body is empty; send a JSON object.")
     try:
-        return json.loads(raw)
+        return fastjson.loads(raw)
     except UnicodeDecodeError as exc:
         raise InvalidRequestError("The request body is not UTF-8 text.") from exc
     except json.JSONDecodeError as exc:
@@ -45,7 +46,7 @@ async def read_json(request: web.Request, limit: int) -> Any:
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(
-        body=json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8"),
+        body=fastjson.dumps(data),
         status=status,
         headers=headers,
         content_type="application/json",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
+from local_gateway import fastjson
+from local_gateway.api import sse
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response, read_json
@@ -19,7 +20,7 @@ routes = web.RouteTableDef()
 
 
 def _sse(data: Any) -> bytes:
-    return b"data: " + json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n\n"
+    return b"data: " + fastjson.dumps(data) + b"\n\n"
 
 
 async def _complete(request: web.Request, force_stream: bool) -> web.StreamResponse:
@@ -46,19 +47,23 @@ async def respond(request: web.Request, outcome: ChatOutcome) -> web.StreamRespo
         first = await anext(chunks)
     except StopAsyncIteration:
         first = None
-    response = web.StreamResponse(
+    response = _EventStream(
         headers=dict(
             headers,
             **{"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     )
     await response.prepare(request)
+    done = False
     try:
         if first is not None:
-            await response.write(_sse(first))
-            async for chunk in chunks:
-                await response.write(_sse(chunk))
-        await response.write(b"data: [DONE]\n\n")
+
+            async def write(batch: list[dict[str, Any]]) -> None:
+                await response.write(b"".join(map(_sse, batch)))
+
+            # The first chunk leaves with whatever else is ready at that moment, never later.
+            await sse.pump(chunks, write, ready=[first])
+        done = True
     except ConnectionResetError:
         return response  # the client went away; the service has recorded what was produced
     except MonsterError as exc:
@@ -70,14 +75,21 @@ async def respond(request: web.Request, outcome: ChatOutcome) -> web.StreamRespo
         await _write_quietly(response, _sse(failure.to_envelope()))
     finally:
         await chunks.aclose()
-    await _write_quietly(response, None)
+    # `data: [DONE]` and the end of the body leave in one write.
+    await _write_quietly(response, None, last=b"data: [DONE]\n\n" if done else b"")
     return response
 
 
-async def _write_quietly(response: web.StreamResponse, data: bytes | None) -> None:
-    """Write (or end, for None) a stream whose client may have gone away meanwhile."""
+class _EventStream(web.StreamResponse):
+    # aiohttp sends a stream's headers on their own at prepare(); the first chunk is already in
+    # hand here, so they leave together with it in one write.
+    _send_headers_immediately = False
+
+
+async def _write_quietly(response: web.StreamResponse, data: bytes | None, last: bytes = b"") -> None:
+    """Write (or end, for None, after ``last``) a stream whose client may have gone away meanwhile."""
     try:
-        await (response.write(data) if data is not None else response.write_eof())
+        await (response.write(data) if data is not None else response.write_eof(last))
     except ConnectionResetError:
         pass
 

@@ -7,12 +7,12 @@ The caller's mg key is never sent upstream: only the provider's own key.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
 
+from local_gateway import fastjson
 from local_gateway.providers import tokens
 from local_gateway.providers.base import (
     ChatRequest,
@@ -78,11 +78,11 @@ class OpenAICompatProvider:
         body = build_body(request, stream=False)
         try:
             async with self.session.post(
-                self._url(), json=body, headers=self._headers(), timeout=self._timeout()
+                self._url(), data=fastjson.dumps(body), headers=self._headers(), timeout=self._timeout()
             ) as resp:
                 if resp.status >= 400:
                     raise await self._error(resp)
-                data = await resp.json(content_type=None)
+                data = fastjson.loads(await resp.read())
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise self._unavailable(exc) from exc
         try:
@@ -102,7 +102,7 @@ class OpenAICompatProvider:
         usage_seen = finished = False
         try:
             async with self.session.post(
-                self._url(), json=body, headers=self._headers(), timeout=self._timeout()
+                self._url(), data=fastjson.dumps(body), headers=self._headers(), timeout=self._timeout()
             ) as resp:
                 if resp.status >= 400:
                     raise await self._error(resp)
@@ -111,8 +111,8 @@ class OpenAICompatProvider:
                         finished = True
                         break
                     try:
-                        chunk = json.loads(data)
-                    except json.JSONDecodeError:
+                        chunk = fastjson.loads(data)
+                    except ValueError:
                         chunk = None
                     if not isinstance(chunk, dict):
                         # Skipping it would silently drop part of the answer.

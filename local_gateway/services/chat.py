@@ -244,7 +244,7 @@ class ChatService:
             else:
                 model, route = self._monster_gpt(params.messages, principal)
         if not principal.is_test:
-            balance = await self.keys.balance(principal.developer_id)
+            balance = await self.keys.admission_balance(principal.developer_id)
             if balance <= 0:
                 raise CreditsExhaustedError(f"The credit balance of this account is ${balance:.2f}.")
         conversation = None

@@ -5,10 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from local_gateway.services.catalog import normalize_tier
 from local_gateway.services.ids import Clock, new_id
+from local_gateway.services.singleflight import SingleFlight
 from local_gateway.store import accounts
 from local_gateway.store.db import Database
 from local_gateway.store.records import DeveloperRecord, KeyRecord
@@ -18,6 +21,8 @@ KEY_PREFIXES = {"live": "mg_live_", "test": "mg_test_", "pat": "mg_pat_"}
 WELCOME_CREDIT_USD = 5.0
 # A cached key check skips the database; a revoked key stops working within this many seconds.
 AUTH_CACHE_TTL = 5.0
+# Admission reads the credit ledger at most this often per developer (see admission_balance).
+BALANCE_CACHE_TTL = 5.0
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,10 @@ class KeyService:
         self.db = db
         self.clock = clock
         self._cache: dict[str, tuple[float, Principal]] = {}
+        self._balances: dict[str, tuple[float, float]] = {}
+        # A cache entry that expires under load is looked up once, not once per request in flight.
+        self._key_lookups: SingleFlight[str, Principal] = SingleFlight()
+        self._balance_reads: SingleFlight[str, float] = SingleFlight()
 
     async def authenticate(self, header: str | None) -> Principal:
         api_key = _bearer(header)
@@ -75,10 +84,12 @@ class KeyService:
 
     async def principal_for(self, api_key: str) -> Principal:
         digest = hash_key(api_key)
-        now = time.monotonic()
         cached = self._cache.get(digest)
-        if cached and cached[0] > now:
+        if cached and cached[0] > time.monotonic():
             return cached[1]
+        return await self._key_lookups.run(digest, partial(self._lookup, digest))
+
+    async def _lookup(self, digest: str) -> Principal:
         async with self.db.read() as session:
             found = await accounts.key_by_hash(session, digest)
         if found is None or found[0].revoked_at is not None:
@@ -87,7 +98,7 @@ class KeyService:
         principal = Principal(*found)
         if len(self._cache) > 10_000:
             self._cache.clear()
-        self._cache[digest] = (now + AUTH_CACHE_TTL, principal)
+        self._cache[digest] = (time.monotonic() + AUTH_CACHE_TTL, principal)
         return principal
 
     async def create_key(
@@ -158,8 +169,36 @@ class KeyService:
             return await accounts.developer_count(session) == 0
 
     async def balance(self, developer_id: str) -> float:
+        """The exact balance: the sum of the developer's ledger."""
         async with self.db.read() as session:
             return await accounts.credit_balance(session, developer_id)
+
+    async def admission_balance(self, developer_id: str) -> float:
+        """The balance that admits a paid request, without a ledger sum on every request.
+
+        Summing the ledger costs more as it grows, so the sum is cached for
+        ``BALANCE_CACHE_TTL`` and the charges this process commits are subtracted as they land
+        (:meth:`note_charges`). A balance that would refuse is always read afresh, so a top-up
+        counts at once; charges made by other processes count within the TTL.
+        """
+        cached = self._balances.get(developer_id)
+        if cached is not None and cached[0] > time.monotonic() and cached[1] > 0:
+            return cached[1]
+        return await self._balance_reads.run(developer_id, partial(self._read_balance, developer_id))
+
+    async def _read_balance(self, developer_id: str) -> float:
+        balance = await self.balance(developer_id)
+        if len(self._balances) > 10_000:
+            self._balances.clear()
+        self._balances[developer_id] = (time.monotonic() + BALANCE_CACHE_TTL, balance)
+        return balance
+
+    def note_charges(self, charges: Iterable[tuple[str, float]]) -> None:
+        """Charges (developer id, USD) just committed to the ledger by this process."""
+        for developer_id, amount in charges:
+            cached = self._balances.get(developer_id)
+            if cached is not None:
+                self._balances[developer_id] = (cached[0], cached[1] - amount)
 
 
 def _bearer(header: str | None) -> str | None:

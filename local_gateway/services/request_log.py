@@ -1,14 +1,17 @@
 """The request log, written with group commit.
 
 Every completion writes one row. A handler that must not answer before its row is durable
-awaits :meth:`RequestLogWriter.record`; rows that arrive within a few milliseconds share one
-transaction, so acknowledging after commit does not cost one commit per request.
+awaits :meth:`RequestLogWriter.record`. One writer task commits the rows: a row that arrives
+while a batch is committing goes into the next batch, so under load batches grow by themselves
+(acknowledging after commit does not cost one commit per request), and a lone row on an idle
+gateway is committed at once instead of waiting for company.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -43,9 +46,16 @@ class LogEntry:
 
 
 class RequestLogWriter:
-    def __init__(self, db: Database, interval: float = 0.002) -> None:
+    def __init__(
+        self,
+        db: Database,
+        interval: float = 0.0,
+        on_commit: Callable[[Sequence[LogEntry]], None] | None = None,
+    ) -> None:
         self.db = db
+        # Extra time a batch waits for company before it commits (0: none, see the module doc).
         self.interval = interval
+        self.on_commit = on_commit
         self._pending: list[tuple[LogEntry, asyncio.Future[None] | None]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -71,22 +81,27 @@ class RequestLogWriter:
             if not self._pending:
                 self._wake.clear()
                 await self._wake.wait()
-            if self.interval and not self._closing:
-                await asyncio.sleep(self.interval)
+            # Handlers already scheduled in this turn of the loop join the batch either way.
+            await asyncio.sleep(self.interval if self.interval and not self._closing else 0)
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             if batch:
                 await self._flush(batch)
 
     async def _flush(self, batch: list[tuple[LogEntry, asyncio.Future[None] | None]]) -> None:
         try:
-            async with self.db.write() as session:
-                await request_rows.insert_batch(session, [entry for entry, _ in batch])
+            entries = [entry for entry, _ in batch]
+            await self.db.write_sync(lambda conn: request_rows.insert_batch(conn, entries))
         except Exception as exc:  # the waiting handlers answer 500; nothing is acknowledged
             log.exception("request log batch of %d rows failed", len(batch))
             for _, future in batch:
                 if future is not None and not future.done():
                     future.set_exception(exc)
             return
+        if self.on_commit is not None:
+            try:
+                self.on_commit([entry for entry, _ in batch])
+            except Exception:  # bookkeeping only: the rows are committed and are acknowledged
+                log.exception("request log on_commit hook failed")
         for _, future in batch:
             if future is not None and not future.done():
                 future.set_result(None)

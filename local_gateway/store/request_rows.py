@@ -1,12 +1,15 @@
-"""Request-log rows, their credit charges and events, inserted as one batch."""
+"""Request-log rows, their credit charges and events, inserted as one batch.
+
+Plain Core inserts on a synchronous connection (see ``Database.write_sync``): the batch is the hot
+write path, and the ORM's bulk machinery would only add per-row work.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection
 
 from local_gateway.store.tables import CreditEntry, Event, RequestLog
 
@@ -16,10 +19,15 @@ _LOG_FIELDS = (
 )  # fmt: skip
 
 
-async def insert_batch(session: AsyncSession, entries: Sequence[Any]) -> None:
+_LOG = RequestLog.__table__.insert()  # type: ignore[attr-defined]
+_CREDIT = CreditEntry.__table__.insert()  # type: ignore[attr-defined]
+_EVENT = Event.__table__.insert()  # type: ignore[attr-defined]
+
+
+def insert_batch(conn: Connection, entries: Sequence[Any]) -> None:
     rows = [{name: getattr(e, name) for name in _LOG_FIELDS} for e in entries]
     if rows:
-        await session.execute(insert(RequestLog), rows)
+        conn.execute(_LOG, rows)
     charges = [
         {
             "developer_id": e.developer_id,
@@ -32,7 +40,7 @@ async def insert_batch(session: AsyncSession, entries: Sequence[Any]) -> None:
         if e.charge_usd
     ]
     if charges:
-        await session.execute(insert(CreditEntry), charges)
+        conn.execute(_CREDIT, charges)
     events = [dict(ev, developer_id=e.developer_id) for e in entries for ev in e.events]
     if events:
-        await session.execute(insert(Event), events)
+        conn.execute(_EVENT, events)

@@ -13,9 +13,14 @@ import itertools
 import re
 import zlib
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import numpy as np
+from local_gateway.lazy import LazyModule
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at first use: only NPC memory recall needs it (see local_gateway.lazy)
+    np = LazyModule("numpy")
 
 _WORD = re.compile(r"[a-z0-9']+")
 # Words that carry no topic: matching on them would make everything look related.

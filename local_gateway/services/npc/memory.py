@@ -21,10 +21,15 @@ import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
-
+from local_gateway.lazy import LazyModule
 from local_gateway.store.thread_records import MemoryRow
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at first use: only NPC memory recall needs it (see local_gateway.lazy)
+    np = LazyModule("numpy")
 
 RECENCY_DECAY = 0.995
 RELEVANCE_THRESHOLD = 0.22
