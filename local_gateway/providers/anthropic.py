@@ -29,6 +29,7 @@ from local_gateway.providers.http import (
     unavailable,
 )
 from local_gateway.providers.messages import (
+    append_turn,
     arguments,
     data_url,
     image_url,
@@ -76,15 +77,6 @@ def _blocks(content: Any) -> list[dict[str, Any]]:
     return blocks
 
 
-def _append(turns: list[dict[str, Any]], role: str, blocks: list[dict[str, Any]]) -> None:
-    if not blocks:
-        return
-    if turns and turns[-1]["role"] == role:
-        turns[-1]["content"].extend(blocks)
-    else:
-        turns.append({"role": role, "content": blocks})
-
-
 def translate_messages(messages: list[dict[str, Any]]) -> tuple[str | None, list[dict[str, Any]]]:
     system: list[str] = []
     turns: list[dict[str, Any]] = []
@@ -95,7 +87,7 @@ def translate_messages(messages: list[dict[str, Any]]) -> tuple[str | None, list
             if text:
                 system.append(text)
         elif role == "user":
-            _append(turns, "user", _blocks(message.get("content")))
+            append_turn(turns, "user", _blocks(message.get("content")), "content")
         elif role == "assistant":
             blocks = _blocks(message.get("content"))
             for call in message.get("tool_calls") or ():
@@ -108,14 +100,14 @@ def translate_messages(messages: list[dict[str, Any]]) -> tuple[str | None, list
                         "input": arguments(call),
                     }
                 )
-            _append(turns, "assistant", blocks)
+            append_turn(turns, "assistant", blocks, "content")
         elif role == "tool":
             result = {
                 "type": "tool_result",
                 "tool_use_id": message.get("tool_call_id"),
                 "content": text_of(message.get("content")),
             }
-            _append(turns, "user", [result])
+            append_turn(turns, "user", [result], "content")
     return ("\n\n".join(system) or None), turns
 
 

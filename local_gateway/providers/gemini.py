@@ -38,7 +38,14 @@ from local_gateway.providers.http import (
     status_error,
     unavailable,
 )
-from local_gateway.providers.messages import arguments, data_url, image_url, text_of, tool_call
+from local_gateway.providers.messages import (
+    append_turn,
+    arguments,
+    data_url,
+    image_url,
+    text_of,
+    tool_call,
+)
 
 FINISH_REASONS = {
     "STOP": "stop",
@@ -130,15 +137,6 @@ def _parts(content: Any) -> list[dict[str, Any]]:
     return parts
 
 
-def _append(contents: list[dict[str, Any]], role: str, parts: list[dict[str, Any]]) -> None:
-    if not parts:
-        return
-    if contents and contents[-1]["role"] == role:
-        contents[-1]["parts"].extend(parts)
-    else:
-        contents.append({"role": role, "parts": parts})
-
-
 def _response_object(text: str) -> dict[str, Any]:
     value = loads_or_none(text)
     return value if isinstance(value, dict) else {"result": value if value is not None else text}
@@ -155,18 +153,20 @@ def translate_messages(messages: list[dict[str, Any]]) -> tuple[dict[str, Any] |
             if text:
                 system.append({"text": text})
         elif role == "user":
-            _append(contents, "user", _parts(message.get("content")))
+            append_turn(contents, "user", _parts(message.get("content")), "parts")
         elif role == "assistant":
             parts = _parts(message.get("content"))
             for call in message.get("tool_calls") or ():
                 name = (call.get("function") or {}).get("name", "")
                 names[str(call.get("id"))] = name
                 parts.append({"functionCall": {"name": name, "args": arguments(call)}})
-            _append(contents, "model", parts)
+            append_turn(contents, "model", parts, "parts")
         elif role == "tool":
             name = names.get(str(message.get("tool_call_id")), str(message.get("name") or "tool"))
             response = _response_object(text_of(message.get("content")))
-            _append(contents, "user", [{"functionResponse": {"name": name, "response": response}}])
+            append_turn(
+                contents, "user", [{"functionResponse": {"name": name, "response": response}}], "parts"
+            )
     return ({"parts": system} if system else None), contents
 
 

@@ -73,3 +73,17 @@ def schema_instruction(request: ChatRequest) -> str | None:
 def tool_call(call_id: str, name: str, args: Any) -> dict[str, Any]:
     text = args if isinstance(args, str) else json.dumps(args if args is not None else {})
     return {"id": call_id, "type": "function", "function": {"name": name, "arguments": text}}
+
+
+def append_turn(turns: list[dict[str, Any]], role: str, items: list[dict[str, Any]], key: str) -> None:
+    """Add ``items`` as a turn of ``role``, merged into the previous turn when the role repeats.
+
+    Anthropic and Gemini both refuse two consecutive turns of one role; ``key`` is where each keeps
+    a turn's pieces (``content`` blocks, ``parts``).
+    """
+    if not items:
+        return
+    if turns and turns[-1]["role"] == role:
+        turns[-1][key].extend(items)
+    else:
+        turns.append({"role": role, key: items})
