@@ -22,11 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from local_gateway.services import discipline_semantic  # noqa: E402
-from local_gateway.services.discipline_bayes import train  # noqa: E402
-from local_gateway.services.disciplines import load_disciplines  # noqa: E402
-from local_gateway.services.monster_gpt import SEMANTIC, classify  # noqa: E402
-from local_gateway.services.term_index import build_index  # noqa: E402
+from local_gateway.services.monster_gpt import semantic as discipline_semantic  # noqa: E402
+from local_gateway.services.monster_gpt.bayes import train  # noqa: E402
+from local_gateway.services.monster_gpt.disciplines import load_disciplines  # noqa: E402
+from local_gateway.services.monster_gpt.router import SEMANTIC, classify  # noqa: E402
+from local_gateway.services.monster_gpt.term_index import build_index  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 SETS = ("labelled", "unseen", "holdout", "fresh")

@@ -30,10 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from local_gateway.services.catalog import load_catalog  # noqa: E402
-from local_gateway.services.chat_params import parse_chat  # noqa: E402
-from local_gateway.services.ids import Clock  # noqa: E402
-from local_gateway.services.keys import KeyService  # noqa: E402
+from local_gateway.services.accounts.keys import KeyService  # noqa: E402
+from local_gateway.services.core.ids import Clock  # noqa: E402
+from local_gateway.services.inference.catalog import load_catalog  # noqa: E402
+from local_gateway.services.inference.params import parse_chat  # noqa: E402
 from local_gateway.services.npc.conversation import ConversationService  # noqa: E402
 from local_gateway.services.npc.embedder import HashingEmbedder  # noqa: E402
 from local_gateway.services.npc.export import ExportService  # noqa: E402
@@ -101,7 +101,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     model = load_catalog().get("deepseek-chat")
     assert model is not None
     principal = await KeyService(db, clock).create_key("bench@example.com", tier="studio")
-    from local_gateway.services.keys import Principal
+    from local_gateway.services.accounts.keys import Principal
 
     me = Principal(principal.key, principal.developer)
     size = 2_000 if args.quick else 10_000

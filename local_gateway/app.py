@@ -23,18 +23,21 @@ from local_gateway.api import (
 )
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.middleware import ACCESS_LOG_ENABLED, request_context
+from local_gateway.providers.embedders import default_embedder
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services import monster_gpt
-from local_gateway.services.catalog import catalog_with
-from local_gateway.services.chat import ChatService
+from local_gateway.services.accounts.keys import KeyService, NewKey
+from local_gateway.services.accounts.limits import InProcessLimiter, RateLimiter
+from local_gateway.services.billing.request_log import RequestLogWriter
 from local_gateway.services.container import Services
-from local_gateway.services.embedders import default_embedder
-from local_gateway.services.embeddings import EmbeddingService
-from local_gateway.services.fallback import FallbackRunner
-from local_gateway.services.health import InProcessHealth
-from local_gateway.services.ids import Clock
-from local_gateway.services.keys import KeyService, NewKey
-from local_gateway.services.limits import InProcessLimiter, RateLimiter
+from local_gateway.services.core.clock import Clock
+from local_gateway.services.debug.symbol_server import SymbolServer
+from local_gateway.services.debug.symbols import SymbolService
+from local_gateway.services.inference.breakers import InProcessHealth
+from local_gateway.services.inference.catalog import catalog_with
+from local_gateway.services.inference.chat import ChatService
+from local_gateway.services.inference.embeddings import EmbeddingService
+from local_gateway.services.inference.fallback import FallbackRunner
 from local_gateway.services.npc.conversation import ConversationService
 from local_gateway.services.npc.embedder import HashingEmbedder
 from local_gateway.services.npc.export import ExportService
@@ -43,9 +46,6 @@ from local_gateway.services.npc.memory import RecallCache
 from local_gateway.services.npc.recorder import TurnRecorder
 from local_gateway.services.npc.templates import load_templates
 from local_gateway.services.npc.threads import ThreadService
-from local_gateway.services.request_log import RequestLogWriter
-from local_gateway.services.symbol_server import SymbolServer
-from local_gateway.services.symbols import SymbolService
 from local_gateway.settings import Settings
 from local_gateway.store.blobs import DiskBlobStore
 from local_gateway.store.db import Database
@@ -74,7 +74,7 @@ def _limiter(settings: Settings, clock: Clock) -> RateLimiter:
     if not settings.redis_url:
         return InProcessLimiter(clock)
     try:
-        from local_gateway.services.limits_redis import RedisLimiter
+        from local_gateway.services.accounts.limits_redis import RedisLimiter
     except ImportError as exc:
         raise ValueError("MG_REDIS_URL needs the redis package: pip install 'mg[remote]'") from exc
     return RedisLimiter(settings.redis_url, clock, settings.redis_prefix)

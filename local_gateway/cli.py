@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from local_gateway.settings import Settings
 
 if TYPE_CHECKING:
-    from local_gateway.services.keys import KeyService
+    from local_gateway.services.accounts.keys import KeyService
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
-    from local_gateway.services.ids import Clock
-    from local_gateway.services.keys import KeyService
+    from local_gateway.services.accounts.keys import KeyService
+    from local_gateway.services.core.clock import Clock
     from local_gateway.store.db import Database
     from local_gateway.store.migrate import upgrade_async
 

@@ -8,8 +8,8 @@ from aiohttp import web
 
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.middleware import RESPONSE_HEADERS
-from local_gateway.services.keys import Principal
-from local_gateway.services.limits import rpm_for
+from local_gateway.services.accounts.keys import Principal
+from local_gateway.services.accounts.limits import rpm_for
 from mg.errors import RateLimitError
 
 

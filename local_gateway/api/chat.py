@@ -12,8 +12,8 @@ from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response, read_json
 from local_gateway.api.middleware import RESPONSE_HEADERS, error_log
-from local_gateway.services.chat import ChatOutcome
-from local_gateway.services.chat_params import parse_chat
+from local_gateway.services.inference.chat import ChatOutcome
+from local_gateway.services.inference.params import parse_chat
 from mg.errors import InternalError, MonsterError
 
 routes = web.RouteTableDef()

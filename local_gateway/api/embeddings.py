@@ -7,7 +7,7 @@ from aiohttp import web
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response, read_json
-from local_gateway.services.embeddings import parse_embeddings
+from local_gateway.services.inference.embeddings import parse_embeddings
 
 routes = web.RouteTableDef()
 

@@ -11,7 +11,7 @@ from local_gateway import __version__
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response
-from local_gateway.services.limits import rpm_for
+from local_gateway.services.accounts.limits import rpm_for
 
 routes = web.RouteTableDef()
 API_VERSION = "2026-11-01"

@@ -10,7 +10,7 @@ from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response
 from local_gateway.providers.base import ModelInfo
-from local_gateway.services.catalog import tier_allows
+from local_gateway.services.accounts.tiers import tier_allows
 
 routes = web.RouteTableDef()
 

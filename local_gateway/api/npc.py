@@ -9,7 +9,7 @@ from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response, read_json
 from local_gateway.api.chat import respond
 from local_gateway.api.thread_views import thread_object
-from local_gateway.services.chat_params import parse_chat
+from local_gateway.services.inference.params import parse_chat
 from local_gateway.services.npc.params import parse_group, require_object
 
 routes = web.RouteTableDef()

@@ -8,7 +8,7 @@ from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response, read_json
 from local_gateway.api.middleware import RESPONSE_HEADERS
-from local_gateway.services.chat_params import parse_chat
+from local_gateway.services.inference.params import parse_chat
 from mg.errors import InvalidRequestError
 
 routes = web.RouteTableDef()

@@ -15,7 +15,7 @@ from aiohttp import web
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.middleware import RESPONSE_HEADERS
-from local_gateway.services.symbol_server import is_probe
+from local_gateway.services.debug.symbol_server import is_probe
 from local_gateway.store.records import SymbolRecord
 from mg.errors import NotFoundError
 

@@ -15,13 +15,13 @@ from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response, read_json
 from local_gateway.api.uploads import stage_body, stage_form
-from local_gateway.services.symbol_params import (
+from local_gateway.services.debug.symbol_params import (
     check_name,
     parse_debug_id,
     parse_file_type,
     parse_upload_params,
 )
-from local_gateway.services.symbols import UploadOutcome
+from local_gateway.services.debug.symbols import UploadOutcome
 from local_gateway.store.records import SymbolRecord
 from mg.debugfiles import breakpad_sym_name, debug_id_to_uuid
 from mg.errors import InvalidRequestError, NotFoundError, format_time

@@ -18,7 +18,7 @@ from local_gateway.providers.gemini import GeminiProvider
 from local_gateway.providers.http import UpstreamConfig
 from local_gateway.providers.local import LocalDiscovery
 from local_gateway.providers.openai_compat import OpenAICompatProvider
-from local_gateway.providers.sandbox import SandboxProvider
+from local_gateway.providers.sandbox.engine import SandboxProvider
 from mg.errors import ProviderUnavailableError
 
 # Where each provider's API lives (for its native shape), and the variable its own SDK reads.

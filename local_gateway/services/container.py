@@ -6,20 +6,20 @@ import time
 from dataclasses import dataclass, field
 
 from local_gateway.providers.registry import ProviderRegistry
-from local_gateway.services.catalog import Catalog
-from local_gateway.services.chat import ChatService
-from local_gateway.services.embeddings import EmbeddingService
-from local_gateway.services.health import HealthTracker
-from local_gateway.services.ids import Clock
-from local_gateway.services.keys import KeyService
-from local_gateway.services.limits import RateLimiter
+from local_gateway.services.accounts.keys import KeyService
+from local_gateway.services.accounts.limits import RateLimiter
+from local_gateway.services.billing.request_log import RequestLogWriter
+from local_gateway.services.core.clock import Clock
+from local_gateway.services.debug.symbol_server import SymbolServer
+from local_gateway.services.debug.symbols import SymbolService
+from local_gateway.services.inference.breakers import HealthTracker
+from local_gateway.services.inference.catalog import Catalog
+from local_gateway.services.inference.chat import ChatService
+from local_gateway.services.inference.embeddings import EmbeddingService
 from local_gateway.services.npc.conversation import ConversationService
 from local_gateway.services.npc.export import ExportService
 from local_gateway.services.npc.templates import TemplateLibrary
 from local_gateway.services.npc.threads import ThreadService
-from local_gateway.services.request_log import RequestLogWriter
-from local_gateway.services.symbol_server import SymbolServer
-from local_gateway.services.symbols import SymbolService
 from local_gateway.settings import Settings
 from local_gateway.store.blobs import BlobStore
 from local_gateway.store.db import Database

@@ -19,9 +19,16 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 T = TypeVar("T")
+# What services hold while they call store functions; they never import SQLAlchemy themselves.
+Session = AsyncSession
+
+
+class Conflict(Exception):
+    """A write broke a unique or foreign-key constraint (a concurrent writer got there first)."""
 
 
 def async_url(url: str) -> str:
@@ -86,12 +93,15 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """A session whose transaction commits on exit (rolls back on error)."""
-        if self._write_lock is None:
-            async with self._sessions() as session, session.begin():
+        try:
+            if self._write_lock is None:
+                async with self._sessions() as session, session.begin():
+                    yield session
+                return
+            async with self._write_lock, self._sessions() as session, session.begin():
                 yield session
-            return
-        async with self._write_lock, self._sessions() as session, session.begin():
-            yield session
+        except IntegrityError as exc:
+            raise Conflict(str(exc.orig)) from exc
 
     async def write_sync(self, fn: Callable[[Connection], T]) -> T:
         """Run ``fn(connection)`` (SQLAlchemy Core, synchronous) in one transaction that commits.

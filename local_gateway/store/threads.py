@@ -1,4 +1,4 @@
-"""Queries on threads, their messages, summaries, recall memories and first interactions.
+"""Queries on threads and first interactions.
 
 Every function takes the developer id (or a thread already checked against it): a thread of
 another developer is simply not found.
@@ -11,17 +11,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from local_gateway.store.tables import Event
+from local_gateway.store.dialect import insert_ignore
 from local_gateway.store.thread_records import (
-    MemoryRow,
-    MessageRecord,
-    NewMemory,
-    NewMessage,
-    SummaryRecord,
     ThreadRecord,
 )
 from local_gateway.store.thread_tables import (
@@ -31,8 +25,6 @@ from local_gateway.store.thread_tables import (
     ThreadMessage,
     ThreadSummary,
 )
-
-Ranges = Sequence[tuple[int, int | None]]
 
 
 def _thread(row: Thread) -> ThreadRecord:
@@ -56,28 +48,6 @@ def _thread(row: Thread) -> ThreadRecord:
         row.updated_at,
         row.last_message_at,
     )
-
-
-def _message(row: Any) -> MessageRecord:
-    return MessageRecord(
-        row.id,
-        row.thread_id,
-        row.seq,
-        row.role,
-        row.name,
-        row.content,
-        row.tool_calls,
-        row.tool_call_id,
-        row.model,
-        row.created_at,
-    )
-
-
-def _visible(ranges: Ranges | None, column: Any = ThreadMessage.seq) -> Any:
-    if not ranges:
-        return text("1=1") if ranges is None else text("1=0")
-    parts = [column >= lo if hi is None else and_(column >= lo, column <= hi) for lo, hi in ranges]
-    return or_(*parts)
 
 
 # --- threads -------------------------------------------------------------------------------------
@@ -197,267 +167,14 @@ async def delete_thread(session: AsyncSession, developer_id: str, thread_id: str
     return True
 
 
-# --- messages ------------------------------------------------------------------------------------
-
-
-async def append_messages(
-    session: AsyncSession,
-    thread: ThreadRecord,
-    messages: Sequence[NewMessage],
-    now: datetime,
-    model: str | None = None,
-) -> list[MessageRecord]:
-    """Store ``messages`` at the end of the thread; the sequence numbers are taken atomically."""
-    if not messages:
-        return []
-    n = len(messages)
-    values: dict[str, Any] = {
-        "last_seq": Thread.last_seq + n,
-        "message_count": Thread.message_count + n,
-        "updated_at": now,
-        "last_message_at": now,
-    }
-    if model:
-        values["last_model"] = model
-    stmt = update(Thread).where(Thread.id == thread.id).values(**values).returning(Thread.last_seq)
-    last = (await session.execute(stmt)).scalar_one()
-    first = last - n + 1
-    rows = [
-        {
-            "id": m.id,
-            "thread_id": thread.id,
-            "developer_id": thread.developer_id,
-            "seq": first + i,
-            "role": m.role,
-            "name": m.name,
-            "content": m.content,
-            "tool_calls": m.tool_calls,
-            "tool_call_id": m.tool_call_id,
-            "model": m.model,
-            "created_at": now,
-        }
-        for i, m in enumerate(messages)
-    ]
-    await session.execute(insert(ThreadMessage), rows)
-    return [MessageRecord(**{k: v for k, v in r.items() if k != "developer_id"}) for r in rows]
-
-
-_MESSAGE_COLUMNS = (
-    ThreadMessage.id,
-    ThreadMessage.thread_id,
-    ThreadMessage.seq,
-    ThreadMessage.role,
-    ThreadMessage.name,
-    ThreadMessage.content,
-    ThreadMessage.tool_calls,
-    ThreadMessage.tool_call_id,
-    ThreadMessage.model,
-    ThreadMessage.created_at,
-)
-
-
-async def recent_messages(
-    session: AsyncSession, thread_id: str, *, after_seq: int, ranges: Ranges | None, limit: int
-) -> list[MessageRecord]:
-    """The newest ``limit`` messages after ``after_seq`` that the viewer saw, oldest first."""
-    stmt = (
-        select(*_MESSAGE_COLUMNS)
-        .where(ThreadMessage.thread_id == thread_id, ThreadMessage.seq > after_seq, _visible(ranges))
-        .order_by(ThreadMessage.seq.desc())
-        .limit(limit)
-    )
-    rows = [_message(r) for r in (await session.execute(stmt)).all()]
-    rows.reverse()
-    return rows
-
-
-async def oldest_messages(
-    session: AsyncSession, thread_id: str, *, after_seq: int, ranges: Ranges | None, limit: int
-) -> list[MessageRecord]:
-    stmt = (
-        select(*_MESSAGE_COLUMNS)
-        .where(ThreadMessage.thread_id == thread_id, ThreadMessage.seq > after_seq, _visible(ranges))
-        .order_by(ThreadMessage.seq)
-        .limit(limit)
-    )
-    return [_message(r) for r in (await session.execute(stmt)).all()]
-
-
-async def count_after(session: AsyncSession, thread_id: str, after_seq: int, ranges: Ranges | None) -> int:
-    stmt = select(func.count()).where(
-        ThreadMessage.thread_id == thread_id, ThreadMessage.seq > after_seq, _visible(ranges)
-    )
-    return int((await session.execute(stmt)).scalar_one())
-
-
-async def last_spoken(session: AsyncSession, thread_id: str) -> dict[str, int]:
-    """The sequence number of each speaker's last line."""
-    stmt = (
-        select(ThreadMessage.name, func.max(ThreadMessage.seq))
-        .where(ThreadMessage.thread_id == thread_id, ThreadMessage.role == "assistant")
-        .group_by(ThreadMessage.name)
-    )
-    return {name: seq for name, seq in (await session.execute(stmt)).all() if name}
-
-
-async def message_seq(session: AsyncSession, thread_id: str, message_id: str) -> int | None:
-    stmt = select(ThreadMessage.seq).where(
-        ThreadMessage.thread_id == thread_id, ThreadMessage.id == message_id
-    )
-    return (await session.execute(stmt)).scalar_one_or_none()
-
-
-async def messages_page(
-    session: AsyncSession,
-    thread_id: str,
-    *,
-    limit: int,
-    descending: bool,
-    after_seq: int | None = None,
-    before_seq: int | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    ranges: Ranges | None = None,
-) -> list[MessageRecord]:
-    stmt = select(*_MESSAGE_COLUMNS).where(ThreadMessage.thread_id == thread_id, _visible(ranges))
-    if after_seq is not None:
-        stmt = stmt.where(ThreadMessage.seq > after_seq)
-    if before_seq is not None:
-        stmt = stmt.where(ThreadMessage.seq < before_seq)
-    if since is not None:
-        stmt = stmt.where(ThreadMessage.created_at >= since)
-    if until is not None:
-        stmt = stmt.where(ThreadMessage.created_at < until)
-    order = ThreadMessage.seq.desc() if descending else ThreadMessage.seq
-    stmt = stmt.order_by(order).limit(limit)
-    return [_message(r) for r in (await session.execute(stmt)).all()]
-
-
-# --- summaries and memories ----------------------------------------------------------------------
-
-
-async def get_summary(session: AsyncSession, thread_id: str, viewer: str) -> SummaryRecord | None:
-    row = await session.get(ThreadSummary, (thread_id, viewer))
-    return SummaryRecord(row.viewer, row.text, row.upto_seq) if row else None
-
-
-async def save_summary(
-    session: AsyncSession,
-    *,
-    developer_id: str,
-    thread_id: str,
-    viewer: str,
-    text_: str,
-    upto_seq: int,
-    expected_upto: int | None,
-    now: datetime,
-) -> bool:
-    """Write the summary only if nobody folded meanwhile (``expected_upto`` None = no row yet)."""
-    if expected_upto is None:
-        stmt = _insert_ignore(session, ThreadSummary).values(
-            thread_id=thread_id,
-            viewer=viewer,
-            developer_id=developer_id,
-            text=text_,
-            upto_seq=upto_seq,
-            updated_at=now,
-        )
-        return bool((await session.execute(stmt)).rowcount)
-    stmt = (
-        update(ThreadSummary)
-        .where(
-            ThreadSummary.thread_id == thread_id,
-            ThreadSummary.viewer == viewer,
-            ThreadSummary.upto_seq == expected_upto,
-        )
-        .values(text=text_, upto_seq=upto_seq, updated_at=now)
-    )
-    return bool((await session.execute(stmt)).rowcount)
-
-
-async def insert_memories(
-    session: AsyncSession, thread_id: str, developer_id: str, memories: Sequence[NewMemory], now: datetime
-) -> None:
-    if not memories:
-        return
-    rows = [
-        {
-            "thread_id": thread_id,
-            "developer_id": developer_id,
-            "kind": m.kind,
-            "seq_from": m.seq_from,
-            "seq_to": m.seq_to,
-            "text": m.text,
-            "importance": m.importance,
-            "vector": m.vector,
-            "created_at": now,
-        }
-        for m in memories
-    ]
-    await session.execute(insert(ThreadMemory), rows)
-
-
-async def memories_after(session: AsyncSession, thread_id: str, after_id: int) -> list[MemoryRow]:
-    stmt = (
-        select(
-            ThreadMemory.id,
-            ThreadMemory.kind,
-            ThreadMemory.seq_from,
-            ThreadMemory.seq_to,
-            ThreadMemory.importance,
-            ThreadMemory.vector,
-        )
-        .where(ThreadMemory.thread_id == thread_id, ThreadMemory.id > after_id)
-        .order_by(ThreadMemory.id)
-    )
-    return [MemoryRow(*r) for r in (await session.execute(stmt)).all()]
-
-
-async def memory_texts(session: AsyncSession, thread_id: str, ids: Sequence[int]) -> dict[int, str]:
-    if not ids:
-        return {}
-    stmt = select(ThreadMemory.id, ThreadMemory.text).where(
-        ThreadMemory.thread_id == thread_id, ThreadMemory.id.in_(list(ids))
-    )
-    return {i: t for i, t in (await session.execute(stmt)).all()}
-
-
-async def memory_count(session: AsyncSession, thread_id: str) -> int:
-    stmt = select(func.count()).where(ThreadMemory.thread_id == thread_id)
-    return int((await session.execute(stmt)).scalar_one())
-
-
 # --- first interactions and events ---------------------------------------------------------------
-
-
-def _insert_ignore(session: AsyncSession, table: Any) -> Any:
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing()
 
 
 async def record_interaction(
     session: AsyncSession, developer_id: str, npc_id: str, player_id: str, thread_id: str, now: datetime
 ) -> bool:
     """True when this is the first time ``player_id`` and ``npc_id`` met."""
-    stmt = _insert_ignore(session, NpcInteraction).values(
+    stmt = insert_ignore(session, NpcInteraction).values(
         developer_id=developer_id, npc_id=npc_id, player_id=player_id, thread_id=thread_id, first_at=now
     )
     return bool((await session.execute(stmt)).rowcount)
-
-
-async def insert_events(session: AsyncSession, developer_id: str, events: Sequence[dict[str, Any]]) -> None:
-    if events:
-        await session.execute(insert(Event), [dict(e, developer_id=developer_id) for e in events])
-
-
-async def events_of(
-    session: AsyncSession, developer_id: str, types: Sequence[str] | None = None, limit: int = 1000
-) -> list[dict[str, Any]]:
-    stmt = select(Event).where(Event.developer_id == developer_id)
-    if types:
-        stmt = stmt.where(Event.type.in_(list(types)))
-    stmt = stmt.order_by(Event.created_at, Event.id).limit(limit)
-    return [
-        {"id": e.id, "type": e.type, "data": e.data, "created_at": e.created_at}
-        for e in (await session.execute(stmt)).scalars()
-    ]

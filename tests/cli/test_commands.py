@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.debugfiles import FIXTURES
 from tests.support.gateway_process import GatewayProcess
 from tests.support.mg_cli import run_mg
 from tests.support.slow_upstream import SlowUpstream, gateway_with_upstream
@@ -289,8 +290,7 @@ def test_gateway_lifecycle_and_first_start_key(tmp_path: Path) -> None:
 
 
 def test_symbols_upload_check_list_lookup_rm(env: dict[str, str], tmp_path: Path) -> None:
-    fixtures = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "debug"
-    pdb = fixtures / "binaries" / "windows" / "crash.pdb"
+    pdb = FIXTURES / "binaries" / "windows" / "crash.pdb"
     (tmp_path / "build").mkdir()
     (tmp_path / "build" / "crash.pdb").write_bytes(pdb.read_bytes())
     (tmp_path / "build" / "notes.txt").write_text("not a debug file\n")

@@ -1,4 +1,4 @@
 from pathlib import Path
 
-# The shared debug fixtures (../shared/fixtures/debug), read in place, never copied.
-FIXTURES = Path(__file__).resolve().parents[2].parent / "shared" / "fixtures" / "debug"
+# Real debug files and minidumps with known answers; provenance and licenses in its README.md.
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "debug"

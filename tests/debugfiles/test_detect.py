@@ -1,4 +1,4 @@
-"""Every debug fixture in ../shared/fixtures/debug gives the ids its README states."""
+"""Every debug fixture in tests/fixtures/debug gives the ids its README states."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ break its services on purpose.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import AsyncIterator
@@ -20,7 +21,6 @@ from local_gateway.api.appkeys import SERVICES
 from local_gateway.app import create_app
 from local_gateway.settings import Settings
 from mg.errors import ERRORS_BY_CODE, from_envelope
-from tests.conftest import SHARED
 from tests.support.envelope import ENVELOPE_KEYS
 
 SECRET = "sk-upstream-SECRET-0042"
@@ -32,11 +32,12 @@ def _shape(path: str) -> str:
     return re.sub(r"\{[^}]+\}|:[A-Za-z_]+", "{}", path)
 
 
+SPEC = json.loads((Path(__file__).resolve().parents[1] / "data" / "api_spec.json").read_text())
+
+
 def public_endpoints() -> set[tuple[str, str]]:
-    """The endpoints the spec marks Public (no key needed)."""
-    text = (SHARED / "spec" / "api-reference.md").read_text()
-    found = re.findall(r"^(GET|POST|PUT|PATCH|DELETE) (/\S*) Public\s*$", text, re.MULTILINE)
-    return {(method, _shape(path)) for method, path in found}
+    """The endpoints the API reference marks Public (no key needed)."""
+    return {(r["method"], _shape(r["path"])) for r in SPEC["routes"] if r["auth"] == "public"}
 
 
 @pytest.fixture
@@ -137,13 +138,13 @@ async def _enumerate(items: AsyncIterator[Any]) -> AsyncIterator[tuple[int, Any]
 
 
 def test_error_classes_match_the_spec_table() -> None:
-    text = (SHARED / "spec" / "api-reference.md").read_text()
-    table = re.findall(r"^(\d{3})([A-Z_]+)(Yes|No)", text, re.MULTILINE)
+    table = SPEC["errors"]
     assert len(table) >= 15
-    for status, code, retryable in table:
+    for row in table:
+        status, code = row["status"], row["code"]
         cls = ERRORS_BY_CODE[code]
         error = cls("x")
-        assert (error.status, error.is_retryable) == (int(status), retryable == "Yes"), code
+        assert (error.status, error.is_retryable) == (status, row["retryable"]), code
         envelope = error.to_envelope()["error"]
         assert set(envelope) == ENVELOPE_KEYS and envelope["remediation"], code
         # The SDK reads the same class back from the wire.

@@ -11,8 +11,8 @@ import httpx
 import pytest
 import redis
 
-from local_gateway.services.ids import Clock
-from local_gateway.services.limits_redis import RedisLimiter
+from local_gateway.services.accounts.limits_redis import RedisLimiter
+from local_gateway.services.core.clock import Clock
 from mg.errors import ServiceUnavailableError
 from tests.support.envelope import assert_envelope
 from tests.support.gateway_process import GatewayProcess, running_gateway

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from local_gateway.services.singleflight import SingleFlight
+from local_gateway.services.core.singleflight import SingleFlight
 
 
 async def test_concurrent_callers_share_one_call() -> None:

@@ -17,8 +17,8 @@ from jsonschema import Draft202012Validator
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ChatRequest, Completion, ModelInfo, StreamEvent
-from local_gateway.providers.sandbox import SandboxProvider
-from local_gateway.providers.sandbox_tools import normalize_parameters
+from local_gateway.providers.sandbox.engine import SandboxProvider
+from local_gateway.providers.sandbox.tools import normalize_parameters
 
 MODEL = ModelInfo("deepseek-chat", "deepseek", "deepseek-chat", 65536, 8192, 0.14, 0.28)
 BLACKSMITH = "You are a grumpy dwarf blacksmith in a fantasy RPG."

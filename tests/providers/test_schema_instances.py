@@ -8,7 +8,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from jsonschema.validators import validator_for
 
-from local_gateway.providers.schema_instances import Hints, generate, merge_schemas
+from local_gateway.providers.sandbox.schema_instances import Hints, generate, merge_schemas
 
 LOOT_DROP = {
     "type": "object",

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from local_gateway.services.embedders import HashedNgramEmbedder, MiniLMEmbedder, project, truncate
+from local_gateway.providers.embedders import HashedNgramEmbedder, MiniLMEmbedder, project, truncate
 
 FORGE = "The blacksmith forged a legendary sword of fire."
 FORGE_TOO = "A blacksmith forges swords and fiery blades at the forge."

@@ -10,10 +10,10 @@ import pytest
 from local_gateway.providers.base import ChatRequest, Completion, StreamEvent, Usage
 from local_gateway.providers.http import UpstreamConfig, status_error, unavailable
 from local_gateway.providers.registry import ProviderRegistry
-from local_gateway.services.catalog import Catalog
-from local_gateway.services.fallback import FallbackRunner, fallback_chain
-from local_gateway.services.health import InProcessHealth
-from local_gateway.services.ids import Clock
+from local_gateway.services.core.clock import Clock
+from local_gateway.services.inference.breakers import InProcessHealth
+from local_gateway.services.inference.catalog import Catalog
+from local_gateway.services.inference.fallback import FallbackRunner, fallback_chain
 from mg.errors import InvalidRequestError, ProviderUnavailableError
 
 TIERS = [

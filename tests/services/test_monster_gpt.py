@@ -18,17 +18,16 @@ from typing import Any
 
 import pytest
 
-from local_gateway.services import discipline_semantic
-from local_gateway.services.discipline_bayes import train
-from local_gateway.services.discipline_semantic import MiniLMEncoder, discipline_texts, use_encoder
-from local_gateway.services.disciplines import (
+from local_gateway.services.monster_gpt import semantic as discipline_semantic
+from local_gateway.services.monster_gpt.bayes import train
+from local_gateway.services.monster_gpt.disciplines import (
     GENERAL,
     KEYWORD_GRADES,
     TIERS,
     load_disciplines,
     tier_rank,
 )
-from local_gateway.services.monster_gpt import (
+from local_gateway.services.monster_gpt.router import (
     LEXICAL,
     SEMANTIC,
     SEMANTIC_MARGIN,
@@ -41,7 +40,8 @@ from local_gateway.services.monster_gpt import (
     semantic_ready,
     warm,
 )
-from local_gateway.services.term_index import NEUTRAL, STOPWORDS, build_index, stem, words
+from local_gateway.services.monster_gpt.semantic import MiniLMEncoder, discipline_texts, use_encoder
+from local_gateway.services.monster_gpt.term_index import NEUTRAL, STOPWORDS, build_index, stem, words
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from local_gateway.providers.base import Completion, Usage
-from local_gateway.services.structured import check_supported, complete_valid, parse_answer
+from local_gateway.services.inference.structured import check_supported, complete_valid, parse_answer
 from mg.errors import InvalidModelOutputError, InvalidRequestError
 
 SCHEMA = {

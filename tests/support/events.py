@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from local_gateway.store import threads as store
+from local_gateway.store import events as event_store
 from local_gateway.store.db import Database
 from tests.support.gateway_process import GatewayProcess
 
@@ -19,7 +19,7 @@ def read_events(gw: GatewayProcess, developer_id: str, *types: str) -> list[dict
         db = Database(database_url(gw))
         try:
             async with db.read() as session:
-                return await store.events_of(session, developer_id, list(types) or None)
+                return await event_store.events_of(session, developer_id, list(types) or None)
         finally:
             await db.close()
 

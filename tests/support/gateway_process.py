@@ -128,8 +128,8 @@ class GatewayProcess:
     ) -> dict[str, Any]:
         """A new key, made straight in the gateway's database (``admin create-key`` without the
         cost of starting a process; the CLI path has its own tests)."""
-        from local_gateway.services.ids import Clock
-        from local_gateway.services.keys import KeyService
+        from local_gateway.services.accounts.keys import KeyService
+        from local_gateway.services.core.clock import Clock
         from local_gateway.store.db import Database
 
         email = email or f"dev-{secrets.token_hex(4)}@example.com"

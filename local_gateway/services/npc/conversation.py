@@ -20,9 +20,9 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ModelInfo
-from local_gateway.services.chat_params import ChatParams
-from local_gateway.services.ids import Clock
-from local_gateway.services.keys import Principal
+from local_gateway.services.accounts.keys import Principal
+from local_gateway.services.core.clock import Clock
+from local_gateway.services.inference.params import ChatParams
 from local_gateway.services.npc import prompt
 from local_gateway.services.npc.actions import CallChecker, as_tools, check_tool_choice, merge_tools
 from local_gateway.services.npc.embedder import Embedder, content_words, embed_matrix
@@ -41,7 +41,8 @@ from local_gateway.services.npc.threads import (
     thread_labels,
 )
 from local_gateway.services.npc.turn import TurnResult, TurnRunner, Voice
-from local_gateway.store import threads as store
+from local_gateway.store import memory as memory_store
+from local_gateway.store import messages as message_store
 from local_gateway.store.db import Database
 from local_gateway.store.thread_records import MessageRecord, NewMessage, ThreadRecord
 from mg.errors import InvalidRequestError
@@ -220,9 +221,9 @@ class ConversationService:
         action_names = [t["function"]["name"] for t in tools or ()]
 
         async with self.db.read() as session:
-            summary = await store.get_summary(session, thread.id, viewer)
+            summary = await memory_store.get_summary(session, thread.id, viewer)
             upto = summary.upto_seq if summary else 0
-            window = await store.recent_messages(
+            window = await message_store.recent_messages(
                 session, thread.id, after_seq=upto, ranges=ranges, limit=self.window
             )
             incoming = prompt.new_turns(params.messages, window)
@@ -309,7 +310,7 @@ class ConversationService:
         if hits:
             return min(hits)[1]
         async with self.db.read() as session:
-            last_spoke = await store.last_spoken(session, thread.id)
+            last_spoke = await message_store.last_spoken(session, thread.id)
         return min(present, key=lambda p: last_spoke.get(p["npc_id"], 0))["npc_id"]
 
     async def _recall(
@@ -324,7 +325,7 @@ class ConversationService:
         if not query.strip() or self.recall_k <= 0:
             return []
         index = self.recall.get(thread.id)
-        index.extend(await store.memories_after(session, thread.id, index.last_id))
+        index.extend(await memory_store.memories_after(session, thread.id, index.last_id))
         self.recall.trim()
         before = window[0].seq if window else thread.last_seq + 1
         vector = embed_matrix(self.embedder, [query])[0]
@@ -333,7 +334,7 @@ class ConversationService:
         found = index.search(
             vector, before_seq=before, current_seq=thread.last_seq, ranges=ranges, k=4 * self.recall_k
         )
-        texts = await store.memory_texts(session, thread.id, [f.id for f in found])
+        texts = await memory_store.memory_texts(session, thread.id, [f.id for f in found])
         keywords = content_words(query)
         kept = [texts[f.id] for f in found if f.id in texts and keywords & content_words(texts[f.id])]
         return kept[: self.recall_k]

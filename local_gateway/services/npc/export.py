@@ -17,7 +17,7 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-from local_gateway.services.keys import Principal
+from local_gateway.services.accounts.keys import Principal
 from local_gateway.services.npc import prompt
 from local_gateway.services.npc.actions import as_tools
 from local_gateway.services.npc.params import ExportSpec
@@ -29,7 +29,8 @@ from local_gateway.services.npc.threads import (
     presence,
     thread_labels,
 )
-from local_gateway.store import threads as store
+from local_gateway.store import messages as message_store
+from local_gateway.store import threads as thread_store
 from local_gateway.store.db import Database
 from local_gateway.store.thread_records import MessageRecord, ThreadRecord
 from mg.errors import format_time
@@ -107,7 +108,7 @@ class ExportService:
         wanted = set(spec.thread_ids) if spec.thread_ids is not None else None
         while True:
             async with self.db.read() as session:
-                page = await store.threads_page(
+                page = await thread_store.threads_page(
                     session,
                     developer_id,
                     npc_id=spec.npc_id,
@@ -135,7 +136,7 @@ class ExportService:
         after = 0
         while True:
             async with self.db.read() as session:
-                page = await store.messages_page(
+                page = await message_store.messages_page(
                     session,
                     thread.id,
                     limit=MESSAGE_PAGE,

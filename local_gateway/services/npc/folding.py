@@ -17,13 +17,14 @@ from typing import Any
 
 from local_gateway.providers.base import ModelInfo
 from local_gateway.providers.registry import ProviderRegistry
-from local_gateway.services.ids import Clock
-from local_gateway.services.keys import Principal
+from local_gateway.services.accounts.keys import Principal
+from local_gateway.services.core.clock import Clock
 from local_gateway.services.npc.embedder import Embedder, embed_matrix, pack
 from local_gateway.services.npc.memory import importance
 from local_gateway.services.npc.summary import ExtractiveSummarizer, ModelSummarizer, Summarizer, archive_text
 from local_gateway.services.npc.threads import player_label, thread_labels
-from local_gateway.store import threads as store
+from local_gateway.store import memory as memory_store
+from local_gateway.store import messages as message_store
 from local_gateway.store.db import Database
 from local_gateway.store.thread_records import MessageRecord, NewMemory, ThreadRecord
 
@@ -104,12 +105,12 @@ class Folder:
 
         while True:
             async with self.db.read() as session:
-                summary = await store.get_summary(session, thread.id, viewer)
+                summary = await memory_store.get_summary(session, thread.id, viewer)
                 upto = summary.upto_seq if summary else 0
-                pending = await store.count_after(session, thread.id, upto, ranges)
+                pending = await message_store.count_after(session, thread.id, upto, ranges)
                 if pending <= self.window + FOLD_SLACK:
                     return
-                batch = await store.oldest_messages(
+                batch = await message_store.oldest_messages(
                     session,
                     thread.id,
                     after_seq=upto,
@@ -126,7 +127,7 @@ class Folder:
                 for text, vec in zip(archived, vectors, strict=False)
             ]
             async with self.db.write() as session:
-                saved = await store.save_summary(
+                saved = await memory_store.save_summary(
                     session,
                     developer_id=thread.developer_id,
                     thread_id=thread.id,
@@ -138,7 +139,7 @@ class Folder:
                 )
                 if not saved:
                     return  # another process folded meanwhile; its summary stands
-                await store.insert_memories(
+                await memory_store.insert_memories(
                     session, thread.id, thread.developer_id, memories, self.clock.now()
                 )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from local_gateway.services.chat_params import RESPONSE_STYLES
+from local_gateway.services.inference.params import RESPONSE_STYLES
 from local_gateway.services.npc.actions import normalize_actions
 from mg.errors import InvalidRequestError
 

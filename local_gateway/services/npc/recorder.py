@@ -11,10 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from local_gateway.services.ids import Clock, new_id
+from local_gateway.services.core.clock import Clock
+from local_gateway.services.core.ids import new_id
 from local_gateway.services.npc.embedder import Embedder, embed_matrix, pack
 from local_gateway.services.npc.memory import importance
-from local_gateway.store import threads as store
+from local_gateway.store import events as event_store
+from local_gateway.store import memory as memory_store
+from local_gateway.store import messages as message_store
+from local_gateway.store import threads as thread_store
 from local_gateway.store.db import Database
 from local_gateway.store.thread_records import MessageRecord, NewMemory, NewMessage, ThreadRecord
 from mg.errors import format_time
@@ -110,7 +114,7 @@ class TurnRecorder:
         texts = [memory_text(g, labels, player_label) for g in groups]
         vectors = embed_matrix(self.embedder, texts) if texts else None
         async with self.db.write() as session:
-            stored = await store.append_messages(session, thread, messages, now, model)
+            stored = await message_store.append_messages(session, thread, messages, now, model)
             by_id = {m.id: m for m in stored}
             memories = []
             for group, text, vector in zip(
@@ -123,9 +127,9 @@ class TurnRecorder:
                 memories.append(
                     NewMemory("turn", first.seq, last.seq, text, importance(text, acted), pack(vector))
                 )
-            await store.insert_memories(session, thread.id, thread.developer_id, memories, now)
+            await memory_store.insert_memories(session, thread.id, thread.developer_id, memories, now)
             events = await self._events(session, thread, stored, now, interaction_npcs)
-            await store.insert_events(session, thread.developer_id, events)
+            await event_store.insert_events(session, thread.developer_id, events)
         return stored
 
     async def _events(
@@ -140,7 +144,7 @@ class TurnRecorder:
         n = 0
         if thread.player_id and any(m.role == "user" for m in stored):
             for npc in interaction_npcs:
-                if await store.record_interaction(
+                if await thread_store.record_interaction(
                     session, thread.developer_id, npc, thread.player_id, thread.id, now
                 ):
                     data = {"npc_id": npc, "player_id": thread.player_id, "thread_id": thread.id}

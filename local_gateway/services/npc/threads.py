@@ -15,8 +15,9 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from local_gateway.services.ids import Clock, new_id
-from local_gateway.services.keys import Principal
+from local_gateway.services.accounts.keys import Principal
+from local_gateway.services.core.clock import Clock
+from local_gateway.services.core.ids import new_id
 from local_gateway.services.npc.memory import RecallCache
 from local_gateway.services.npc.params import (
     GROUP_MAX,
@@ -27,7 +28,10 @@ from local_gateway.services.npc.params import (
 )
 from local_gateway.services.npc.recorder import TurnRecorder, event, thread_created
 from local_gateway.services.npc.templates import Template, TemplateLibrary
-from local_gateway.store import threads as store
+from local_gateway.store import events as event_store
+from local_gateway.store import memory as memory_store
+from local_gateway.store import messages as message_store
+from local_gateway.store import threads as thread_store
 from local_gateway.store.db import Database
 from local_gateway.store.thread_records import MessageRecord, NewMessage, ThreadRecord
 from mg.errors import InvalidRequestError, NotFoundError, format_time
@@ -120,10 +124,10 @@ class ThreadService:
 
     async def _insert(self, session: Any, developer_id: str, values: dict[str, Any]) -> ThreadRecord:
         now = self.clock.now()
-        thread = await store.insert_thread(
+        thread = await thread_store.insert_thread(
             session, id=new_id("thr"), developer_id=developer_id, created_at=now, updated_at=now, **values
         )
-        await store.insert_events(session, developer_id, [thread_created(thread, now)])
+        await event_store.insert_events(session, developer_id, [thread_created(thread, now)])
         return thread
 
     async def create(self, principal: Principal, spec: ThreadSpec) -> ThreadRecord:
@@ -143,8 +147,8 @@ class ThreadService:
         async with self.db.write() as session:
             for spec, template in zip(specs, templates, strict=True):
                 assert spec.npc_id is not None
-                await store.lock_key(session, f"{dev}\x00{spec.npc_id}\x00{spec.player_id or ''}")
-                existing = await store.find_thread(session, dev, spec.npc_id, spec.player_id)
+                await thread_store.lock_key(session, f"{dev}\x00{spec.npc_id}\x00{spec.player_id or ''}")
+                existing = await thread_store.find_thread(session, dev, spec.npc_id, spec.player_id)
                 if existing is None:
                     out.append((await self._insert(session, dev, self._values(spec, template)), True))
                     continue
@@ -153,7 +157,7 @@ class ThreadService:
                     values["actions"] = copy.deepcopy(template.actions)
                 if values:
                     values["updated_at"] = self.clock.now()
-                    updated = await store.update_thread(session, dev, existing.id, **values)
+                    updated = await thread_store.update_thread(session, dev, existing.id, **values)
                     assert updated is not None
                     existing = updated
                 out.append((existing, False))
@@ -170,15 +174,15 @@ class ThreadService:
         """The thread a chat completion with ``npc_id`` continues, created on first contact."""
         dev = principal.developer_id
         async with self.db.read() as session:
-            found = await store.find_thread(session, dev, npc_id, player_id)
+            found = await thread_store.find_thread(session, dev, npc_id, player_id)
         if found is not None:
             return found
         async with self.db.write() as session:
-            await store.lock_key(session, f"{dev}\x00{npc_id}\x00{player_id or ''}")
-            found = await store.find_thread(session, dev, npc_id, player_id)
+            await thread_store.lock_key(session, f"{dev}\x00{npc_id}\x00{player_id or ''}")
+            found = await thread_store.find_thread(session, dev, npc_id, player_id)
             if found is not None:
                 return found
-            base = await store.find_thread(session, dev, npc_id, None) if player_id else None
+            base = await thread_store.find_thread(session, dev, npc_id, None) if player_id else None
             if base is not None:
                 values = {
                     "kind": "single",
@@ -224,15 +228,15 @@ class ThreadService:
 
     async def get(self, developer_id: str, thread_id: str) -> ThreadRecord:
         async with self.db.read() as session:
-            thread = await store.get_thread(session, developer_id, thread_id)
+            thread = await thread_store.get_thread(session, developer_id, thread_id)
         if thread is None:
             raise NotFoundError(f"No thread '{thread_id}'.")
         return thread
 
     async def memory(self, thread: ThreadRecord) -> dict[str, Any]:
         async with self.db.read() as session:
-            summary = await store.get_summary(session, thread.id, "")
-            count = await store.memory_count(session, thread.id)
+            summary = await memory_store.get_summary(session, thread.id, "")
+            count = await memory_store.memory_count(session, thread.id)
         return {
             "summary": summary.text if summary else None,
             "summarized_through": summary.upto_seq if summary else 0,
@@ -251,11 +255,11 @@ class ThreadService:
         async with self.db.read() as session:
             cursor = None
             if before is not None:
-                anchor = await store.get_thread(session, developer_id, before)
+                anchor = await thread_store.get_thread(session, developer_id, before)
                 if anchor is None:
                     raise InvalidRequestError(f"'before' names no thread of yours ({before!r}).")
                 cursor = (anchor.created_at, anchor.id)
-            rows = await store.list_threads(
+            rows = await thread_store.list_threads(
                 session, developer_id, npc_id=npc_id, player_id=player_id, limit=limit + 1, before=cursor
             )
         return rows[:limit], len(rows) > limit
@@ -271,16 +275,16 @@ class ThreadService:
         before: str | None,
     ) -> tuple[list[MessageRecord], bool]:
         async with self.db.read() as session:
-            if await store.get_thread(session, developer_id, thread_id) is None:
+            if await thread_store.get_thread(session, developer_id, thread_id) is None:
                 raise NotFoundError(f"No thread '{thread_id}'.")
             seqs: dict[str, int | None] = {}
             for name, value in (("after", after), ("before", before)):
                 if value is not None:
-                    seq = await store.message_seq(session, thread_id, value)
+                    seq = await message_store.message_seq(session, thread_id, value)
                     if seq is None:
                         raise InvalidRequestError(f"'{name}' names no message of this thread ({value!r}).")
                     seqs[name] = seq
-            rows = await store.messages_page(
+            rows = await message_store.messages_page(
                 session,
                 thread_id,
                 limit=limit + 1,
@@ -300,7 +304,7 @@ class ThreadService:
         for i, p in enumerate(patch.add_npcs):
             self.templates.resolve(p["npc_template"], f"add_npcs[{i}].npc_template")
         async with self.db.write() as session:
-            thread = await store.get_thread(session, dev, thread_id, for_update=True)
+            thread = await thread_store.get_thread(session, dev, thread_id, for_update=True)
             if thread is None:
                 raise NotFoundError(f"No thread '{thread_id}'.")
             if (patch.add_npcs or patch.remove_npcs) and not thread.is_group:
@@ -310,13 +314,13 @@ class ThreadService:
             if patch.add_npcs or patch.remove_npcs:
                 values["participants"] = _regroup(thread, patch)
             values["updated_at"] = self.clock.now()
-            updated = await store.update_thread(session, dev, thread_id, **values)
+            updated = await thread_store.update_thread(session, dev, thread_id, **values)
         assert updated is not None
         return updated
 
     async def delete(self, developer_id: str, thread_id: str) -> None:
         async with self.db.write() as session:
-            if not await store.delete_thread(session, developer_id, thread_id):
+            if not await thread_store.delete_thread(session, developer_id, thread_id):
                 raise NotFoundError(f"No thread '{thread_id}'.")
         self.recall.drop(thread_id)
 
@@ -328,7 +332,7 @@ class ThreadService:
             raise InvalidRequestError(f"'mode' must be 'merge' or 'replace', got {mode!r}.")
         dev = principal.developer_id
         async with self.db.write() as session:
-            thread = await store.get_thread(session, dev, thread_id, for_update=True)
+            thread = await thread_store.get_thread(session, dev, thread_id, for_update=True)
             if thread is None:
                 raise NotFoundError(f"No thread '{thread_id}'.")
             new = merge_patch(thread.state, patch) if mode == "merge" else merge_patch({}, patch)
@@ -336,7 +340,7 @@ class ThreadService:
                 raise InvalidRequestError(f"The state would be larger than {STATE_MAX // 1024} KB.")
             changed = sorted(k for k in set(thread.state) | set(new) if thread.state.get(k) != new.get(k))
             now = self.clock.now()
-            updated = await store.update_thread(session, dev, thread_id, state=new, updated_at=now)
+            updated = await thread_store.update_thread(session, dev, thread_id, state=new, updated_at=now)
             assert updated is not None
             data = {
                 "thread_id": thread.id,
@@ -347,14 +351,14 @@ class ThreadService:
                 "state": new,
                 "updated_at": format_time(now),
             }
-            await store.insert_events(session, dev, [event("thread.state_changed", data, now)])
+            await event_store.insert_events(session, dev, [event("thread.state_changed", data, now)])
         return updated
 
     async def set_actions(
         self, principal: Principal, thread_id: str, actions: list[dict[str, Any]]
     ) -> ThreadRecord:
         async with self.db.write() as session:
-            updated = await store.update_thread(
+            updated = await thread_store.update_thread(
                 session, principal.developer_id, thread_id, actions=actions, updated_at=self.clock.now()
             )
         if updated is None:

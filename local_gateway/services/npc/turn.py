@@ -22,7 +22,7 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ChatRequest, Completion, Provider, StreamEvent, Usage
-from local_gateway.services.ids import new_id
+from local_gateway.services.core.ids import new_id
 from local_gateway.services.npc.actions import CallChecker
 from local_gateway.services.npc.guard import DialogueFilter, breaks_character, drop_breaking_sentences
 

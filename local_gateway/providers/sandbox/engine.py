@@ -1,0 +1,279 @@
+"""The offline sandbox model: what every ``mg_test_`` key talks to.
+
+It needs no network and answers the same request with the same words, streamed or not, while
+exercising every path a game depends on: replies in the voice of the system prompt and grounded
+in game state, tool calls with schema-valid arguments, JSON that validates against a requested
+schema, ``max_tokens`` cut-offs with ``finish_reason: "length"``, and usage counted by the shared
+token counter. Every phrasing choice is a hash of the request (see :func:`fingerprint`).
+
+Context hints read from ``ChatRequest.context`` (upstream providers ignore them):
+
+- ``npc_name``: the NPC's name, used when it introduces itself and in generated arguments;
+- ``state``: a dict of game state; the reply mentions at least one value verbatim (a
+  ``Game state:`` section in the system prompt, JSON or ``key: value`` lines, works too);
+- ``response_style``: ``terse`` | ``normal`` | ``verbose`` | ``dramatic``;
+- ``template``: an NPC template id (``merchant``, ``villain``, ...) or a template object with
+  ``id``, ``system_prompt`` and ``response_style``;
+- ``sandbox_chunk_delay``: seconds to wait between stream chunks, so tests can slow a stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import re
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from local_gateway.providers import tokens
+from local_gateway.providers.base import ChatRequest, Completion, StreamEvent, Usage
+from local_gateway.providers.sandbox.phrases import ROLES
+from local_gateway.providers.sandbox.schema_instances import Hints, generate
+from local_gateway.providers.sandbox.text import (
+    STOPWORDS,
+    Picker,
+    StateItem,
+    intent_of,
+    last_user_text,
+    split_state_section,
+    split_words,
+    state_items,
+    system_text,
+    topic_of,
+)
+from local_gateway.providers.sandbox.tools import build_call, choose, tool_specs
+from local_gateway.providers.sandbox.voice import STYLES, Persona, Reply, compose, derive_persona
+
+__all__ = ["SandboxProvider", "answer", "fingerprint", "truncate_to_tokens"]
+
+# Context keys that change how a reply is delivered, never what it says.
+_DELIVERY_KEYS = frozenset({"sandbox_chunk_delay"})
+# Content streams word by word; argument text in pieces cut where the token counter cuts.
+_WORD = re.compile(r"\s*\S+")
+_PIECE = re.compile(r"\s*(?:[A-Za-z0-9_]+|[^\sA-Za-z0-9_])")
+_KEYS_PHRASE = re.compile(r"\b(?:keys|fields|properties|attributes)\b\s*[:(]?\s*([^.\n]+)", re.IGNORECASE)
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class SandboxProvider:
+    """A :class:`~local_gateway.providers.base.Provider` that answers offline and deterministically."""
+
+    name = "sandbox"
+
+    async def complete(self, request: ChatRequest) -> Completion:
+        """The whole answer at once."""
+        return answer(request)
+
+    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+        """The same answer in OpenAI delta form: role, content words, tool calls, finish, usage."""
+        result = answer(request)
+        delay = _chunk_delay(request)
+        yield StreamEvent(delta={"role": "assistant", "content": ""})
+        for piece in _split(result.content or "", _WORD):
+            await asyncio.sleep(delay)
+            yield StreamEvent(delta={"content": piece})
+        for index, call in enumerate(result.tool_calls or ()):
+            fn = call["function"]
+            await asyncio.sleep(delay)
+            head = {"index": index, "id": call["id"], "type": "function"}
+            yield StreamEvent(
+                delta={"tool_calls": [{**head, "function": {"name": fn["name"], "arguments": ""}}]}
+            )
+            for fragment in _fragments(fn["arguments"]):
+                await asyncio.sleep(delay)
+                yield StreamEvent(
+                    delta={"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}
+                )
+        await asyncio.sleep(delay)
+        yield StreamEvent(finish_reason=result.finish_reason)
+        yield StreamEvent(usage=result.usage)
+
+
+def _split(text: str, pattern: re.Pattern[str]) -> list[str]:
+    pieces = pattern.findall(text)
+    rest = text[sum(len(p) for p in pieces) :]
+    return [*pieces, rest] if rest else pieces
+
+
+def _fragments(arguments: str, size: int = 8) -> list[str]:
+    """Argument text in pieces of a few tokens, cut where the token counter cuts."""
+    out: list[str] = []
+    for piece in _split(arguments, _PIECE):
+        if out and len(out[-1]) < size:
+            out[-1] += piece
+        else:
+            out.append(piece)
+    return out
+
+
+def _chunk_delay(request: ChatRequest) -> float:
+    try:
+        return max(float(request.context.get("sandbox_chunk_delay") or 0.0), 0.0)
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def fingerprint(request: ChatRequest) -> str:
+    """A stable hash of everything that shapes the answer.
+
+    ``max_tokens`` and ``stop`` are left out on purpose: they only cut the answer short, so a
+    truncated reply is always a prefix of the full one.
+    """
+    context = {k: v for k, v in (request.context or {}).items() if k not in _DELIVERY_KEYS}
+    payload = {
+        "model": request.model.id,
+        "messages": request.messages,
+        "tools": request.tools,
+        "tool_choice": request.tool_choice,
+        "parallel_tool_calls": request.parallel_tool_calls,
+        "response_format": request.response_format,
+        "seed": request.seed,
+        "context": context,
+    }
+    encoded = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+def truncate_to_tokens(text: str, budget: int) -> tuple[str, bool]:
+    """The longest prefix of ``text`` that costs at most ``budget`` tokens, and whether it was cut."""
+    spent = end = 0
+    for match in _PIECE.finditer(text):
+        cost = tokens.count_text(match.group())
+        if spent + cost > budget:
+            return text[:end], True
+        spent += cost
+        end = match.end()
+    return text, False
+
+
+def _call_tokens(call: Mapping[str, Any]) -> int:
+    fn = call["function"]
+    return tokens.count_text(fn["name"]) + tokens.count_text(fn["arguments"])
+
+
+def answer(request: ChatRequest) -> Completion:
+    """Work out the full answer to ``request``; both delivery modes send exactly this."""
+    context: Mapping[str, Any] = request.context or {}
+    messages = request.messages
+    user_text = last_user_text(messages)
+    system, prompt_state = split_state_section(system_text(messages))
+    state = {**prompt_state, **(context["state"] if isinstance(context.get("state"), Mapping) else {})}
+    persona = derive_persona(system, context, user_text)
+    user_words = split_words(user_text)
+    intent = intent_of(user_text) if user_text.strip() else "greeting"
+    # "What's your name?" is about the speaker, not about a thing called "name".
+    topic = "" if intent in ("identity", "ai") else topic_of(user_text)
+    items = state_items(state, user_words, intent)
+    picker = Picker(fingerprint(request))
+    style = _style(context)
+    hints = _hints(persona, topic, user_text, state, picker.seed)
+
+    specs = tool_specs(request.tools)
+    answering_tool = bool(messages) and messages[-1].get("role") == "tool"
+    chosen, forced = choose(
+        specs, request.tool_choice, request.parallel_tool_calls, user_words, answering_tool
+    )
+    calls = [build_call(spec, i, hints, picker) for i, spec in enumerate(chosen)]
+
+    def reply(style: str) -> str:
+        return compose(Reply(persona, intent, topic, user_words, items, style, picker))
+
+    fmt = (request.response_format or {}).get("type")
+    content: str | None
+    if fmt == "json_schema":
+        content = json.dumps(generate(request.json_schema or {}, hints), ensure_ascii=False)
+    elif fmt == "json_object":
+        obj = _json_object(
+            persona, topic, intent, items, state, hints, f"{system}\n{user_text}", reply(style)
+        )
+        content = json.dumps(obj, ensure_ascii=False)
+    elif calls and forced:
+        content = None
+    elif calls:
+        # Dialogue that comes with an action is a line, not a speech.
+        content = reply({"normal": "terse", "verbose": "normal"}.get(style, style))
+    else:
+        content = reply(style)
+
+    finish = "tool_calls" if calls else "stop"
+    if content and request.stop:
+        cut_at = min((i for s in request.stop if s and (i := content.find(s)) >= 0), default=-1)
+        if cut_at >= 0:
+            content, calls, finish = content[:cut_at], [], "stop"
+    if request.max_tokens is not None:
+        budget = max(request.max_tokens, 0)
+        if content is not None:
+            content, cut = truncate_to_tokens(content, budget)
+            budget -= tokens.count_text(content)
+            if cut:
+                calls, finish = [], "length"
+        kept = []
+        for call in calls:
+            if _call_tokens(call) > budget:
+                finish = "length"
+                break
+            kept.append(call)
+            budget -= _call_tokens(call)
+        calls = kept
+
+    completion_tokens = tokens.count_text(content or "") + sum(_call_tokens(c) for c in calls)
+    usage = Usage(tokens.count_messages(messages, request.tools), completion_tokens)
+    return Completion(content, calls or None, finish, usage)
+
+
+def _style(context: Mapping[str, Any]) -> str:
+    style = context.get("response_style")
+    template = context.get("template")
+    if not style and isinstance(template, Mapping):
+        style = template.get("response_style")
+    return style if style in STYLES else "normal"
+
+
+def _hints(persona: Persona, topic: str, user_text: str, state: Mapping[str, Any], seed: str) -> Hints:
+    values: dict[str, Any] = {k: v for k, v in state.items() if isinstance(v, (str, int, float, bool))}
+    if persona.name:
+        values["npc_name"] = persona.name
+    # Arguments such as item_id need a thing; when the player named none, use what this NPC deals in.
+    things = {}
+    if persona.mode == "npc":
+        role = ROLES[persona.role]
+        things = {"item": role.goods, "quest": f"{role.place} errand"}
+    return Hints(topic=topic, text=user_text, values=values, seed=seed, things=things)
+
+
+def _requested_keys(text: str) -> list[str]:
+    """Keys a prompt asks for: "... with keys name, rarity and damage" or quoted `"name"`."""
+    keys: list[str] = []
+    for phrase in _KEYS_PHRASE.findall(text):
+        for word in re.split(r"\s*,\s*|\s+and\s+|\s+or\s+|\s+", phrase.strip()):
+            word = word.strip("`'\"()")
+            if not _IDENTIFIER.match(word) or word.lower() in STOPWORDS:
+                break
+            keys.append(word)
+    # A JSON example in the prompt: "name": ..., "damage": ...
+    keys += re.findall(r"\"([A-Za-z_][A-Za-z0-9_]{0,40})\"\s*:", text)
+    return list(dict.fromkeys(keys))[:12]
+
+
+def _json_object(
+    persona: Persona,
+    topic: str,
+    intent: str,
+    items: list[StateItem],
+    state: Mapping[str, Any],
+    hints: Hints,
+    prompt: str,
+    line: str,
+) -> dict[str, Any]:
+    keys = _requested_keys(prompt)
+    if keys:
+        schema = {"type": "object", "properties": {k: {} for k in keys}, "required": keys}
+        seeded = Hints(hints.topic, hints.text, hints.values, hints.seed + "|json", hints.things)
+        return generate(schema, seeded)
+    speaker = persona.name or (ROLES[persona.role].label if persona.mode == "npc" else "sandbox")
+    obj: dict[str, Any] = {"speaker": speaker, "reply": line, "topic": topic or None, "intent": intent}
+    if items:
+        top = [item.key for item in items[:2] if item.key in state]
+        obj["state"] = {key: state[key] for key in top}
+    return obj

@@ -1,0 +1,221 @@
+"""API keys: creation (shown once), authentication by hash, the operator's create-key."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import partial
+
+from local_gateway.services.accounts.tiers import normalize_tier
+from local_gateway.services.core.clock import Clock
+from local_gateway.services.core.ids import new_id
+from local_gateway.services.core.singleflight import SingleFlight
+from local_gateway.store import accounts
+from local_gateway.store.db import Database
+from local_gateway.store.records import DeveloperRecord, KeyRecord
+from mg.errors import AuthenticationError
+
+KEY_PREFIXES = {"live": "mg_live_", "test": "mg_test_", "pat": "mg_pat_"}
+WELCOME_CREDIT_USD = 5.0
+# A cached key check skips the database; a revoked key stops working within this many seconds.
+AUTH_CACHE_TTL = 5.0
+# Admission reads the credit ledger at most this often per developer (see admission_balance).
+BALANCE_CACHE_TTL = 5.0
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key and its developer account."""
+
+    key: KeyRecord
+    developer: DeveloperRecord
+
+    @property
+    def developer_id(self) -> str:
+        return self.developer.id
+
+    @property
+    def is_test(self) -> bool:
+        return self.key.environment == "test"
+
+    @property
+    def tier(self) -> str:
+        return self.developer.tier
+
+
+@dataclass(frozen=True)
+class NewKey:
+    api_key: str
+    key: KeyRecord
+    developer: DeveloperRecord
+    developer_created: bool
+
+
+def hash_key(api_key: str) -> str:
+    # Keys carry ≥128 random bits, so a fast hash is as safe as a slow one and keeps auth cheap.
+    return hashlib.sha256(api_key.encode("utf-8")).hexdigest()
+
+
+def generate_key(environment: str) -> str:
+    return KEY_PREFIXES[environment] + secrets.token_urlsafe(24)  # 192 bits
+
+
+class KeyService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._cache: dict[str, tuple[float, Principal]] = {}
+        self._balances: dict[str, tuple[float, float]] = {}
+        # A cache entry that expires under load is looked up once, not once per request in flight.
+        self._key_lookups: SingleFlight[str, Principal] = SingleFlight()
+        self._balance_reads: SingleFlight[str, float] = SingleFlight()
+
+    async def authenticate(self, header: str | None) -> Principal:
+        api_key = _bearer(header)
+        if not api_key:
+            raise AuthenticationError("Missing API key: send 'Authorization: Bearer <key>'.")
+        if not api_key.startswith(tuple(KEY_PREFIXES.values())) or len(api_key) > 200:
+            raise AuthenticationError(
+                "Invalid API key format: keys start with mg_live_, mg_test_ or mg_pat_."
+            )
+        return await self.principal_for(api_key)
+
+    async def principal_for(self, api_key: str) -> Principal:
+        digest = hash_key(api_key)
+        cached = self._cache.get(digest)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        return await self._key_lookups.run(digest, partial(self._lookup, digest))
+
+    async def _lookup(self, digest: str) -> Principal:
+        async with self.db.read() as session:
+            found = await accounts.key_by_hash(session, digest)
+        if found is None or found[0].revoked_at is not None:
+            self._cache.pop(digest, None)
+            raise AuthenticationError("Invalid API key.")
+        principal = Principal(*found)
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = (time.monotonic() + AUTH_CACHE_TTL, principal)
+        return principal
+
+    async def create_key(
+        self,
+        email: str,
+        tier: str = "free",
+        environment: str = "test",
+        rpm: int | None = None,
+        name: str | None = None,
+    ) -> NewKey:
+        """Create a key (and the developer when new). The plain key exists only in the answer."""
+        tier = normalize_tier(tier)
+        if environment not in KEY_PREFIXES:
+            raise ValueError(f"unknown key environment {environment!r}")
+        email = email.strip().lower()
+        if "@" not in email or len(email) > 320:
+            raise ValueError(f"not an email address: {email!r}")
+        if rpm is not None and rpm < 1:
+            raise ValueError("--rpm must be at least 1")
+        api_key = generate_key(environment)
+        now = self.clock.now()
+        async with self.db.write() as session:
+            developer = await accounts.get_developer_by_email(session, email)
+            created = developer is None
+            if developer is None:
+                developer = await accounts.add_developer(session, new_id("dev"), email, tier, now)
+                await accounts.add_credit(session, developer.id, WELCOME_CREDIT_USD, "welcome", now)
+            elif developer.tier != tier or rpm is not None:
+                await accounts.set_developer_tier(session, developer.id, tier, rpm)
+                developer = await accounts.get_developer(session, developer.id)
+                assert developer is not None
+            key = await accounts.add_key(
+                session,
+                id=new_id("key"),
+                developer_id=developer.id,
+                key_hash=hash_key(api_key),
+                prefix=api_key[: len(KEY_PREFIXES[environment]) + 4],
+                last4=api_key[-4:],
+                environment=environment,
+                name=name,
+                rpm_override=rpm,
+                created_at=now,
+            )
+        self._cache.clear()
+        return NewKey(api_key, key, developer, created)
+
+    async def revoke(self, key_id: str) -> KeyRecord:
+        """Revoke a key; other processes stop accepting it within ``AUTH_CACHE_TTL``."""
+        async with self.db.write() as session:
+            key = await accounts.revoke_key(session, key_id, self.clock.now())
+        if key is None:
+            raise ValueError(f"no key {key_id!r}")
+        self._cache.clear()
+        return key
+
+    async def add_credit(self, email: str, amount_usd: float, reason: str = "adjustment") -> float:
+        """Append a ledger entry for the developer with ``email``; returns the new balance."""
+        async with self.db.write() as session:
+            developer = await accounts.get_developer_by_email(session, email.strip().lower())
+            if developer is None:
+                raise ValueError(f"no developer with email {email!r}")
+            await accounts.add_credit(session, developer.id, amount_usd, reason, self.clock.now())
+            await session.flush()
+            return await accounts.credit_balance(session, developer.id)
+
+    async def is_empty(self) -> bool:
+        async with self.db.read() as session:
+            return await accounts.developer_count(session) == 0
+
+    async def balance(self, developer_id: str) -> float:
+        """The exact balance: the sum of the developer's ledger."""
+        async with self.db.read() as session:
+            return await accounts.credit_balance(session, developer_id)
+
+    async def admission_balance(self, developer_id: str) -> float:
+        """The balance that admits a paid request, without a ledger sum on every request.
+
+        Summing the ledger costs more as it grows, so the sum is cached for
+        ``BALANCE_CACHE_TTL`` and the charges this process commits are subtracted as they land
+        (:meth:`note_charges`). A balance that would refuse is always read afresh, so a top-up
+        counts at once; charges made by other processes count within the TTL.
+        """
+        cached = self._balances.get(developer_id)
+        if cached is not None and cached[0] > time.monotonic() and cached[1] > 0:
+            return cached[1]
+        return await self._balance_reads.run(developer_id, partial(self._read_balance, developer_id))
+
+    async def _read_balance(self, developer_id: str) -> float:
+        balance = await self.balance(developer_id)
+        if len(self._balances) > 10_000:
+            self._balances.clear()
+        self._balances[developer_id] = (time.monotonic() + BALANCE_CACHE_TTL, balance)
+        return balance
+
+    def note_charges(self, charges: Iterable[tuple[str, float]]) -> None:
+        """Charges (developer id, USD) just committed to the ledger by this process."""
+        for developer_id, amount in charges:
+            cached = self._balances.get(developer_id)
+            if cached is not None:
+                self._balances[developer_id] = (cached[0], cached[1] - amount)
+
+
+def _bearer(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip() or None
+    if scheme.lower() == "basic":
+        # symsrv and debuginfod clients can only send basic auth: the key is the password.
+        import base64
+        import binascii
+
+        try:
+            decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError):
+            return None
+        return decoded.partition(":")[2] or None
+    return None

@@ -1,0 +1,311 @@
+"""Text normalisation and the term -> discipline weight index behind Monster-GPT's classifier.
+
+Keywords and prompts pass through the same :func:`terms` so that ``"Shaders"``, ``"shader"``
+and ``"shading"`` meet on one stem, and multi-word phrases (``"level design"``,
+``"goal oriented action planning"``) are matched as one term before their words are.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from local_gateway.services.monster_gpt.disciplines import Discipline
+
+# Weight of a keyword by grade. A core term names the craft itself and outweighs the objects a
+# question happens to mention; a strong term alone decides a discipline; weak ones only tip it.
+GRADE_WEIGHT = {"core": 4.5, "strong": 3.0, "medium": 1.5, "weak": 0.6}
+# A matched multi-word phrase is more specific than any of its words: +25% per extra word.
+PHRASE_BONUS = 0.25
+MAX_PHRASE_FACTOR = 1.5
+# Words from a discipline's name and specialist title are solid evidence; words from its
+# description, examples and system prompt are noisier, so they count less and less the more
+# disciplines share them.
+TITLE_WEIGHT = 1.0
+PROSE_WEIGHT = 0.4
+# A word that is not indexed but shares most of its stem with a single-word term ("fragmenting"
+# and "fragmentation", "randomly" and "random") counts at this fraction of that term's weight.
+PREFIX_FACTOR = 0.5
+PREFIX_MIN = 5
+PREFIX_COVER = 0.6
+MAX_PHRASE = 5
+
+# Symbols that carry meaning in game-dev text, rewritten before punctuation is dropped.
+_SYMBOLS = (
+    ("c++", " cpp "),
+    ("c#", " csharp "),
+    ("f#", " fsharp "),
+    ("a*", " astar "),
+    (".net", " dotnet "),
+    ("a/b", " ab "),
+    ("ci/cd", " ci cd "),
+    ("i/o", " io "),
+    ("ui/ux", " ui ux "),
+    ("'s ", " "),
+    ("’s ", " "),
+)
+_WORD = re.compile(r"[a-z0-9]+")
+# "20fps", "16ms", "8gb": a number glued to a unit; the unit is the word that carries meaning.
+_NUMBER_UNIT = re.compile(r"^[0-9]+([a-z]{2,})$")
+
+# Words too common to say anything about a craft. Only prose is filtered by them; keywords and
+# prompts keep every word so that phrases such as "level of detail" still match.
+# fmt: off
+STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "do", "does",
+    "doing", "did", "for", "from", "had", "has", "have", "how", "i", "if", "in", "into", "is", "it",
+    "its", "it's", "me", "my", "no", "not", "of", "on", "or", "our", "out", "so", "some", "such",
+    "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to",
+    "too", "up", "us", "was", "we", "were", "what", "when", "where", "which", "while", "who", "why",
+    "will", "with", "would", "you", "your", "yours", "just", "get", "got", "any", "all", "also",
+    "more", "most", "much", "very", "really", "should", "want", "need", "make", "making", "made",
+    "use", "using", "used", "like", "one", "two", "way", "ways", "thing", "things", "something",
+    "anyone", "someone", "best", "good", "better", "new", "help", "game", "games", "player", "players",
+    "dev", "devs", "developer", "developers", "work", "working", "works", "question", "questions",
+    "ask", "try", "trying", "tried", "know", "let", "lets", "around", "about", "over", "under",
+    "between", "each", "other", "same", "different", "here", "still", "even", "only", "ever", "every",
+    "own", "both", "few", "many", "after", "before", "during", "again", "further", "once", "cant",
+    "can't", "don't", "dont", "doesnt", "doesn't", "im", "i'm", "ive", "i've", "youre", "isnt",
+})
+# fmt: on
+
+
+# Engine names say which engine, not which craft: every discipline's prose mentions them.
+# fmt: off
+NEUTRAL = frozenset({
+    "unity", "unreal", "ue4", "ue5", "godot", "bevy", "gamemaker", "engine", "engines", "blueprint",
+    "blueprints", "cpp", "csharp",
+})
+# fmt: on
+
+
+def _is_consonant(word: str, i: int) -> bool:
+    ch = word[i]
+    if ch in "aeiou":
+        return False
+    if ch == "y":
+        return i == 0 or not _is_consonant(word, i - 1)
+    return True
+
+
+def _measure(word: str) -> int:
+    """Porter's m: the number of vowel-consonant sequences in ``word``."""
+    m, prev_vowel = 0, False
+    for i in range(len(word)):
+        vowel = not _is_consonant(word, i)
+        if prev_vowel and not vowel:
+            m += 1
+        prev_vowel = vowel
+    return m
+
+
+def _short_cvc(word: str) -> bool:
+    """Ends consonant-vowel-consonant (last not w, x, y): "bak" -> "bake", "mod" -> "mode"."""
+    return (
+        len(word) >= 3
+        and _is_consonant(word, -3 % len(word))
+        and not _is_consonant(word, len(word) - 2)
+        and _is_consonant(word, len(word) - 1)
+        and word[-1] not in "wxy"
+    )
+
+
+# Prompts repeat the same few thousand words; the stemmer is pure, so remember its answers.
+@lru_cache(maxsize=1 << 16)
+def stem(word: str) -> str:
+    """A Porter-style light stemmer: plurals, -ing, -ed and a final -e.
+
+    Not linguistics, just enough that inflections of one term meet ("baking" and "bake",
+    "rigging" and "rig", "tiles" and "tiling") while distinct words stay apart ("mode" vs
+    "mods", "plane" vs "planning"). Applied identically to keywords and prompts.
+    """
+    if len(word) <= 3 or not word.isalpha():
+        return word
+    if word.endswith("sses"):
+        word = word[:-2]
+    elif word.endswith("ies") and len(word) > 4:
+        word = word[:-3] + "y"
+    elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    for suffix in ("ing", "ed"):
+        if not word.endswith(suffix) or word.endswith("eed"):
+            continue
+        base = word[: -len(suffix)]
+        if len(base) < 2 or all(_is_consonant(base, i) for i in range(len(base))):
+            break
+        if base.endswith(("at", "bl", "iz")):
+            base += "e"
+        elif (
+            len(base) > 3
+            and base[-1] == base[-2]
+            and base[-1] not in "lsz"
+            and _is_consonant(base, len(base) - 1)
+        ):
+            base = base[:-1]
+        elif _measure(base) == 1 and _short_cvc(base):
+            base += "e"
+        word = base
+        break
+    if word.endswith("e") and len(word) > 3:
+        base = word[:-1]
+        m = _measure(base)
+        if m > 1 or (m == 1 and not _short_cvc(base)):
+            word = base
+    return word
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens of ``text`` with game-dev symbols (C++, C#, A*) kept as words."""
+    low = text.lower()
+    for sym, rep in _SYMBOLS:
+        if sym in low:
+            low = low.replace(sym, rep)
+    out = _WORD.findall(low)
+    for i, tok in enumerate(out):
+        if tok[0].isdigit():
+            m = _NUMBER_UNIT.match(tok)
+            if m:
+                out[i] = m.group(1)
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed tokens of ``text``: the unit both the index and the prompts are expressed in."""
+    return [stem(w) for w in words(text)]
+
+
+@dataclass
+class TermIndex:
+    """Maps a term (one stem, or stems joined by spaces for a phrase) to discipline weights."""
+
+    weights: dict[str, dict[str, float]]
+    # First stems of indexed phrases, so most tokens skip the phrase look-ups entirely.
+    phrase_starts: dict[str, int]
+    # Single-word terms by their first PREFIX_MIN letters, for near-miss inflections.
+    prefixes: dict[str, tuple[str, ...]]
+
+    def match(self, text: str) -> dict[str, dict[str, float]]:
+        """Indexed terms found in ``text`` with their weight, grouped by discipline.
+
+        Each distinct term counts once. The longest phrase wins at each position and consumes
+        its words, so "level design" does not also count as "design". Two adjacent words are
+        also tried closed up ("light map" -> "lightmap", "anti cheat" -> "anticheat"), and a
+        word not in the index may still count, at a discount, through a single-word term that
+        it shares most of its stem with.
+        """
+        raw = words(text)
+        toks = [stem(w) for w in raw]
+        found: dict[str, float] = {}
+        weights = self.weights
+        i, n = 0, len(toks)
+        while i < n:
+            tok = toks[i]
+            step = 0
+            longest = self.phrase_starts.get(tok, 0)
+            for k in range(min(longest, n - i), 1, -1):
+                key = " ".join(toks[i : i + k])
+                if key in weights:
+                    found[key] = 1.0
+                    step = k
+                    break
+            if not step and i + 1 < n:
+                closed = stem(raw[i] + raw[i + 1])
+                if closed in weights:
+                    found[closed] = 1.0
+                    step = 2
+            if not step:
+                if tok in weights:
+                    found[tok] = 1.0
+                else:
+                    near = self._near(tok)
+                    if near and near not in found:
+                        found[near] = PREFIX_FACTOR
+                step = 1
+            i += step
+        by_disc: dict[str, dict[str, float]] = {}
+        for term, factor in found.items():
+            for disc, weight in weights[term].items():
+                by_disc.setdefault(disc, {})[term] = weight * factor
+        return by_disc
+
+    def _near(self, tok: str) -> str | None:
+        if len(tok) < PREFIX_MIN:
+            return None
+        best: str | None = None
+        for term in self.prefixes.get(tok[:PREFIX_MIN], ()):
+            short, long_ = (tok, term) if len(tok) <= len(term) else (term, tok)
+            if not long_.startswith(short) or len(short) < PREFIX_COVER * len(long_):
+                continue
+            # Deterministic choice: the closest length, then alphabetical.
+            if best is None or (abs(len(term) - len(tok)), term) < (abs(len(best) - len(tok)), best):
+                best = term
+        return best
+
+
+def _phrase(text: str) -> str:
+    return " ".join(terms(text))
+
+
+def build_index(disciplines: Mapping[str, Discipline]) -> TermIndex:
+    """Compile every discipline's keywords and prose into one :class:`TermIndex`."""
+    weights: dict[str, dict[str, float]] = {}
+
+    def put(term: str, disc: str, weight: float) -> None:
+        slot = weights.setdefault(term, {})
+        # A term listed twice for one discipline (keyword and prose) keeps its best weight.
+        if weight > slot.get(disc, 0.0):
+            slot[disc] = weight
+
+    for d in disciplines.values():
+        for grade, listed in d.keywords.items():
+            for kw in listed:
+                term = _phrase(kw)
+                if term:
+                    extra = PHRASE_BONUS * term.count(" ")
+                    put(term, d.id, GRADE_WEIGHT[grade] * min(MAX_PHRASE_FACTOR, 1 + extra))
+
+    prose = {d.id: _prose_terms(d) for d in disciplines.values()}
+    spread: dict[str, int] = {}
+    for found in prose.values():
+        for term in found:
+            spread[term] = spread.get(term, 0) + 1
+    total = len(disciplines)
+    for d in disciplines.values():
+        for term in _title_terms(d):
+            put(term, d.id, TITLE_WEIGHT)
+        for term in prose[d.id]:
+            idf = math.log(1 + total / spread[term]) / math.log(1 + total)
+            put(term, d.id, PROSE_WEIGHT * idf)
+
+    starts: dict[str, int] = {}
+    prefixes: dict[str, list[str]] = {}
+    for term in weights:
+        parts = term.split(" ")
+        if len(parts) > 1:
+            parts = parts[:MAX_PHRASE]
+            starts[parts[0]] = max(starts.get(parts[0], 0), len(parts))
+        elif len(term) >= PREFIX_MIN and term.isalpha():
+            prefixes.setdefault(term[:PREFIX_MIN], []).append(term)
+    return TermIndex(
+        weights=weights,
+        phrase_starts=starts,
+        prefixes={k: tuple(sorted(v)) for k, v in prefixes.items()},
+    )
+
+
+def _content(tokens: Iterable[str]) -> set[str]:
+    return {
+        stem(w) for w in tokens if w not in STOPWORDS and w not in NEUTRAL and len(w) > 1 and not w.isdigit()
+    }
+
+
+def _title_terms(d: Discipline) -> set[str]:
+    return _content(words(f"{d.name} {d.specialist} {d.id.replace('_', ' ')}"))
+
+
+def _prose_terms(d: Discipline) -> set[str]:
+    # The system prompt is the specialist's own account of the craft: tools, concepts, habits.
+    return _content(words(" ".join((d.description, *d.examples, d.system_prompt))))
