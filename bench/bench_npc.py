@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from local_gateway.services.accounts.keys import KeyService  # noqa: E402
-from local_gateway.services.core.ids import Clock  # noqa: E402
+from local_gateway.services.core.clock import Clock  # noqa: E402
 from local_gateway.services.inference.catalog import load_catalog  # noqa: E402
 from local_gateway.services.inference.params import parse_chat  # noqa: E402
 from local_gateway.services.npc.conversation import ConversationService  # noqa: E402
