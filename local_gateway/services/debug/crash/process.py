@@ -101,9 +101,13 @@ def _process(dump: Minidump, cache: SymbolCache, options: ProcessOptions) -> Pro
 
     touched: dict[int, Module] = {}
     threads = []
+    # The thread that wrote the dump (Breakpad's handler thread) shows only the writer itself.
+    writer = dump.breakpad.get("dump_thread_id")
     for index, thread in enumerate(dump.threads):
         crashed = index == crashing_index
         context = dump.exception_context if crashed and dump.exception_context else thread.context
+        if thread.tid == writer and not crashed:
+            context = None
         walked: list[WalkedFrame] = []
         truncated = False
         if context is not None and index < options.max_threads:
