@@ -214,8 +214,11 @@ def test_macos_crash_inlines_from_the_dsym_demangled() -> None:
             BINARIES / "macos/crash.dSYM/Contents/Resources/DWARF/crash"
         ]}
     )  # fmt: skip
-    frames = process_minidump(dump("macos-amd64-crash.dmp"), source).threads[0].frames
+    crash = process_minidump(dump("macos-amd64-crash.dmp"), source)
+    frames = crash.threads[0].frames
     assert (frames[0].function, frames[0].line) == ("main", 32)
+    assert frames[0].file == "/Users/<user>/build/getsentry/breakpad-tools/macos/main.cpp"
+    assert "travis" not in json.dumps(crash.to_dict())
     assert [(i.function, i.line) for i in frames[0].inlines] == [
         ("(anonymous namespace)::crash()", 21),
         ("(anonymous namespace)::start()", 25),

@@ -25,6 +25,7 @@ from local_gateway.services.debug.crash.errors import MinidumpError
 # How far back an address lookup looks past records that start before it but end earlier
 # (overlapping and nested ranges, common in STACK WIN); bounds every lookup.
 _LOOKBACK = 32
+_RECORDS = (b"FUNC ", b"PUBLIC ", b"STACK ", b"FILE ", b"INLINE_ORIGIN ", b"INFO ", b"MODULE ")
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,11 @@ def parse_sym(data: bytes) -> SymbolFile:
                 continue  # a line record, inside the current FUNC's body
             if raw.startswith(b"INLINE "):
                 continue  # part of the current FUNC's body
+            if not raw.startswith(_RECORDS):
+                if current is None:  # inside a FUNC the body parser counts it
+                    sym.skipped += 1
+                # an unknown line does not end the FUNC it sits in
+                continue
             if current is not None:
                 current.body_end = index
                 current = None
