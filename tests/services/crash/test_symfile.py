@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from symbolic import Archive
 
 from local_gateway.services.debug.crash import MinidumpError
@@ -88,3 +90,43 @@ def test_stack_win_program_string() -> None:
     caller = caller_by_win(callee, record, memory.get, 0, True)
     assert caller is not None
     assert (caller.ip, caller.sp, caller.get("ebp")) == (0x401500, 0x12FF48, 0x12FF80)
+
+
+@settings(max_examples=120, deadline=None)
+@given(
+    lines=st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    b"FUNC",
+                    b"FUNC m",
+                    b"PUBLIC",
+                    b"STACK CFI INIT",
+                    b"STACK CFI",
+                    b"STACK WIN 4",
+                    b"INLINE",
+                    b"INLINE_ORIGIN",
+                    b"FILE",
+                    b"1000",
+                ]
+            ),
+            st.binary(max_size=12),
+        ).flatmap(
+            lambda head: st.tuples(
+                st.just(head), st.lists(st.text("0123456789abcdef $.:+-^=@", max_size=6), max_size=14)
+            )
+        ),
+        max_size=40,
+    ),
+    probes=st.lists(st.integers(0, 0x3000), min_size=1, max_size=10),
+)
+def test_garbage_records_never_raise(lines: list[tuple[bytes, list[str]]], probes: list[int]) -> None:
+    body = b"\n".join(head + b" " + " ".join(words).encode() for head, words in lines)
+    sym = parse_sym(b"MODULE windows x86 0123456789ABCDEF0123456789ABCDEF1 game.pdb\n" + body)
+    callee = Context("x86", {"eip": 0x401000, "esp": 0x1000, "ebp": 0x1010, "ebx": 0})
+    for offset in probes:
+        sym.lookup(offset)
+        if (rules := sym.cfi_rules(offset)) is not None:
+            caller_by_cfi(callee, rules, {}.get)
+        if (record := sym.win_record(offset)) is not None:
+            caller_by_win(callee, record, {}.get, 0, True)

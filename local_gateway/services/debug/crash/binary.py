@@ -53,11 +53,11 @@ class Bytes:
     def u64(self, offset: int, what: str) -> int:
         return int(self.unpack(_U64, offset, what)[0])
 
-    def utf16_string(self, rva: int, what: str, limit: int = 4096) -> str:
+    def utf16_string(self, rva: int, what: str, limit: int = 1 << 16) -> str:
         """A MINIDUMP_STRING: a u32 byte length, then UTF-16LE; bad code units become U+FFFD.
 
-        ``limit`` (in bytes) bounds what one string may claim: module paths and OS version
-        strings are short, a larger length is corruption.
+        ``limit`` (in bytes) bounds what one string may claim: 64 KiB holds Windows' longest
+        path (32,767 UTF-16 units); a larger length is corruption.
         """
         length = self.u32(rva, what)
         if length > limit or length % 2:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from local_gateway.services.debug.crash.binary import Bytes, count_checked
@@ -56,7 +57,7 @@ class ModuleList:
         self._sorted = sorted((m for m in modules if m.size), key=lambda m: m.base)
         self._bases = [m.base for m in self._sorted]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Module]:
         return iter(self.modules)
 
     def __len__(self) -> int:

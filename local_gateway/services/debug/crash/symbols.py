@@ -17,12 +17,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from local_gateway.services.debug.crash.errors import MinidumpError
 from local_gateway.services.debug.crash.modules import Module
 from local_gateway.services.debug.crash.symfile import SymbolFile, SymbolInfo, WinRecord, parse_sym
 from mg.debugfiles.ids import base_name, breakpad_sym_name, normalize_debug_id
+
+if TYPE_CHECKING:
+    from local_gateway.services.debug.crash.native import NativeSymbols
 
 SymbolData = bytes | os.PathLike[str] | str
 _SYM_MAGIC = b"MODULE "
@@ -78,14 +81,14 @@ class MappingSymbolSource:
 class LoadedSymbols:
     """One module's symbols: a ``.sym`` and/or a native file, combined as the module docstring says."""
 
-    def __init__(self, sym: SymbolFile | None, native: object | None) -> None:
+    def __init__(self, sym: SymbolFile | None, native: NativeSymbols | None) -> None:
         self.sym = sym
-        self.native = native  # a native.NativeSymbols
+        self.native = native
 
     def lookup(self, offset: int) -> SymbolInfo | None:
         native = self.native
-        if native is not None and native.has_debug_info:  # type: ignore[attr-defined]
-            info = native.lookup(offset)  # type: ignore[attr-defined]
+        if native is not None and native.has_debug_info:
+            info = native.lookup(offset)
             if info is not None:
                 return info
         if self.sym is not None and self.sym.has_functions:
@@ -93,7 +96,7 @@ class LoadedSymbols:
             if info is not None and not info.public:
                 return info
         if native is not None:
-            info = native.lookup(offset)  # type: ignore[attr-defined]
+            info = native.lookup(offset)
             if info is not None:
                 return info
         return self.sym.lookup(offset) if self.sym is not None else None
@@ -101,12 +104,12 @@ class LoadedSymbols:
     def cfi_rules(self, offset: int) -> list[str] | None:
         if self.sym is not None and self.sym.has_unwind:
             return self.sym.cfi_rules(offset)
-        return self.native.cfi_rules(offset) if self.native is not None else None  # type: ignore[attr-defined]
+        return self.native.cfi_rules(offset) if self.native is not None else None
 
     def win_record(self, offset: int) -> WinRecord | None:
         if self.sym is not None and self.sym.has_unwind:
             return self.sym.win_record(offset)
-        return self.native.win_record(offset) if self.native is not None else None  # type: ignore[attr-defined]
+        return self.native.win_record(offset) if self.native is not None else None
 
 
 class SymbolCache:

@@ -18,13 +18,16 @@ reads ``.sym`` files for names (and is used for native debug files), but not the
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from local_gateway.services.debug.crash.errors import MinidumpError
 
 # How far back an address lookup looks past records that start before it but end earlier
 # (overlapping and nested ranges, common in STACK WIN); bounds every lookup.
 _LOOKBACK = 32
+T = TypeVar("T")
 _RECORDS = (b"FUNC ", b"PUBLIC ", b"STACK ", b"FILE ", b"INLINE_ORIGIN ", b"INFO ", b"MODULE ")
 
 
@@ -307,7 +310,9 @@ def parse_sym(data: bytes) -> SymbolFile:
     return sym
 
 
-def _covering(items, starts, offset, span):  # type: ignore[no-untyped-def]
+def _covering(
+    items: Sequence[T], starts: Sequence[int], offset: int, span: Callable[[T], tuple[int, int]]
+) -> T | None:
     """The item with the latest start whose [start, start + size) covers ``offset``."""
     i = bisect.bisect_right(starts, offset) - 1
     stop = max(-1, i - _LOOKBACK)
