@@ -6,6 +6,8 @@ In-process against a real database (temporary SQLite by default, ``--pg URL`` fo
   thread, read the running summary and the newest window, update the recall index, embed the
   player's words, score the memories, assemble the prompt. Measured cold (first request of the
   process: the recall index is read whole) and warm, with recall hits and misses mixed.
+- ``own template``: the same without a thread, for a template of the studio's own (its current
+  version is read from the database on every request).
 - ``export``: JSONL export of 100,000 messages (10 threads), in messages/s, with the peak of
   Python memory allocated during the export (flat memory: independent of the export's size).
 
@@ -41,6 +43,8 @@ from local_gateway.services.npc.folding import Folder  # noqa: E402
 from local_gateway.services.npc.memory import RecallCache  # noqa: E402
 from local_gateway.services.npc.params import ExportSpec, ThreadSpec  # noqa: E402
 from local_gateway.services.npc.recorder import TurnRecorder  # noqa: E402
+from local_gateway.services.npc.studio_templates import TemplateService  # noqa: E402
+from local_gateway.services.npc.template_params import parse_template  # noqa: E402
 from local_gateway.services.npc.templates import load_templates  # noqa: E402
 from local_gateway.services.npc.threads import ThreadService  # noqa: E402
 from local_gateway.store.db import Database  # noqa: E402
@@ -90,7 +94,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     await upgrade_async(url)
     db = Database(url)
     clock = Clock()
-    templates = load_templates()
+    templates = TemplateService(db, clock, load_templates(), load_catalog())
     embedder = HashingEmbedder()
     recall = RecallCache(embedder.dimensions)
     recorder = TurnRecorder(db, clock, embedder)
@@ -152,6 +156,25 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "target_p50_ms": TARGET_P50_MS,
     }
 
+    # -- a studio's own template, no thread: the template is read from the database each time ---
+    await templates.create(
+        me,
+        parse_template(
+            {"id": "iron_smith", "name": "Iron Smith", "system_prompt": "You are a dwarven smith."}
+        ),
+    )
+    own = []
+    for i in range(rounds):
+        body = {"model": "deepseek-chat", "npc_template": "iron_smith",
+                "messages": [{"role": "user", "content": QUERIES[i % len(QUERIES)]}]}  # fmt: skip
+        t0 = time.perf_counter()
+        await conversations.prepare(me, parse_chat(body), model)
+        own.append((time.perf_counter() - t0) * 1000)
+    results["prepare_own_template"] = {
+        "p50_ms": round(statistics.median(own), 2),
+        "p99_ms": round(pct(own, 0.99), 2),
+    }
+
     # -- export ----------------------------------------------------------------------------------
     per_thread = 1_000 if args.quick else 10_000
     for t in range(9):
@@ -201,6 +224,12 @@ def main() -> int:
         (
             "prepare p50 / p99",
             f"{prep['p50_ms']:.2f} / {prep['p99_ms']:.2f} ms (p50 <= {TARGET_P50_MS}: {verdict})",
+        ),
+        (
+            "own template",
+            "{p50_ms:.2f} / {p99_ms:.2f} ms (no thread: a template of the studio's, read each time)".format(
+                **results["prepare_own_template"]  # type: ignore[arg-type]
+            ),
         ),
         (
             "prompt",

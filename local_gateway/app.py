@@ -16,6 +16,7 @@ from local_gateway.api import (
     meta,
     models,
     npc,
+    npc_templates,
     structured,
     symbol_server,
     symbols,
@@ -44,6 +45,7 @@ from local_gateway.services.npc.export import ExportService
 from local_gateway.services.npc.folding import Folder
 from local_gateway.services.npc.memory import RecallCache
 from local_gateway.services.npc.recorder import TurnRecorder
+from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.templates import load_templates
 from local_gateway.services.npc.threads import ThreadService
 from local_gateway.settings import Settings
@@ -55,7 +57,9 @@ log = logging.getLogger("mg.gateway")
 BOOTSTRAP_KEY = web.AppKey("bootstrap_key", NewKey)
 CLOCK = web.AppKey("clock", Clock)
 # health before models: /v1/models/health must not be read as a model id.
-ROUTE_MODULES = [chat, health, models, meta, npc, threads, embeddings, structured, symbols, symbol_server]
+ROUTE_MODULES = [
+    chat, health, models, meta, npc_templates, npc, threads, embeddings, structured, symbols, symbol_server,
+]  # fmt: skip
 LOCAL_EMAIL = "local@localhost"
 
 
@@ -112,7 +116,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         )
         request_log.start()
         providers = ProviderRegistry(settings.environ, upstream_session, settings.upstream_timeout)
-        templates = load_templates()
+        templates = TemplateService(db, clock, load_templates(), catalog)
         embedder = HashingEmbedder()
         recall = RecallCache(embedder.dimensions)
         recorder = TurnRecorder(db, clock, embedder)

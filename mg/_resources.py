@@ -302,15 +302,55 @@ class Threads(Resource):
         return self._send("POST", f"/v1/threads/{_seg(thread_id)}/speak", body, cast=_completion)
 
 
+def _dry(dry_run: bool) -> dict[str, str] | None:
+    return {"dry_run": "true"} if dry_run else None
+
+
 class Templates(Resource):
+    """NPC templates: the built-in ones and your own (``builtin`` tells them apart).
+
+    Every change to one of yours makes a new ``version``; threads record the version they were
+    made from and keep it. ``dry_run=True`` checks a change and returns the template as it would
+    be, storing nothing.
+    """
+
     def list(self, *, tags: list[str] | str | None = None) -> Any:
-        """``GET /v1/npc/templates`` (public), filtered by tags."""
+        """``GET /v1/npc/templates`` (public): the built-ins, then yours when the client has a key."""
         if isinstance(tags, list):
             tags = ",".join(tags)
         return self._get("/v1/npc/templates", cast=_data, tags=tags)
 
     def get(self, template_id: str) -> Any:
+        """``GET /v1/npc/templates/{id}``: yours of that id, else the built-in one."""
         return self._get(f"/v1/npc/templates/{_seg(template_id)}")
+
+    def create(self, template: Mapping[str, Any], *, dry_run: bool = False) -> Any:
+        """``POST /v1/npc/templates``: a new template of yours (``id``, ``name``, ``system_prompt``
+        required; see :mod:`mg.template_files` for the fields)."""
+        return self._send("POST", "/v1/npc/templates", dict(template), params=_dry(dry_run))
+
+    def replace(
+        self,
+        template_id: str,
+        template: Mapping[str, Any],
+        *,
+        version: int | None = None,
+        dry_run: bool = False,
+    ) -> Any:
+        """``PUT``: the whole template (fields left out take their defaults). With ``version``, only
+        if that is still the current version (else :class:`~mg.errors.ConflictError`)."""
+        body = dict(template)
+        if version is not None:
+            body["version"] = version
+        return self._send("PUT", f"/v1/npc/templates/{_seg(template_id)}", body, params=_dry(dry_run))
+
+    def update(self, template_id: str, *, dry_run: bool = False, **fields: Any) -> Any:
+        """``PATCH``: just the fields given (``None`` resets one; ``version=`` as for :meth:`replace`)."""
+        return self._send("PATCH", f"/v1/npc/templates/{_seg(template_id)}", fields, params=_dry(dry_run))
+
+    def delete(self, template_id: str) -> Any:
+        """``DELETE``: threads made from it keep their copy."""
+        return self._send("DELETE", f"/v1/npc/templates/{_seg(template_id)}")
 
 
 class Npc(Resource):

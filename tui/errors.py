@@ -38,7 +38,7 @@ def describe(exc: BaseException) -> Failure:
     if isinstance(exc, MonsterError):
         return Failure(exc.message, exc.remediation or None, exc.code)
     remediation = getattr(exc, "remediation", None)
-    if type(exc).__module__ == "mg.config":
+    if type(exc).__module__ in ("mg.config", "mg.template_files"):
         return Failure(str(exc), remediation or None)
     return Failure(
         f"Unexpected {type(exc).__name__}: {exc}",

@@ -13,6 +13,14 @@ from local_gateway.services.accounts.limits import rpm_for
 from mg.errors import RateLimitError
 
 
+async def optional_principal(request: web.Request) -> Principal | None:
+    """The caller of a public route: None without an ``Authorization`` header, else its key's
+    principal (an invalid key is still a 401). Public reads take nothing from the key's budget."""
+    if not request.headers.get("Authorization"):
+        return None
+    return await authenticate(request, consume=False)
+
+
 async def authenticate(request: web.Request, *, consume: bool = True) -> Principal:
     """The caller's principal; ``consume`` takes one request from the key's per-minute budget."""
     services = request.app[SERVICES]

@@ -1,4 +1,4 @@
-"""NPC templates (public), group scenes, and directing an NPC to speak."""
+"""Group scenes, and directing an NPC to speak (templates are in :mod:`npc_templates`)."""
 
 from __future__ import annotations
 
@@ -13,21 +13,6 @@ from local_gateway.services.inference.params import parse_chat
 from local_gateway.services.npc.params import parse_group, require_object
 
 routes = web.RouteTableDef()
-
-
-@routes.get("/v1/npc/templates")
-async def list_templates(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    raw = request.query.get("tags", "")
-    tags = [t.strip() for t in raw.split(",") if t.strip()]
-    templates = services.templates.list(tags)
-    return json_response({"object": "list", "data": [t.summary() for t in templates]})
-
-
-@routes.get("/v1/npc/templates/{template_id}")
-async def get_template(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    return json_response(services.templates.get(request.match_info["template_id"]).detail())
 
 
 @routes.post("/v1/threads/group")
@@ -47,7 +32,12 @@ async def speak(request: web.Request) -> web.StreamResponse:
     thread_id = request.match_info["thread_id"]
     body = dict(require_object(await read_json(request, services.settings.completion_body_limit)))
     thread = await services.threads.get(principal.developer_id, thread_id)
-    body["model"] = body.get("model") or thread.last_model or services.settings.npc_default_model
+    body["model"] = (
+        body.get("model")
+        or thread.last_model
+        or await services.threads.default_model(thread, body.get("npc_id"))
+        or services.settings.npc_default_model
+    )
     body.pop("thread_id", None)
     params = parse_chat(body, require_messages=False)
     params.thread_id = thread.id

@@ -22,6 +22,7 @@ def thread_object(thread: ThreadRecord, memory: dict[str, Any] | None = None) ->
         "npc_id": thread.npc_id,
         "player_id": thread.player_id,
         "npc_template": thread.npc_template,
+        "npc_template_version": thread.npc_template_version,
         "system_prompt": thread.system_prompt,
         "response_style": thread.response_style,
         "metadata": thread.metadata,
@@ -37,6 +38,7 @@ def thread_object(thread: ThreadRecord, memory: dict[str, Any] | None = None) ->
                 "npc_id": p["npc_id"],
                 "name": p.get("name"),
                 "npc_template": p.get("npc_template"),
+                "npc_template_version": p.get("npc_template_version"),
                 "response_style": p.get("response_style"),
                 "present": is_present(p),
             }

@@ -18,7 +18,7 @@ from local_gateway.services.inference.chat import ChatService
 from local_gateway.services.inference.embeddings import EmbeddingService
 from local_gateway.services.npc.conversation import ConversationService
 from local_gateway.services.npc.export import ExportService
-from local_gateway.services.npc.templates import TemplateLibrary
+from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.threads import ThreadService
 from local_gateway.settings import Settings
 from local_gateway.store.blobs import BlobStore
@@ -36,7 +36,7 @@ class Services:
     request_log: RequestLogWriter
     providers: ProviderRegistry
     chat: ChatService
-    templates: TemplateLibrary
+    templates: TemplateService
     threads: ThreadService
     conversations: ConversationService
     export: ExportService

@@ -27,6 +27,8 @@ class ThreadRecord:
     created_at: datetime
     updated_at: datetime
     last_message_at: datetime | None
+    # The version of the developer's own template it was made from; None for a built-in.
+    npc_template_version: int | None = None
 
     @property
     def is_group(self) -> bool:

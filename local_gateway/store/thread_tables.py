@@ -26,6 +26,8 @@ class Thread(SQLModel, table=True):
     npc_id: str | None = Field(default=None, max_length=200)
     player_id: str | None = Field(default=None, max_length=200)
     npc_template: str | None = Field(default=None, max_length=64)
+    # The version of a developer's own template the thread was made from (null: a built-in).
+    npc_template_version: int | None = None
     system_prompt: str | None = Field(default=None, sa_column=Column(Text))
     response_style: str | None = Field(default=None, max_length=16)
     # ``metadata`` is taken by SQLModel itself; the column keeps the API's name.

@@ -47,6 +47,7 @@ def _thread(row: Thread) -> ThreadRecord:
         row.created_at,
         row.updated_at,
         row.last_message_at,
+        npc_template_version=row.npc_template_version,
     )
 
 

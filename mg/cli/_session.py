@@ -96,10 +96,27 @@ class Session:
             hint = f"Run `mg login --profile {resolved.profile}`, or set MG_API_KEY."
         raise MissingKeyError(f"No API key for profile '{resolved.profile}'.", hint)
 
-    def client(self, *, need_key: bool = True, timeout: float | None = None) -> MonsterClient:
+    def resolved_any_key(self) -> Resolved:
+        """With the profile's key when there is one (a public read shows more with it), without
+        one when there is none or the keyring cannot give it."""
+        from mg.config import CredentialsError
+
+        try:
+            return self.resolved
+        except CredentialsError:
+            return self.resolved_without_key()
+
+    def client(
+        self, *, need_key: bool = True, any_key: bool = False, timeout: float | None = None
+    ) -> MonsterClient:
+        """``need_key=False``: only a key given by flag or environment; ``any_key``: the stored
+        one too, if there is one."""
         from mg.client import MonsterClient
 
-        resolved = self.require_key() if need_key else self.resolved_without_key()
+        if any_key:
+            resolved = self.resolved_any_key()
+        else:
+            resolved = self.require_key() if need_key else self.resolved_without_key()
         return MonsterClient(
             resolved.api_key,
             resolved.base_url,

@@ -278,6 +278,32 @@ def test_threads_and_templates_follow_the_spec_paths() -> None:
     ]
 
 
+def test_template_writes_follow_the_gateway_paths() -> None:
+    seen: list[tuple[str, str, dict[str, str], object]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content) if request.content else None
+        seen.append((request.method, request.url.path, dict(request.url.params), body))
+        return httpx.Response(200, json={"id": "bard", "version": 2})
+
+    client, _ = client_for(handler)
+    client.npc.templates.create({"id": "bard", "name": "Bard", "system_prompt": "Sing."}, dry_run=True)
+    client.npc.templates.replace("bard", {"name": "Bard", "system_prompt": "Sing."}, version=1)
+    client.npc.templates.update("bard", response_style="terse")
+    client.npc.templates.delete("bard")
+    assert seen == [
+        (
+            "POST",
+            "/v1/npc/templates",
+            {"dry_run": "true"},
+            {"id": "bard", "name": "Bard", "system_prompt": "Sing."},
+        ),
+        ("PUT", "/v1/npc/templates/bard", {}, {"name": "Bard", "system_prompt": "Sing.", "version": 1}),
+        ("PATCH", "/v1/npc/templates/bard", {}, {"response_style": "terse"}),
+        ("DELETE", "/v1/npc/templates/bard", {}, None),
+    ]
+
+
 def test_thread_pages_state_modes_and_speak() -> None:
     seen: list[tuple[str, str, dict[str, str], object]] = []
 

@@ -95,3 +95,5 @@ def test_scripts_complete_commands_options_and_values(shell: str, tmp_path: Path
     assert set(complete(shell, "mg threads state ")) == {"get", "set"}
     assert set(complete(shell, "mg threads export --format ")) == {"jsonl", "json"}
     assert {"--group", "--as"} <= set(complete(shell, "mg chat --"))
+    assert set(complete(shell, "mg npc template ")) >= {"show", "init", "create", "update", "rm", "diff"}
+    assert "--mine" in complete(shell, "mg npc templates --")

@@ -201,7 +201,19 @@ class DialogueScreen(Screen[None]):
     @guarded
     async def load_template_prompt(self, template_id: str) -> None:
         detail = await self.client.npc.templates.get(template_id)
-        self._side.prompt_editor.set_template_prompt(detail.get("system_prompt") or "")
+        text = detail.get("system_prompt") or ""
+        made_from = (self.thread or {}).get("npc_template_version")
+        if made_from is not None and made_from != detail.get("version"):
+            now = detail["version"]
+            text = f"(This thread keeps version {made_from}; the template is now at {now}.)\n{text}"
+        self._side.prompt_editor.set_template_prompt(text)
+        if (
+            not self.model_chosen
+            and not (self.thread or {}).get("last_model")
+            and detail.get("default_model")
+        ):
+            self.model = detail["default_model"]
+            self._show_heading()
 
     @property
     def _side(self) -> SidePanel:
@@ -332,6 +344,73 @@ class DialogueScreen(Screen[None]):
                 self.load_template_prompt(updated["npc_template"])
             self.load_threads(quiet=True)
         self.say(done)
+
+    # -- templates of the studio -----------------------------------------------------------------
+
+    def on_prompt_editor_template_edit_requested(self, event: Any) -> None:
+        def chosen(template_id: str | None) -> None:
+            if template_id is not None:
+                self.open_template(None if template_id == forms.NEW_TEMPLATE else template_id)
+
+        self.app.push_screen(forms.template_choice(self.templates, event.template), chosen)
+
+    @work(exclusive=True, group="template-edit")
+    @guarded
+    async def open_template(self, template_id: str | None) -> None:
+        """Show a template in the editor tab: yours as it is, a built-in as a copy to save as yours."""
+        from mg.template_files import dumps_toml, starter
+
+        origin = None
+        if template_id is None:
+            fields = starter("New NPC")
+            heading = "A new template: ctrl+s adds it to your account."
+        else:
+            detail = await self.client.npc.templates.get(template_id)
+            if detail.get("builtin", True):
+                fields = starter(f"My {detail.get('name') or template_id}", detail)
+                heading = (
+                    f"A copy of the built-in {template_id}: ctrl+s saves it as your template {fields['id']}."
+                )
+            else:
+                fields, origin = detail, detail
+                heading = (
+                    f"Your template {template_id}, version {detail['version']}: ctrl+s saves a new version."
+                )
+        self.side_panel_open()
+        await self._side.open_template(dumps_toml(fields), origin, heading)
+
+    def on_template_editor_save_requested(self, event: Any) -> None:
+        self.save_template(event.text, event.origin)
+
+    @work(exclusive=True, group="template-save")
+    @guarded
+    async def save_template(self, text: str, origin: dict[str, Any] | None) -> None:
+        """Create the template, or (one of yours, same id) replace the version it was opened at."""
+        from mg.template_files import dumps_toml, loads_template
+
+        fields = loads_template(text, "toml", "The template")
+        templates = self.client.npc.templates
+        if origin is not None and fields.get("id", origin["id"]) == origin["id"]:
+            saved = await templates.replace(origin["id"], fields, version=origin["version"])
+            done = (
+                f"Template {saved['id']} is unchanged (version {saved['version']})."
+                if saved["version"] == origin["version"]
+                else f"Saved template {saved['id']} as version {saved['version']}; "
+                "threads made before keep the version they were made from."
+            )
+        else:
+            saved = await templates.create(fields)
+            done = (
+                f"Created template {saved['id']} (version {saved['version']}): ctrl+n makes threads from it."
+            )
+        heading = f"Your template {saved['id']}, version {saved['version']}: ctrl+s saves a new version."
+        await self._side.open_template(dumps_toml(saved), saved, heading)
+        self.say(done)
+        self.load_templates()
+
+    def side_panel_open(self) -> None:
+        """Show the side panel (a narrow terminal hides it until asked)."""
+        self.add_class("-side-open")
 
     def action_new_thread(self) -> None:
         def done(values: dict[str, str] | None) -> None:

@@ -11,9 +11,18 @@ from tui.screens.modals import ChoiceModal, Field, FormModal
 _ID = re.compile(r"[^A-Za-z0-9_.:-]+")
 
 
+def template_options(templates: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """The studio's own templates first (with their version), then the built-in ones."""
+    own = [t for t in templates if not t.get("builtin", True)]
+    builtin = [t for t in templates if t.get("builtin", True)]
+    return [(f"{t.get('name') or t['id']} ({t['id']}) · yours v{t.get('version')}", t["id"]) for t in own] + [
+        (f"{t.get('name') or t['id']} ({t['id']}) · built-in", t["id"]) for t in builtin
+    ]
+
+
 def new_thread_form(templates: list[dict[str, Any]]) -> FormModal:
-    options = [(f"{t.get('name') or t['id']} ({t['id']})", t["id"]) for t in templates]
-    first = templates[0]["id"] if templates else ""
+    options = template_options(templates)
+    first = options[0][1] if options else ""
     return FormModal(
         "New thread from a template",
         [
@@ -91,6 +100,15 @@ def speaker_choice(thread: dict[str, Any], current: str | None) -> ChoiceModal:
         (f"{p.get('name') or p['npc_id']} ({p['npc_id']})", p["npc_id"]) for p in npcs
     ]
     return ChoiceModal("Who speaks next?", options, current=current)
+
+
+NEW_TEMPLATE = "\x00new"
+
+
+def template_choice(templates: list[dict[str, Any]], current: str | None) -> ChoiceModal:
+    """Which template to open in the editor tab (a built-in opens as a copy of your own)."""
+    options = [("A new template of your own", NEW_TEMPLATE), *template_options(templates)]
+    return ChoiceModal("Open a template in the editor", options, current=current)
 
 
 def model_choice(model_ids: list[str], current: str) -> ChoiceModal:

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.widgets import Label, Select, Static, TabbedContent, TabPane, TextArea
+from textual.widgets import Button, Label, Select, Static, TabbedContent, TabPane, TextArea
 
 from tui.widgets.state_tree import StateTree
 
@@ -74,7 +74,10 @@ def info_view(thread: dict[str, Any]) -> Table:
 class PromptEditor(Vertical):
     """The thread's template (a choice) and its own system prompt (free text)."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "Save prompt", tooltip="Save the thread's system prompt")]
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save prompt", tooltip="Save the thread's system prompt"),
+        Binding("ctrl+e", "edit_template", "Edit template", tooltip="Open an NPC template in an editor tab"),
+    ]
 
     class TemplateChosen(Message):
         def __init__(self, template: str | None) -> None:
@@ -86,10 +89,18 @@ class PromptEditor(Vertical):
             super().__init__()
             self.system_prompt = system_prompt
 
+    class TemplateEditRequested(Message):
+        """Open a template in the editor tab (``template``: the one chosen here, if any)."""
+
+        def __init__(self, template: str | None) -> None:
+            super().__init__()
+            self.template = template
+
     def compose(self) -> ComposeResult:
         yield Label("Template", classes="field-label")
         yield Select[str]([], prompt="no template", id="template-select")
         yield Static("", id="template-prompt", markup=False)
+        yield Button("Edit a template… (ctrl+e)", id="edit-template", compact=True)
         yield Label("System prompt of this thread (ctrl+s saves)", classes="field-label")
         yield TextArea("", id="system-prompt", soft_wrap=True, show_line_numbers=False)
 
@@ -119,9 +130,14 @@ class PromptEditor(Vertical):
     def action_save(self) -> None:
         self.post_message(self.PromptEdited(self.query_one("#system-prompt", TextArea).text))
 
+    @on(Button.Pressed, "#edit-template")
+    def action_edit_template(self) -> None:
+        value = self.query_one("#template-select", Select).value
+        self.post_message(self.TemplateEditRequested(None if value is Select.NULL else str(value)))
+
 
 class SidePanel(Vertical):
-    """Tabs: State (editable tree), Actions, Prompt (editable), Info."""
+    """Tabs: State (editable tree), Actions, Prompt (editable), Info; Template once one is opened."""
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="tab-state", id="side-tabs"):
@@ -154,3 +170,15 @@ class SidePanel(Vertical):
 
     def show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{tab}"
+
+    async def open_template(self, text: str, origin: dict[str, Any] | None, heading: str) -> None:
+        """Show a template's text in the Template tab (added the first time)."""
+        from tui.widgets.template_editor import TemplateEditor
+
+        tabs = self.query_one(TabbedContent)
+        if not self.query("#template-editor"):
+            await tabs.add_pane(TabPane("Template", TemplateEditor(id="template-editor"), id="tab-template"))
+        editor = self.query_one(TemplateEditor)
+        editor.load(text, origin, heading)
+        tabs.active = "tab-template"
+        editor.query_one(TextArea).focus()

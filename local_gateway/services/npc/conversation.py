@@ -30,7 +30,8 @@ from local_gateway.services.npc.folding import Folder
 from local_gateway.services.npc.guard import scene_stops
 from local_gateway.services.npc.memory import RecallCache
 from local_gateway.services.npc.recorder import TurnRecorder
-from local_gateway.services.npc.templates import Template, TemplateLibrary
+from local_gateway.services.npc.studio_templates import TemplateService
+from local_gateway.services.npc.templates import Template
 from local_gateway.services.npc.threads import (
     ThreadService,
     find_participant,
@@ -88,7 +89,7 @@ class ConversationService:
         self,
         db: Database,
         clock: Clock,
-        templates: TemplateLibrary,
+        templates: TemplateService,
         threads: ThreadService,
         recorder: TurnRecorder,
         embedder: Embedder,
@@ -117,23 +118,30 @@ class ConversationService:
     async def prepare(
         self, principal: Principal, params: ChatParams, model: ModelInfo
     ) -> PreparedConversation:
-        template = self.templates.resolve(params.npc_template)
         system_msgs = [
             prompt.content_text(m.get("content")) for m in params.messages if m["role"] == "system"
         ]
+        dev = principal.developer_id
         thread: ThreadRecord | None = None
         if params.thread_id:
-            thread = await self.threads.get(principal.developer_id, params.thread_id)
+            thread = await self.threads.get(dev, params.thread_id)
             if not thread.is_group and params.npc_id and thread.npc_id and params.npc_id != thread.npc_id:
                 raise InvalidRequestError(
                     f"'npc_id' is {params.npc_id!r} but thread {thread.id} belongs to {thread.npc_id!r}."
                 )
         elif params.npc_id:
             thread = await self.threads.find_or_create(
-                principal, params.npc_id, params.player_id, template, system_msgs[0] if system_msgs else None
-            )
+                principal, params.npc_id, params.player_id, params.npc_template,
+                system_msgs[0] if system_msgs else None,
+            )  # fmt: skip
         if thread is None:
+            template = await self.templates.resolve(dev, params.npc_template)
+            assert template is not None
             return self._stateless(principal, params, model, template, system_msgs)
+        # Naming the thread's own template keeps the thread's copy of it (the version it was
+        # made from); another template voices this one turn.
+        same = params.npc_template == thread.npc_template
+        template = None if same else await self.templates.resolve(dev, params.npc_template)
         return await self._threaded(principal, params, model, thread, template, system_msgs)
 
     def _stateless(
@@ -193,15 +201,14 @@ class ConversationService:
             roster = [
                 labels[p["npc_id"]] for p in thread.participants if is_present(p) and p["npc_id"] != speaker
             ]
-            own_template = self.templates.resolve(participant.get("npc_template")) or template
+            own_template = await self.threads.template_of(thread, participant) or template
             profile = prompt.NpcProfile(
                 speaker, labels[speaker], own_template, participant.get("system_prompt"),
                 participant.get("response_style"),
             )  # fmt: skip
             scene = thread.system_prompt
         else:
-            thread_template = self.templates.resolve(thread.npc_template) if thread.npc_template else None
-            own_template = template or thread_template
+            own_template = template or await self.threads.template_of(thread)
             profile = prompt.NpcProfile(
                 thread.npc_id, npc_name(thread, own_template), own_template, thread.system_prompt,
                 thread.response_style,

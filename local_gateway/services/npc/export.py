@@ -21,7 +21,7 @@ from local_gateway.services.accounts.keys import Principal
 from local_gateway.services.npc import prompt
 from local_gateway.services.npc.actions import as_tools
 from local_gateway.services.npc.params import ExportSpec
-from local_gateway.services.npc.templates import TemplateLibrary
+from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.threads import (
     find_participant,
     npc_name,
@@ -78,7 +78,7 @@ class _Buffer:
 
 
 class ExportService:
-    def __init__(self, db: Database, templates: TemplateLibrary) -> None:
+    def __init__(self, db: Database, templates: TemplateService) -> None:
         self.db = db
         self.templates = templates
 
@@ -159,6 +159,7 @@ class ExportService:
             "npc_id": thread.npc_id,
             "player_id": thread.player_id,
             "npc_template": thread.npc_template,
+            "npc_template_version": thread.npc_template_version,
             "system_prompt": thread.system_prompt,
             "metadata": thread.metadata,
             "npcs": [p["npc_id"] for p in thread.participants] if thread.participants else None,
@@ -172,10 +173,12 @@ class ExportService:
                 sep = b","
         yield b"]}"
 
-    def _system(self, thread: ThreadRecord, viewer: str | None) -> str:
+    async def _system(self, thread: ThreadRecord, viewer: str | None) -> str:
         labels = thread_labels(thread)
         if viewer is None:
-            template = self.templates.resolve(thread.npc_template) if thread.npc_template else None
+            template = await self.templates.for_thread(
+                thread.developer_id, thread.npc_template, thread.npc_template_version
+            )
             profile = prompt.NpcProfile(
                 thread.npc_id,
                 npc_name(thread, template),
@@ -186,7 +189,9 @@ class ExportService:
             scene, roster = None, None
         else:
             p = find_participant(thread, viewer) or {}
-            template = self.templates.resolve(p.get("npc_template")) if p.get("npc_template") else None
+            template = await self.templates.for_thread(
+                thread.developer_id, p.get("npc_template"), p.get("npc_template_version")
+            )
             profile = prompt.NpcProfile(
                 viewer, labels.get(viewer, viewer), template, p.get("system_prompt"), p.get("response_style")
             )
@@ -215,7 +220,9 @@ class ExportService:
         renderer = prompt.Renderer(
             viewer=viewer, labels=thread_labels(thread), player_label=player_label(thread)
         )
-        head = [{"role": "system", "content": self._system(thread, viewer)}] if spec.include_system else []
+        head = (
+            [{"role": "system", "content": await self._system(thread, viewer)}] if spec.include_system else []
+        )
         tail = b"]"
         if thread.actions:
             tail += b',"tools":' + _dumps(as_tools(thread.actions)) + b',"parallel_tool_calls":true'

@@ -45,6 +45,7 @@ def thread_created(thread: ThreadRecord, at: datetime) -> dict[str, Any]:
             "player_id": thread.player_id,
             "type": thread.kind,
             "npc_template": thread.npc_template,
+            "npc_template_version": thread.npc_template_version,
             "npcs": [p["npc_id"] for p in thread.participants or ()] or None,
             "created_at": format_time(at),
         },

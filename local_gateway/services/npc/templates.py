@@ -1,19 +1,24 @@
-"""NPC templates: personality archetypes kept as data files in ``local_gateway/data/npc_templates``."""
+"""NPC templates: personality archetypes. The built-in ones are data files in
+``local_gateway/data/npc_templates``; a developer's own are rows (see :mod:`studio_templates`).
+"""
 
 from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from local_gateway.services.npc.actions import normalize_actions
-from mg.errors import InvalidRequestError, NotFoundError
+from mg.errors import InvalidRequestError, NotFoundError, format_time
 
 
 @dataclass(frozen=True)
 class Template:
+    """One template as threads and prompts use it: a built-in, or one version of a developer's."""
+
     id: str
     name: str
     tags: tuple[str, ...]
@@ -21,7 +26,22 @@ class Template:
     system_prompt: str
     response_style: str
     actions: list[dict[str, Any]] = field(default_factory=list)
-    example: dict[str, Any] = field(default_factory=dict)
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    default_model: str | None = None
+    state_schema: dict[str, Any] | None = None
+    # None for a built-in: built-ins change with releases, a developer's template with each update.
+    version: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @property
+    def builtin(self) -> bool:
+        return self.version is None
+
+    @property
+    def example(self) -> dict[str, Any]:
+        """The first example exchange (the field older clients read)."""
+        return self.examples[0] if self.examples else {}
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -31,6 +51,11 @@ class Template:
             "tags": list(self.tags),
             "description": self.description,
             "response_style": self.response_style,
+            "builtin": self.builtin,
+            "version": self.version,
+            "default_model": self.default_model,
+            "created_at": format_time(self.created_at) if self.created_at else None,
+            "updated_at": format_time(self.updated_at) if self.updated_at else None,
         }
 
     def detail(self) -> dict[str, Any]:
@@ -39,17 +64,27 @@ class Template:
             system_prompt=self.system_prompt,
             actions=self.actions,
             example=self.example,
+            examples=self.examples,
+            state_schema=self.state_schema,
         )
 
 
 class TemplateLibrary:
+    """The built-in templates, the same for every developer."""
+
     def __init__(self, templates: list[Template]) -> None:
         self._by_id = {t.id: t for t in sorted(templates, key=lambda t: t.id)}
 
     def list(self, tags: list[str] | None = None) -> list[Template]:
         """Templates carrying every tag in ``tags``."""
-        wanted = {t.lower() for t in tags or ()}
-        return [t for t in self._by_id.values() if wanted <= set(t.tags)]
+        return [t for t in self._by_id.values() if has_tags(t, tags)]
+
+    def find(self, template_id: str) -> Template | None:
+        return self._by_id.get(template_id)
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._by_id)
 
     def get(self, template_id: str) -> Template:
         found = self._by_id.get(template_id)
@@ -58,7 +93,7 @@ class TemplateLibrary:
         return found
 
     def resolve(self, template_id: str | None, where: str = "npc_template") -> Template | None:
-        """The template a request names, or a 400 that names the field."""
+        """The built-in a request names, or a 400 that names the field."""
         if template_id is None:
             return None
         found = self._by_id.get(template_id)
@@ -71,8 +106,13 @@ class TemplateLibrary:
         return found
 
 
+def has_tags(template: Template, tags: list[str] | None) -> bool:
+    return {t.lower() for t in tags or ()} <= set(template.tags)
+
+
 def _parse(raw: dict[str, Any], source: str) -> Template:
     try:
+        example = raw.get("example")
         return Template(
             id=str(raw["id"]),
             name=str(raw["name"]),
@@ -81,7 +121,7 @@ def _parse(raw: dict[str, Any], source: str) -> Template:
             system_prompt=str(raw["system_prompt"]).strip(),
             response_style=str(raw.get("response_style", "normal")),
             actions=normalize_actions(raw.get("actions", []), f"{source}: actions"),
-            example=dict(raw.get("example") or {}),
+            examples=[dict(e) for e in raw.get("examples") or ([example] if example else [])],
         )
     except (KeyError, InvalidRequestError) as exc:
         raise ValueError(f"NPC template {source} is invalid: {exc}") from exc

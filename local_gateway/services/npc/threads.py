@@ -20,14 +20,16 @@ from local_gateway.services.core.clock import Clock
 from local_gateway.services.core.ids import new_id
 from local_gateway.services.npc.memory import RecallCache
 from local_gateway.services.npc.params import (
-    GROUP_MAX,
     STATE_MAX,
     GroupSpec,
     Patch,
     ThreadSpec,
 )
 from local_gateway.services.npc.recorder import TurnRecorder, event, thread_created
-from local_gateway.services.npc.templates import Template, TemplateLibrary
+from local_gateway.services.npc.scenes import find_participant, is_present, new_participant, regroup
+from local_gateway.services.npc.scenes import presence as presence
+from local_gateway.services.npc.studio_templates import TemplateService, check_state
+from local_gateway.services.npc.templates import Template
 from local_gateway.store import events as event_store
 from local_gateway.store import memory as memory_store
 from local_gateway.store import messages as message_store
@@ -35,8 +37,6 @@ from local_gateway.store import threads as thread_store
 from local_gateway.store.db import Database
 from local_gateway.store.thread_records import MessageRecord, NewMessage, ThreadRecord
 from mg.errors import InvalidRequestError, NotFoundError, format_time
-
-Ranges = list[tuple[int, int | None]]
 
 
 def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -51,19 +51,6 @@ def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]
         else:
             result[key] = value
     return result
-
-
-def presence(participant: dict[str, Any]) -> Ranges:
-    return [(int(lo), None if hi is None else int(hi)) for lo, hi in participant.get("present") or ()]
-
-
-def is_present(participant: dict[str, Any]) -> bool:
-    spans = participant.get("present") or []
-    return bool(spans) and spans[-1][1] is None
-
-
-def find_participant(thread: ThreadRecord, npc_id: str) -> dict[str, Any] | None:
-    return next((p for p in thread.participants or () if p["npc_id"] == npc_id), None)
 
 
 def thread_labels(thread: ThreadRecord) -> dict[str, str]:
@@ -94,7 +81,7 @@ class ThreadService:
         self,
         db: Database,
         clock: Clock,
-        templates: TemplateLibrary,
+        templates: TemplateService,
         recorder: TurnRecorder,
         recall: RecallCache,
     ) -> None:
@@ -115,6 +102,7 @@ class ThreadService:
             "npc_id": spec.npc_id,
             "player_id": spec.player_id,
             "npc_template": spec.npc_template,
+            "npc_template_version": template.version if template else None,
             "system_prompt": spec.system_prompt,
             "response_style": spec.response_style,
             "metadata": spec.metadata,
@@ -131,7 +119,9 @@ class ThreadService:
         return thread
 
     async def create(self, principal: Principal, spec: ThreadSpec) -> ThreadRecord:
-        template = self.templates.resolve(spec.npc_template)
+        template = await self.templates.resolve(principal.developer_id, spec.npc_template)
+        if "state" in spec.given:
+            check_state(template, spec.state)
         async with self.db.write() as session:
             return await self._insert(session, principal.developer_id, self._values(spec, template))
 
@@ -139,22 +129,31 @@ class ThreadService:
         self, principal: Principal, specs: Sequence[ThreadSpec]
     ) -> list[tuple[ThreadRecord, bool]]:
         """Create (or update, when the NPC and player already have a thread) all or none."""
-        templates = [
-            self.templates.resolve(s.npc_template, f"npcs[{i}].npc_template") for i, s in enumerate(specs)
-        ]
-        out: list[tuple[ThreadRecord, bool]] = []
         dev = principal.developer_id
+        templates = await self.templates.resolve_many(
+            dev, [(s.npc_template, f"npcs[{i}].npc_template") for i, s in enumerate(specs)]
+        )
+        out: list[tuple[ThreadRecord, bool]] = []
         async with self.db.write() as session:
-            for spec, template in zip(specs, templates, strict=True):
+            for i, (spec, template) in enumerate(zip(specs, templates, strict=True)):
                 assert spec.npc_id is not None
                 await thread_store.lock_key(session, f"{dev}\x00{spec.npc_id}\x00{spec.player_id or ''}")
                 existing = await thread_store.find_thread(session, dev, spec.npc_id, spec.player_id)
                 if existing is None:
+                    if "state" in spec.given:
+                        check_state(template, spec.state, f"npcs[{i}].state")
                     out.append((await self._insert(session, dev, self._values(spec, template)), True))
                     continue
                 values = {k: v for k, v in self._values(spec, template).items() if k in spec.given}
-                if "npc_template" in spec.given and "actions" not in spec.given and template:
-                    values["actions"] = copy.deepcopy(template.actions)
+                if "npc_template" in spec.given:
+                    values["npc_template_version"] = template.version if template else None
+                    if "actions" not in spec.given and template:
+                        values["actions"] = copy.deepcopy(template.actions)
+                if "state" in spec.given:
+                    kept = template if "npc_template" in spec.given else await self.template_of(existing)
+                    check_state(kept, spec.state, f"npcs[{i}].state")
+                elif "npc_template" in spec.given:
+                    check_state(template, existing.state, named_by=f"npcs[{i}].npc_template")
                 if values:
                     values["updated_at"] = self.clock.now()
                     updated = await thread_store.update_thread(session, dev, existing.id, **values)
@@ -168,15 +167,17 @@ class ThreadService:
         principal: Principal,
         npc_id: str,
         player_id: str | None,
-        template: Template | None,
+        template_id: str | None,
         system_prompt: str | None,
     ) -> ThreadRecord:
-        """The thread a chat completion with ``npc_id`` continues, created on first contact."""
+        """The thread a chat completion with ``npc_id`` continues, created on first contact
+        (from ``template_id``, unless a player-less definition of the NPC says otherwise)."""
         dev = principal.developer_id
         async with self.db.read() as session:
             found = await thread_store.find_thread(session, dev, npc_id, player_id)
         if found is not None:
             return found
+        template = await self.templates.resolve(dev, template_id)
         async with self.db.write() as session:
             await thread_store.lock_key(session, f"{dev}\x00{npc_id}\x00{player_id or ''}")
             found = await thread_store.find_thread(session, dev, npc_id, player_id)
@@ -189,6 +190,7 @@ class ThreadService:
                     "npc_id": npc_id,
                     "player_id": player_id,
                     "npc_template": base.npc_template,
+                    "npc_template_version": base.npc_template_version,
                     "system_prompt": base.system_prompt or system_prompt,
                     "response_style": base.response_style,
                     "metadata": dict(base.metadata),
@@ -206,9 +208,15 @@ class ThreadService:
             return await self._insert(session, dev, values)
 
     async def create_group(self, principal: Principal, spec: GroupSpec) -> ThreadRecord:
-        for i, p in enumerate(spec.npcs):
-            self.templates.resolve(p["npc_template"], f"npcs[{i}].npc_template")
-        participants = [_participant(p, start=1) for p in spec.npcs]
+        templates = await self.templates.resolve_many(
+            principal.developer_id,
+            [(p["npc_template"], f"npcs[{i}].npc_template") for i, p in enumerate(spec.npcs)],
+        )
+        for template in templates:
+            check_state(template, spec.state)
+        participants = [
+            new_participant(p, start=1, template=t) for p, t in zip(spec.npcs, templates, strict=True)
+        ]
         values = {
             "kind": "group",
             "npc_id": None,
@@ -225,6 +233,33 @@ class ThreadService:
             return await self._insert(session, principal.developer_id, values)
 
     # -- reading -------------------------------------------------------------------------------
+
+    async def template_of(
+        self, thread: ThreadRecord, participant: dict[str, Any] | None = None
+    ) -> Template | None:
+        """The copy of the template a thread (or an NPC of a scene) was made from; None when it
+        has none, or a built-in it named is gone."""
+        ref = participant if participant is not None else {
+            "npc_template": thread.npc_template, "npc_template_version": thread.npc_template_version
+        }  # fmt: skip
+        return await self.templates.for_thread(
+            thread.developer_id, ref.get("npc_template"), ref.get("npc_template_version")
+        )
+
+    async def default_model(self, thread: ThreadRecord, npc_id: str | None) -> str | None:
+        """The default model of the template the NPC that speaks (``npc_id`` in a scene) was made from."""
+        participant = (find_participant(thread, npc_id or "") or {}) if thread.is_group else None
+        template = await self.template_of(thread, participant)
+        return template.default_model if template else None
+
+    async def templates_of(self, thread: ThreadRecord) -> list[Template]:
+        """The templates whose state schema the thread's state must match: its own, or those of
+        the NPCs present in a scene."""
+        if not thread.is_group:
+            found = [await self.template_of(thread)]
+        else:
+            found = [await self.template_of(thread, p) for p in thread.participants or () if is_present(p)]
+        return [t for t in found if t is not None]
 
     async def get(self, developer_id: str, thread_id: str) -> ThreadRecord:
         async with self.db.read() as session:
@@ -299,10 +334,11 @@ class ThreadService:
     async def update(self, principal: Principal, thread_id: str, patch: Patch) -> ThreadRecord:
         dev = principal.developer_id
         values = dict(patch.values)
+        wanted = [(values.get("npc_template"), "npc_template")]
+        wanted += [(p["npc_template"], f"add_npcs[{i}].npc_template") for i, p in enumerate(patch.add_npcs)]
+        template, *joining = await self.templates.resolve_many(dev, wanted)
         if "npc_template" in values:
-            self.templates.resolve(values["npc_template"])
-        for i, p in enumerate(patch.add_npcs):
-            self.templates.resolve(p["npc_template"], f"add_npcs[{i}].npc_template")
+            values["npc_template_version"] = template.version if template else None
         async with self.db.write() as session:
             thread = await thread_store.get_thread(session, dev, thread_id, for_update=True)
             if thread is None:
@@ -311,8 +347,12 @@ class ThreadService:
                 raise InvalidRequestError("'add_npcs' and 'remove_npcs' apply to group threads only.")
             if thread.is_group and "npc_id" in values:
                 raise InvalidRequestError("'npc_id' does not apply to a group thread; use add_npcs.")
+            if "npc_template" in values:
+                check_state(template, thread.state, named_by="npc_template")
+            for i, newcomer in enumerate(joining):
+                check_state(newcomer, thread.state, named_by=f"add_npcs[{i}].npc_template")
             if patch.add_npcs or patch.remove_npcs:
-                values["participants"] = _regroup(thread, patch)
+                values["participants"] = regroup(thread, patch, joining)
             values["updated_at"] = self.clock.now()
             updated = await thread_store.update_thread(session, dev, thread_id, **values)
         assert updated is not None
@@ -338,6 +378,8 @@ class ThreadService:
             new = merge_patch(thread.state, patch) if mode == "merge" else merge_patch({}, patch)
             if len(json.dumps(new)) > STATE_MAX:
                 raise InvalidRequestError(f"The state would be larger than {STATE_MAX // 1024} KB.")
+            for template in await self.templates_of(thread):
+                check_state(template, new)
             changed = sorted(k for k in set(thread.state) | set(new) if thread.state.get(k) != new.get(k))
             now = self.clock.now()
             updated = await thread_store.update_thread(session, dev, thread_id, state=new, updated_at=now)
@@ -397,42 +439,3 @@ class ThreadService:
             player_label=player_label(thread),
             interaction_npcs=speakers,
         )
-
-
-def _participant(p: dict[str, Any], start: int) -> dict[str, Any]:
-    return {
-        "npc_id": p["npc_id"],
-        "name": p.get("name") or p["npc_id"],
-        "npc_template": p.get("npc_template"),
-        "system_prompt": p.get("system_prompt"),
-        "response_style": p.get("response_style"),
-        "present": [[start, None]],
-    }
-
-
-def _regroup(thread: ThreadRecord, patch: Patch) -> list[dict[str, Any]]:
-    participants = copy.deepcopy(thread.participants or [])
-    by_id = {p["npc_id"]: p for p in participants}
-    for npc in patch.remove_npcs:
-        p = by_id.get(npc)
-        if p is None or not is_present(p):
-            raise InvalidRequestError(f"'remove_npcs' names {npc!r}, who is not in this scene.")
-        p["present"][-1][1] = thread.last_seq
-    for i, add in enumerate(patch.add_npcs):
-        # An NPC that joins late knows only what is said from now on, unless it is told.
-        start = 1 if add["knows_history"] else thread.last_seq + 1
-        p = by_id.get(add["npc_id"])
-        if p is not None and is_present(p):
-            raise InvalidRequestError(f"'add_npcs[{i}].npc_id' {add['npc_id']!r} is already in the scene.")
-        if p is None:
-            p = _participant(add, start)
-            participants.append(p)
-            by_id[p["npc_id"]] = p
-        else:
-            p["present"].append([start, None])
-            for key in ("name", "npc_template", "system_prompt", "response_style"):
-                if add.get(key) is not None and not (key == "name" and add[key] == add["npc_id"]):
-                    p[key] = add[key]
-    if sum(1 for p in participants if is_present(p)) > GROUP_MAX:
-        raise InvalidRequestError(f"A scene holds at most {GROUP_MAX} NPCs at once.")
-    return participants
