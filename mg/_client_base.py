@@ -93,7 +93,7 @@ def error_from_response(status: int, content: bytes, headers: Mapping[str, str])
     error = from_envelope(status, body)
     if error.retry_after is None:
         error.retry_after = parse_retry_after(headers.get("retry-after"))
-    error.request_id = headers.get("x-request-id")  # type: ignore[attr-defined]
+    error.request_id = headers.get("x-request-id")
     return error
 
 
@@ -158,7 +158,7 @@ class BaseClient:
     def _next_delay(self, retries_done: int, error: MonsterError) -> float | None:
         delay = self.retry_policy.delay(retries_done, error)
         if delay is None:
-            error.attempts = retries_done + 1  # type: ignore[attr-defined]
+            error.attempts = retries_done + 1
             return None
         if self.on_retry is not None:
             self.on_retry(RetryEvent(retries_done + 1, self.max_retries, delay, error))
