@@ -9,7 +9,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from mg import __version__
 from mg.errors import MonsterError, from_envelope
@@ -59,7 +59,7 @@ class RetryPolicy:
         """Seconds to wait before the next attempt, or None to give up."""
         if retries_done >= self.max_retries or not error.is_retryable:
             return None
-        backoff = min(self.max_delay, self.initial_delay * 2**retries_done)
+        backoff = min(self.max_delay, self.initial_delay * 2.0**retries_done)
         # "Equal jitter": never less than half the backoff, so clients spread without hammering.
         jittered = backoff / 2 + random.uniform(0, backoff / 2)
         retry_after = error.retry_after
@@ -95,6 +95,17 @@ def error_from_response(status: int, content: bytes, headers: Mapping[str, str])
         error.retry_after = parse_retry_after(headers.get("retry-after"))
     error.request_id = headers.get("x-request-id")
     return error
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword options of both clients (see :class:`BaseClient`)."""
+
+    timeout: float | None
+    max_retries: int | None
+    retry: bool
+    on_retry: Callable[[RetryEvent], None] | None
+    default_headers: Mapping[str, str] | None
+    environ: Mapping[str, str] | None
 
 
 def _env_number(environ: Mapping[str, str], name: str, kind: Callable[[str], Any], default: Any) -> Any:
