@@ -36,7 +36,10 @@ _SHA256_CHARS = set("0123456789abcdef")
 
 def server_path(record: SymbolRecord) -> str:
     """Where the symbol server answers with this file."""
-    q = lambda s: quote(s, safe="")  # noqa: E731
+
+    def q(s: str) -> str:
+        return quote(s, safe="")
+
     if record.slot == "sym":
         return (
             f"/symbols/{q(record.module_name)}/{record.debug_id}/{q(breakpad_sym_name(record.module_name))}"
