@@ -80,7 +80,7 @@ def async_twin(
 
 # Every JSON answer of the gateway is an object, or a page object whose ``data`` is a list.
 def _json(response: httpx.Response) -> JSON:
-    return cast(JSON, response.json() if response.content else None)
+    return cast(JSON, response.json()) if response.content else {}
 
 
 def _any(response: httpx.Response) -> Any:
