@@ -9,7 +9,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from mg import __version__
 from mg.errors import MonsterError, from_envelope
@@ -59,7 +59,7 @@ class RetryPolicy:
         """Seconds to wait before the next attempt, or None to give up."""
         if retries_done >= self.max_retries or not error.is_retryable:
             return None
-        backoff = min(self.max_delay, self.initial_delay * 2**retries_done)
+        backoff = min(self.max_delay, self.initial_delay * 2.0**retries_done)
         # "Equal jitter": never less than half the backoff, so clients spread without hammering.
         jittered = backoff / 2 + random.uniform(0, backoff / 2)
         retry_after = error.retry_after
@@ -93,8 +93,19 @@ def error_from_response(status: int, content: bytes, headers: Mapping[str, str])
     error = from_envelope(status, body)
     if error.retry_after is None:
         error.retry_after = parse_retry_after(headers.get("retry-after"))
-    error.request_id = headers.get("x-request-id")  # type: ignore[attr-defined]
+    error.request_id = headers.get("x-request-id")
     return error
+
+
+class ClientOptions(TypedDict, total=False):
+    """The keyword options of both clients (see :class:`BaseClient`)."""
+
+    timeout: float | None
+    max_retries: int | None
+    retry: bool
+    on_retry: Callable[[RetryEvent], None] | None
+    default_headers: Mapping[str, str] | None
+    environ: Mapping[str, str] | None
 
 
 def _env_number(environ: Mapping[str, str], name: str, kind: Callable[[str], Any], default: Any) -> Any:
@@ -158,7 +169,7 @@ class BaseClient:
     def _next_delay(self, retries_done: int, error: MonsterError) -> float | None:
         delay = self.retry_policy.delay(retries_done, error)
         if delay is None:
-            error.attempts = retries_done + 1  # type: ignore[attr-defined]
+            error.attempts = retries_done + 1
             return None
         if self.on_retry is not None:
             self.on_retry(RetryEvent(retries_done + 1, self.max_retries, delay, error))

@@ -1,18 +1,133 @@
-"""Operations resources: crash reports and their analysis, usage, the request log and credits.
+"""Operations namespaces: debug symbols, crash reports and their analysis, usage, the request log
+and credits, for both clients.
 
 Same pattern as :mod:`mg._resources`: each method describes one request of the API reference
-(Crash Reports, Crash Analysis, Usage, Billing & Credits) and the client performs it, at once or
-as an awaitable.
+(Debug Symbols, Crash Reports, Crash Analysis, Usage, Billing & Credits) and the client performs
+it; the async namespaces at the end reuse the same functions (:func:`async_twin`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import IO, Any
+from urllib.parse import urlsplit
 
 from mg._client_base import drop_none
-from mg._resources import JSON, Resource, _data, _seg
+from mg._resource_base import (
+    JSON,
+    AsyncClient,
+    AsyncResource,
+    JSONList,
+    Resource,
+    SyncClient,
+    _json,
+    _seg,
+    async_twin,
+)
 
 CRASH_STATUSES = ("new", "investigating", "resolved", "wont_fix")
+
+
+class Symbols(Resource):
+    """Debug symbols (``/v1/debug/symbols``): upload, de-duplicate, look up, list, remove.
+
+    ``module_name``, ``debug_id``, ``platform`` and ``file_type`` of an upload may be left out
+    for the gateway to read from the file itself.
+    """
+
+    _BASE = "/v1/debug/symbols"
+
+    def upload(
+        self,
+        file: IO[bytes] | bytes,
+        *,
+        file_name: str,
+        overwrite: bool = False,
+        module_name: str | None = None,
+        debug_id: str | None = None,
+        platform: str | None = None,
+        file_type: str | None = None,
+    ) -> JSON:
+        """``POST /upload`` (multipart, up to 10 MB): the stored symbol with ``status`` (created,
+        unchanged or replaced)."""
+        fields = {
+            "file_name": file_name,
+            "module_name": module_name,
+            "debug_id": debug_id,
+            "platform": platform,
+            "file_type": file_type,
+        }
+        return self._client._request(
+            "POST",
+            f"{self._BASE}/upload",
+            cast=_json,
+            files={"file": (file_name, file, "application/octet-stream")},
+            data=drop_none(fields),
+            params={"overwrite": "true"} if overwrite else None,
+        )
+
+    def presign(
+        self,
+        *,
+        size: int | None = None,
+        overwrite: bool = False,
+        file_name: str | None = None,
+        module_name: str | None = None,
+        debug_id: str | None = None,
+        platform: str | None = None,
+        file_type: str | None = None,
+    ) -> JSON:
+        """``POST /presign``: a one-time ``upload_url`` (valid 1 hour) for a file of up to 500 MB."""
+        body = drop_none(
+            {
+                "size": size,
+                "file_name": file_name,
+                "module_name": module_name,
+                "debug_id": debug_id,
+                "platform": platform,
+                "file_type": file_type,
+            }
+        )
+        if overwrite:
+            body["overwrite"] = True
+        return self._send("POST", f"{self._BASE}/presign", body)
+
+    def upload_presigned(self, upload_url: str, content: bytes | Iterable[bytes]) -> JSON:
+        """``PUT`` the file's bytes to the ``upload_url`` of :meth:`presign` (the token is spent)."""
+        return self._client._request("PUT", urlsplit(upload_url).path, cast=_json, content=content)
+
+    def check(self, sha256: Sequence[str]) -> JSON:
+        """``POST /check``: ``{"present": [...], "missing": [...]}`` among your symbols (≤ 1000)."""
+        return self._send("POST", f"{self._BASE}/check", {"sha256": sha256})
+
+    def lookup(self, module_name: str, debug_id: str) -> JSONList:
+        """``GET /lookup``: every stored file of a module and debug id (case-insensitive)."""
+        return self._list(f"{self._BASE}/lookup", module_name=module_name, debug_id=debug_id)
+
+    def list(
+        self,
+        *,
+        limit: int | None = None,
+        after: str | None = None,
+        module_name: str | None = None,
+        debug_id: str | None = None,
+        file_type: str | None = None,
+    ) -> JSON:
+        """``GET /v1/debug/symbols``: a page, newest first (``data``, ``has_more``)."""
+        return self._get(
+            self._BASE,
+            limit=limit,
+            after=after,
+            module_name=module_name,
+            debug_id=debug_id,
+            file_type=file_type,
+        )
+
+    def get(self, symbol_id: str) -> JSON:
+        return self._get(f"{self._BASE}/{_seg(symbol_id)}")
+
+    def delete(self, symbol_id: str) -> JSON:
+        return self._send("DELETE", f"{self._BASE}/{_seg(symbol_id)}")
 
 
 class Crashes(Resource):
@@ -20,46 +135,41 @@ class Crashes(Resource):
 
     def list(
         self,
+        /,
         *,
         game_id: str | None = None,
         status: str | None = None,
         limit: int | None = None,
         before: str | None = None,
         **filters: Any,
-    ) -> Any:
+    ) -> JSONList:
         """``GET /v1/debug/crashes``: crash reports (at most 100 a page), newest first."""
-        return self._get(
-            "/v1/debug/crashes",
-            cast=_data,
-            game_id=game_id,
-            status=status,
-            limit=limit,
-            before=before,
-            **filters,
+        return self._list(
+            "/v1/debug/crashes", game_id=game_id, status=status, limit=limit, before=before, **filters
         )
 
-    def get(self, crash_id: str) -> Any:
+    def get(self, crash_id: str) -> JSON:
         """``GET /v1/debug/crashes/{id}``: one report with its stack and minidump metadata."""
         return self._get(f"/v1/debug/crashes/{_seg(crash_id)}")
 
     def trends(
         self, *, game_id: str | None = None, since: str | None = None, until: str | None = None
-    ) -> Any:
+    ) -> JSONList:
         """``GET /v1/debug/crashes/trends``: crash groups by fingerprint (count, first and last
         seen, platforms, versions, regression flag)."""
-        return self._get("/v1/debug/crashes/trends", cast=_data, game_id=game_id, since=since, until=until)
+        return self._list("/v1/debug/crashes/trends", game_id=game_id, since=since, until=until)
 
-    def stats(self, *, game_id: str | None = None) -> Any:
+    def stats(self, *, game_id: str | None = None) -> JSON:
         """``GET /v1/debug/crashes/stats``: totals, status breakdown and velocity."""
         return self._get("/v1/debug/crashes/stats", game_id=game_id)
 
-    def update(self, crash_id: str, *, status: str) -> Any:
+    def update(self, crash_id: str, *, status: str) -> JSON:
         """``PATCH /v1/debug/crashes/{id}``: ``status`` is one of :data:`CRASH_STATUSES`."""
         return self._send("PATCH", f"/v1/debug/crashes/{_seg(crash_id)}", {"status": status})
 
 
 class Debug(Resource):
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: SyncClient) -> None:
         super().__init__(client)
         self.crashes = Crashes(client)
 
@@ -71,7 +181,7 @@ class Debug(Resource):
         platform: str | None = None,
         engine: str | None = None,
         question: str | None = None,
-    ) -> Any:
+    ) -> JSON:
         """``POST /v1/debug/analyze``: an AI analysis of a stored crash (``crash_id``) or of an
         inline ``stack_trace``; a stored crash moves to ``investigating``."""
         body = drop_none(
@@ -87,21 +197,77 @@ class Debug(Resource):
 
 
 class Usage(Resource):
-    def get(self, *, days: int | None = None) -> Any:
+    def get(self, *, days: int | None = None) -> JSON:
         """``GET /v1/usage``: daily aggregates, cost per model, projections (``days`` ≤ 90)."""
         return self._get("/v1/usage", days=days)
 
 
 class Logs(Resource):
-    def list(self, *, limit: int | None = None, before: str | None = None) -> Any:
+    def list(self, *, limit: int | None = None, before: str | None = None) -> JSONList:
         """``GET /v1/logs``: the per-request audit log (model, tokens, cost, latency)."""
-        return self._get("/v1/logs", cast=_data, limit=limit, before=before)
+        return self._list("/v1/logs", limit=limit, before=before)
 
 
 class Credits(Resource):
-    def balance(self) -> Any:
+    def balance(self) -> JSON:
         """``GET /v1/credits/balance``: balance, daily usage and expiration dates."""
         return self._get("/v1/credits/balance")
 
 
-__all__ = ["CRASH_STATUSES", "JSON", "Crashes", "Credits", "Debug", "Logs", "Usage"]
+class AsyncSymbols(AsyncResource):
+    __doc__ = Symbols.__doc__
+    _BASE = Symbols._BASE
+    upload = async_twin(Symbols.upload)
+    presign = async_twin(Symbols.presign)
+    upload_presigned = async_twin(Symbols.upload_presigned)
+    check = async_twin(Symbols.check)
+    lookup = async_twin(Symbols.lookup)
+    list = async_twin(Symbols.list)
+    get = async_twin(Symbols.get)
+    delete = async_twin(Symbols.delete)
+
+
+class AsyncCrashes(AsyncResource):
+    __doc__ = Crashes.__doc__
+    list = async_twin(Crashes.list)
+    get = async_twin(Crashes.get)
+    trends = async_twin(Crashes.trends)
+    stats = async_twin(Crashes.stats)
+    update = async_twin(Crashes.update)
+
+
+class AsyncDebug(AsyncResource):
+    def __init__(self, client: AsyncClient) -> None:
+        super().__init__(client)
+        self.crashes = AsyncCrashes(client)
+
+    analyze = async_twin(Debug.analyze)
+
+
+class AsyncUsage(AsyncResource):
+    get = async_twin(Usage.get)
+
+
+class AsyncLogs(AsyncResource):
+    list = async_twin(Logs.list)
+
+
+class AsyncCredits(AsyncResource):
+    balance = async_twin(Credits.balance)
+
+
+__all__ = [
+    "CRASH_STATUSES",
+    "AsyncCrashes",
+    "AsyncCredits",
+    "AsyncDebug",
+    "AsyncLogs",
+    "AsyncSymbols",
+    "AsyncUsage",
+    "Crashes",
+    "Credits",
+    "Debug",
+    "Logs",
+    "Symbols",
+    "Usage",
+]

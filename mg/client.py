@@ -19,52 +19,41 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 import httpx
 
-from mg import _resources, _resources_ops
-from mg._client_base import BaseClient, RetryEvent, RetryPolicy, error_from_response, transport_error
+from mg import _resources, _resources_async, _resources_ops
+from mg._client_base import (
+    BaseClient,
+    ClientOptions,
+    RetryEvent,
+    RetryPolicy,
+    error_from_response,
+    transport_error,
+)
+from mg._resource_base import JSON, _any, _json
 from mg._streaming import AsyncByteStream, AsyncStream, ByteStream, Stream
 
 if TYPE_CHECKING:
     from mg.config import Resolved
 
-__all__ = ["AsyncMonsterClient", "AsyncStream", "MonsterClient", "RetryEvent", "RetryPolicy", "Stream"]
+__all__ = [
+    "AsyncByteStream",
+    "AsyncMonsterClient",
+    "AsyncStream",
+    "ByteStream",
+    "MonsterClient",
+    "RetryEvent",
+    "RetryPolicy",
+    "Stream",
+]
+
+T = TypeVar("T")
 
 
-class _Api:
-    """The resource namespaces, the same on both clients."""
-
-    def _mount(self) -> None:
-        self.chat = _resources.Chat(self)
-        self.embeddings = _resources.Embeddings(self)
-        self.models = _resources.Models(self)
-        self.keys = _resources.Keys(self)
-        self.threads = _resources.Threads(self)
-        self.npc = _resources.Npc(self)
-        self.symbols = _resources.Symbols(self)
-        self.debug = _resources_ops.Debug(self)
-        self.usage = _resources_ops.Usage(self)
-        self.logs = _resources_ops.Logs(self)
-        self.credits = _resources_ops.Credits(self)
-        self._meta = _resources.Resource(self)
-
-    def whoami(self) -> Any:
-        """``GET /v1/whoami``: who this key belongs to; spends no rate-limit budget."""
-        return self._meta._get("/v1/whoami")
-
-    def health(self) -> Any:
-        """``GET /v1/health`` (public)."""
-        return self._meta._get("/v1/health")
-
-    def version(self) -> Any:
-        """``GET /v1/version`` (public)."""
-        return self._meta._get("/v1/version")
-
-
-class MonsterClient(BaseClient, _Api):
+class MonsterClient(BaseClient):
     """Synchronous client. See :class:`~mg._client_base.BaseClient` for the options.
 
     ``transport`` (e.g. ``httpx.MockTransport``) or a whole ``http_client`` may be injected.
@@ -77,15 +66,25 @@ class MonsterClient(BaseClient, _Api):
         *,
         transport: httpx.BaseTransport | None = None,
         http_client: httpx.Client | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(api_key, base_url, **options)
         self._http = http_client or httpx.Client(transport=transport, timeout=self._timeout())
         self._sleep: Callable[[float], None] = time.sleep
-        self._mount()
+        self.chat = _resources.Chat(self)
+        self.embeddings = _resources.Embeddings(self)
+        self.models = _resources.Models(self)
+        self.keys = _resources.Keys(self)
+        self.threads = _resources.Threads(self)
+        self.npc = _resources.Npc(self)
+        self.symbols = _resources_ops.Symbols(self)
+        self.debug = _resources_ops.Debug(self)
+        self.usage = _resources_ops.Usage(self)
+        self.logs = _resources_ops.Logs(self)
+        self.credits = _resources_ops.Credits(self)
 
     @classmethod
-    def from_profile(cls, profile: str | None = None, **options: Any) -> MonsterClient:
+    def from_profile(cls, profile: str | None = None, **options: Unpack[ClientOptions]) -> MonsterClient:
         """A client for a profile of the ``mg`` CLI's config (its URL and its stored key)."""
         from mg.config import resolve
 
@@ -95,6 +94,7 @@ class MonsterClient(BaseClient, _Api):
     def _send(self, method: str, path: str, *, stream: bool, **kwargs: Any) -> httpx.Response:
         request = self._http.build_request(method, self.base_url + path, headers=self._headers(), **kwargs)
         retries = 0
+        cause: Exception | None
         while True:
             try:
                 response = self._http.send(request, stream=stream)
@@ -117,11 +117,11 @@ class MonsterClient(BaseClient, _Api):
         method: str,
         path: str,
         *,
-        cast: Callable[[httpx.Response], Any],
+        cast: Callable[[httpx.Response], T],
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         **body: Any,
-    ) -> Any:
+    ) -> T:
         # ``body``: httpx's files / data / content, for uploads.
         response = self._send(method, path, stream=False, json=json, params=params, **body)
         return cast(response)
@@ -138,7 +138,19 @@ class MonsterClient(BaseClient, _Api):
         self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
     ) -> Any:
         """Any endpoint, decoded JSON back: for routes newer than this SDK."""
-        return self._request(method, path, json=json, params=params, cast=_resources._json)
+        return self._request(method, path, json=json, params=params, cast=_any)
+
+    def whoami(self) -> JSON:
+        """``GET /v1/whoami``: who this key belongs to; spends no rate-limit budget."""
+        return self._request("GET", "/v1/whoami", cast=_json)
+
+    def health(self) -> JSON:
+        """``GET /v1/health`` (public)."""
+        return self._request("GET", "/v1/health", cast=_json)
+
+    def version(self) -> JSON:
+        """``GET /v1/version`` (public)."""
+        return self._request("GET", "/v1/version", cast=_json)
 
     def close(self) -> None:
         self._http.close()
@@ -150,7 +162,7 @@ class MonsterClient(BaseClient, _Api):
         self.close()
 
 
-class AsyncMonsterClient(BaseClient, _Api):
+class AsyncMonsterClient(BaseClient):
     """Asynchronous twin of :class:`MonsterClient`: every API method returns an awaitable."""
 
     def __init__(
@@ -160,16 +172,27 @@ class AsyncMonsterClient(BaseClient, _Api):
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         http_client: httpx.AsyncClient | None = None,
-        **options: Any,
+        **options: Unpack[ClientOptions],
     ) -> None:
         super().__init__(api_key, base_url, **options)
         self._http = http_client or httpx.AsyncClient(transport=transport, timeout=self._timeout())
-        self._sleep: Callable[[float], Any] = asyncio.sleep
-        self._mount()
+        self._sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self.chat = _resources_async.AsyncChat(self)
+        self.embeddings = _resources_async.AsyncEmbeddings(self)
+        self.models = _resources_async.AsyncModels(self)
+        self.keys = _resources_async.AsyncKeys(self)
+        self.threads = _resources_async.AsyncThreads(self)
+        self.npc = _resources_async.AsyncNpc(self)
+        self.symbols = _resources_ops.AsyncSymbols(self)
+        self.debug = _resources_ops.AsyncDebug(self)
+        self.usage = _resources_ops.AsyncUsage(self)
+        self.logs = _resources_ops.AsyncLogs(self)
+        self.credits = _resources_ops.AsyncCredits(self)
 
     async def _send(self, method: str, path: str, *, stream: bool, **kwargs: Any) -> httpx.Response:
         request = self._http.build_request(method, self.base_url + path, headers=self._headers(), **kwargs)
         retries = 0
+        cause: Exception | None
         while True:
             try:
                 response = await self._http.send(request, stream=stream)
@@ -192,11 +215,11 @@ class AsyncMonsterClient(BaseClient, _Api):
         method: str,
         path: str,
         *,
-        cast: Callable[[httpx.Response], Any],
+        cast: Callable[[httpx.Response], T],
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         **body: Any,
-    ) -> Any:
+    ) -> T:
         response = await self._send(method, path, stream=False, json=json, params=params, **body)
         return cast(response)
 
@@ -211,7 +234,20 @@ class AsyncMonsterClient(BaseClient, _Api):
     async def request(
         self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None
     ) -> Any:
-        return await self._request(method, path, json=json, params=params, cast=_resources._json)
+        """Any endpoint, decoded JSON back: for routes newer than this SDK."""
+        return await self._request(method, path, json=json, params=params, cast=_any)
+
+    async def whoami(self) -> JSON:
+        """``GET /v1/whoami``: who this key belongs to; spends no rate-limit budget."""
+        return await self._request("GET", "/v1/whoami", cast=_json)
+
+    async def health(self) -> JSON:
+        """``GET /v1/health`` (public)."""
+        return await self._request("GET", "/v1/health", cast=_json)
+
+    async def version(self) -> JSON:
+        """``GET /v1/version`` (public)."""
+        return await self._request("GET", "/v1/version", cast=_json)
 
     async def aclose(self) -> None:
         await self._http.aclose()

@@ -24,7 +24,10 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mg._credentials import Credentials
 
 LOCAL_PROFILE = "local"
 LOCAL_BASE_URL = "http://127.0.0.1:8787"
@@ -112,8 +115,10 @@ class Config:
         for name, raw in (data.get("profiles") or {}).items():
             if isinstance(raw, dict) and isinstance(raw.get("base_url"), str):
                 profiles[name] = Profile(name, raw["base_url"], raw.get("credential"), raw.get("model"))
-        notices = data.get("notices") if isinstance(data.get("notices"), dict) else {}
-        return cls(path, data.get("default_profile"), profiles, dict(notices))
+        notices = data.get("notices")
+        return cls(
+            path, data.get("default_profile"), profiles, dict(notices) if isinstance(notices, dict) else {}
+        )
 
     def save(self) -> None:
         import tomli_w
@@ -131,13 +136,16 @@ class Config:
 
     def profile(self, name: str) -> Profile | None:
         """A configured profile; ``local`` always exists, at its default URL until configured."""
-        found = self.profiles.get(name)
-        if found is None and name == LOCAL_PROFILE:
-            return Profile(LOCAL_PROFILE, LOCAL_BASE_URL)
-        return found
+        if name == LOCAL_PROFILE:
+            return self.local_profile()
+        return self.profiles.get(name)
+
+    def local_profile(self) -> Profile:
+        """The ``local`` profile: as configured, else at its default URL."""
+        return self.profiles.get(LOCAL_PROFILE) or Profile(LOCAL_PROFILE, LOCAL_BASE_URL)
 
     @property
-    def credentials(self) -> Any:
+    def credentials(self) -> Credentials:
         from mg._credentials import Credentials
 
         return Credentials(self.path.parent)

@@ -38,12 +38,17 @@ Class tree (HTTP status, code)::
 
 The two client-side classes are raised by the SDK only, never answered by the gateway: the
 request did not get an HTTP answer (refused, reset, timed out, or a stream cut short).
+
+Besides what the envelope says, an error carries ``request_id`` and ``attempts`` (filled in by the
+SDK) and ``transient`` and ``usage`` (used inside the gateway); none of them is sent on the wire.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any, ClassVar
+from datetime import datetime
+from typing import Any, ClassVar, Protocol
+
+from mg.times import format_time
 
 __all__ = [
     "APIConnectionError",
@@ -75,11 +80,33 @@ __all__ = [
 ]
 
 
-class MonsterError(Exception):
-    """Base of every error the API can answer."""
+class TokenUsage(Protocol):
+    """Token counts, as both the SDK's :class:`mg.types.Usage` and the gateway's carry them."""
 
-    status: ClassVar[int] = 500
-    code: ClassVar[str] = "INTERNAL_ERROR"
+    @property
+    def prompt_tokens(self) -> int: ...
+
+    @property
+    def completion_tokens(self) -> int: ...
+
+
+class MonsterError(Exception):
+    """Base of every error the API can answer.
+
+    ``status`` and ``code`` are the class's unless the answer said otherwise (an SDK may meet a
+    code newer than itself). The fields that never travel in the envelope:
+
+    - ``request_id``: the ``X-Request-Id`` of the answer (the SDK sets it; quote it in a report).
+    - ``attempts``: how many times the SDK sent the request before giving up (1: no retry).
+    - ``transient``: inside the gateway, whether the same request to the same provider may
+      succeed if sent again (retries and fallback decide on it); ``is_retryable`` is what the
+      client is told. Defaults to ``is_retryable``.
+    - ``usage``: inside the gateway, the tokens a failed request consumed, billed all the same.
+    """
+
+    # Class defaults that an instance may override with what the server said.
+    status: int = 500
+    code: str = "INTERNAL_ERROR"
     type: ClassVar[str] = "internal_error"
     retryable: ClassVar[bool] = False
     default_remediation: ClassVar[str] = ""
@@ -94,18 +121,25 @@ class MonsterError(Exception):
         status: int | None = None,
         code: str | None = None,
         is_retryable: bool | None = None,
+        request_id: str | None = None,
+        attempts: int = 1,
+        transient: bool | None = None,
+        usage: TokenUsage | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.remediation = remediation if remediation is not None else self.default_remediation
         self.retry_after = retry_after
         self.reset_at = reset_at
-        # An SDK may meet a code newer than itself: keep what the server said.
         if status is not None:
-            self.status = status  # type: ignore[misc]
+            self.status = status
         if code is not None:
-            self.code = code  # type: ignore[misc]
+            self.code = code
         self.is_retryable = self.retryable if is_retryable is None else is_retryable
+        self.request_id = request_id
+        self.attempts = attempts
+        self.transient = self.is_retryable if transient is None else transient
+        self.usage = usage
 
     def to_envelope(self) -> dict[str, Any]:
         reset = self.reset_at
@@ -312,11 +346,6 @@ _FAMILY_BY_STATUS: dict[int, type[MonsterError]] = {
     429: RateLimitError,
     503: ServiceUnavailableError,
 }
-
-
-def format_time(moment: datetime) -> str:
-    """UTC ISO-8601 with milliseconds and a ``Z``, as every time in the API."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def from_envelope(status: int, body: Any) -> MonsterError:

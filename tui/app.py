@@ -83,7 +83,7 @@ class MgApp(App[None]):
     ) -> None:
         super().__init__()
         self._client = client
-        self._client_options = {"api_key": api_key, "base_url": base_url, "retry": retry}
+        self._api_key, self._base_url, self._retry = api_key, base_url, retry
         self.profile = profile
         self.sub_title = connection or profile or ""
         self.start_screen = screen if screen in SCREENS else "dialogue"
@@ -98,7 +98,9 @@ class MgApp(App[None]):
         if self._client is None:
             from mg.client import AsyncMonsterClient
 
-            self._client = AsyncMonsterClient(**self._client_options, on_retry=self._announce_retry)
+            self._client = AsyncMonsterClient(
+                self._api_key, self._base_url, retry=self._retry, on_retry=self._announce_retry
+            )
         return self._client
 
     def _announce_retry(self, event: RetryEvent) -> None:

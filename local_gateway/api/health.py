@@ -9,7 +9,7 @@ from aiohttp import web
 
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.body import json_response
-from mg.errors import format_time
+from mg.times import format_time
 
 routes = web.RouteTableDef()
 

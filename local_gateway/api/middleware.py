@@ -10,6 +10,7 @@ import time
 import uuid
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from local_gateway.api.body import json_response
 from mg.errors import InternalError, MethodNotAllowedError, MonsterError, NotFoundError, PayloadTooLargeError
@@ -52,7 +53,7 @@ def error_response(exc: MonsterError, request: web.Request) -> web.Response:
 
 
 @web.middleware
-async def request_context(request: web.Request, handler):  # type: ignore[no-untyped-def]
+async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = _request_id(request)
     request["request_id"] = request_id
     started = time.perf_counter()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import IO
 
 from aiohttp import web
 
@@ -62,7 +63,7 @@ async def _send(request: web.Request, record: SymbolRecord) -> web.StreamRespons
     return response
 
 
-async def _read(fh) -> AsyncIterator[bytes]:  # type: ignore[no-untyped-def]
+async def _read(fh: IO[bytes]) -> AsyncIterator[bytes]:
     while chunk := await asyncio.to_thread(fh.read, _CHUNK):
         yield chunk
 

@@ -24,7 +24,8 @@ from local_gateway.services.debug.symbol_params import (
 from local_gateway.services.debug.symbols import UploadOutcome
 from local_gateway.store.records import SymbolRecord
 from mg.debugfiles import breakpad_sym_name, debug_id_to_uuid
-from mg.errors import InvalidRequestError, NotFoundError, format_time
+from mg.errors import InvalidRequestError, NotFoundError
+from mg.times import format_time
 
 routes = web.RouteTableDef()
 # A symbol id, never one of the fixed words beside it (so GET /upload is a 405, not a lookup).
@@ -35,7 +36,10 @@ _SHA256_CHARS = set("0123456789abcdef")
 
 def server_path(record: SymbolRecord) -> str:
     """Where the symbol server answers with this file."""
-    q = lambda s: quote(s, safe="")  # noqa: E731
+
+    def q(s: str) -> str:
+        return quote(s, safe="")
+
     if record.slot == "sym":
         return (
             f"/symbols/{q(record.module_name)}/{record.debug_id}/{q(breakpad_sym_name(record.module_name))}"

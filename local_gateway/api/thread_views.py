@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from local_gateway.services.npc.export import message_object
-from local_gateway.services.npc.threads import is_present
+from local_gateway.services.npc.scenes import is_present
 from local_gateway.store.thread_records import MessageRecord, ThreadRecord
-from mg.errors import format_time
+from mg.times import format_time
 
 
 def _time(moment: Any) -> str | None:

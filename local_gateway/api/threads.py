@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
@@ -27,6 +27,9 @@ from local_gateway.services.npc.params import (
     parse_thread,
 )
 from mg.errors import InvalidRequestError
+
+if TYPE_CHECKING:
+    from local_gateway.store.thread_records import MessageRecord
 
 routes = web.RouteTableDef()
 
@@ -171,7 +174,8 @@ async def append_messages(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     principal = await authenticate(request)
     messages = parse_append(await _body(request))
-    stored = await services.threads.append(principal, _thread_id(request), messages)
+    # Annotated: inside the service's class, `list[...]` in its return type names its `list` method.
+    stored: list[MessageRecord] = await services.threads.append(principal, _thread_id(request), messages)
     return json_response(
         {
             "object": "list",

@@ -1,8 +1,8 @@
 """What every HTTP adapter shares: upstream settings, SSE reading and the error mapping.
 
-Errors carry one extra attribute the services read, ``transient``: True when the same request may
-succeed if sent again (timeouts, connection failures, 408/409/429/5xx), False when retrying the
-same provider is pointless (refused credentials). Client mistakes (400s) raise
+Errors say in :attr:`MonsterError.transient` whether the same request may succeed if sent again:
+True for timeouts, connection failures and 408/409/429/5xx, False when retrying the same provider
+is pointless (refused credentials). Client mistakes (400s) raise
 :class:`InvalidRequestError` and are never retried nor sent to a fallback model.
 """
 
@@ -41,11 +41,9 @@ def unavailable(provider: str, exc: BaseException | None = None, detail: str = "
         detail = "timed out"
     elif isinstance(exc, ValueError | LookupError | TypeError | AttributeError):
         detail = "sent an answer that is not valid JSON of its API"
-    err = ProviderUnavailableError(
-        f"The {provider} provider {detail}.", remediation=FALLBACK_HINT, retry_after=1
+    return ProviderUnavailableError(
+        f"The {provider} provider {detail}.", remediation=FALLBACK_HINT, retry_after=1, transient=True
     )
-    err.transient = True  # type: ignore[attr-defined]
-    return err
 
 
 def status_error(
@@ -54,27 +52,27 @@ def status_error(
     """Map an upstream HTTP error status onto our vocabulary."""
     provider = config.provider
     if status in (401, 403):
-        err = ProviderUnavailableError(
+        return ProviderUnavailableError(
             f"The {provider} provider refused the gateway's credentials.",
             remediation=f"Check {config.key_variable} on the gateway.",
+            transient=False,
         )
-        err.transient = False  # type: ignore[attr-defined]
-        return err
     if overflow:
         return ContextOverflowError(f"The prompt exceeds the context window of {provider}'s model.")
     if 400 <= status < 500 and status not in (408, 409, 429):
         text = (message or "no detail")[:300]
         return InvalidRequestError(f"The {provider} provider rejected the request: {text}")
-    err = ProviderUnavailableError(
-        f"The {provider} provider answered HTTP {status}.", remediation=FALLBACK_HINT, retry_after=1
+    return ProviderUnavailableError(
+        f"The {provider} provider answered HTTP {status}.",
+        remediation=FALLBACK_HINT,
+        retry_after=1,
+        transient=True,
     )
-    err.transient = True  # type: ignore[attr-defined]
-    return err
 
 
 def is_transient(exc: BaseException) -> bool:
     """May the same request to the same provider succeed if sent again?"""
-    return isinstance(exc, ProviderUnavailableError) and bool(getattr(exc, "transient", True))
+    return isinstance(exc, ProviderUnavailableError) and exc.transient
 
 
 def counts_against_provider(exc: BaseException) -> bool:

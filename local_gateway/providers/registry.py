@@ -126,5 +126,5 @@ def not_configured(model: ModelInfo) -> ProviderUnavailableError:
         ),
         retry_after=None,
     )
-    err.transient = False  # type: ignore[attr-defined]
+    err.transient = False
     return err

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 import typer
 from typer.core import TyperGroup
@@ -94,8 +94,9 @@ class LazyGroup(TyperGroup):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # Names known up front, so "did you mean" suggestions work before anything is loaded.
-        self.commands = dict.fromkeys(self.entries)  # type: ignore[arg-type]
+        # Names known up front, so "did you mean" suggestions work before anything is loaded;
+        # each value stays None until get_command loads it.
+        self.commands = dict.fromkeys(self.entries)  # type: ignore[assignment]
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(self.entries)
@@ -165,9 +166,10 @@ def command(fn: F) -> F:
             kwargs["session"] = Session(given.over(_session.root_options))
         return fn(*args, **kwargs)
 
+    # typer reads the signature inspect finds; typeshed's function type has no __signature__.
     wrapper.__signature__ = signature.replace(parameters=[*params, *_GLOBAL_PARAMS])  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in [*params, *_GLOBAL_PARAMS]}
-    return wrapper  # type: ignore[return-value]
+    return cast(F, wrapper)
 
 
 __all__ = [

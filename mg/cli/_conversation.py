@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 if TYPE_CHECKING:
-    from mg.client import MonsterClient
+    from mg.client import MonsterClient, Stream
     from mg.types import ChatCompletion
 
 
@@ -86,7 +86,11 @@ class Conversation:
             "max_tokens": s.max_tokens,
         }
 
-    def _send(self, text: str | None, stream: bool) -> Any:
+    @overload
+    def _send(self, text: str | None, stream: Literal[False]) -> ChatCompletion: ...
+    @overload
+    def _send(self, text: str | None, stream: Literal[True]) -> Stream: ...
+    def _send(self, text: str | None, stream: bool) -> ChatCompletion | Stream:
         if self.settings.group:
             return self.client.threads.speak(self.settings.group, stream=stream, **self.speak_request(text))
         return self.client.chat.completions.create(**self.request(text or ""), stream=stream)
@@ -104,7 +108,7 @@ class Conversation:
         and records what was produced. The partial reply stays in the history, as it was seen.
         In a scene the reply is labelled with the name of whoever speaks, known from its first chunk.
         """
-        stream = None
+        stream: Stream | None = None
         started = False
 
         def start(npc_id: str | None = None) -> None:

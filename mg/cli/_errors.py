@@ -90,9 +90,8 @@ def describe(exc: BaseException) -> tuple[str, str | None]:
     if isinstance(exc, MonsterError):
         message = exc.message
         details = [exc.code] if exc.code else []
-        attempts = getattr(exc, "attempts", 1)
-        if exc.is_retryable and attempts > 1:
-            details.append(f"gave up after {attempts} attempts")
+        if exc.is_retryable and exc.attempts > 1:
+            details.append(f"gave up after {exc.attempts} attempts")
         if details:
             message = f"{message} [{', '.join(details)}]"
         return message, exc.remediation or None

@@ -267,7 +267,7 @@ class Repl:
             _output.note("this gateway has no NPC threads yet (GET /v1/threads answered 404).")
             return True
         _output.info(f"game state of thread {thread}:")
-        _output.print_json(state.get("state", state) if isinstance(state, dict) else state)
+        _output.print_json(state.get("state", state))
         return True
 
     def cmd_clear(self, arg: str) -> bool:

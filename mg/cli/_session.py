@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mg.cli import _output
 
@@ -64,8 +64,8 @@ class Session:
     def __init__(self, options: GlobalOptions) -> None:
         self.options = options
 
-    def with_options(self, **changes: object) -> Session:
-        return Session(replace(self.options, **changes))  # type: ignore[arg-type]
+    def with_options(self, **changes: Any) -> Session:
+        return Session(replace(self.options, **changes))
 
     @cached_property
     def resolved(self) -> Resolved:

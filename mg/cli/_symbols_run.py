@@ -153,17 +153,15 @@ def _upload_one(
     advance: Callable[[int], None],
 ) -> dict[str, Any]:
     info = candidate.primary
-    fields = {"file_name": candidate.name, "file_type": info.file_type, "debug_id": info.debug_id}
-    if platform:
-        fields["platform"] = platform
+    declared = {"file_type": info.file_type, "debug_id": info.debug_id, "platform": platform or None}
     size = candidate.size
     if size <= DIRECT_LIMIT:
         with candidate.path.open("rb") as fh:
-            body = client.symbols.upload(fh, overwrite=overwrite, **fields)
+            body = client.symbols.upload(fh, file_name=candidate.name, overwrite=overwrite, **declared)
         advance(size)
         return body
     for attempt in (1, 2):
-        signed = client.symbols.presign(size=size, overwrite=overwrite, **fields)
+        signed = client.symbols.presign(size=size, overwrite=overwrite, file_name=candidate.name, **declared)
         try:
             return client.symbols.upload_presigned(signed["upload_url"], _Chunks(candidate.path, advance))
         except MonsterError as exc:

@@ -178,10 +178,10 @@ def gateway_status(directory: DataDirOption = None, json_: JsonOption = False) -
       mg gateway status --json | jq .health.status
     """
     from mg.cli import _daemon, _output
-    from mg.config import LOCAL_PROFILE, Config
+    from mg.config import Config
 
     daemon = _daemon.find(data_dir(directory))
-    url = daemon.url if daemon.running else Config.load().profile(LOCAL_PROFILE).base_url  # type: ignore[union-attr]
+    url = daemon.url if daemon.running else Config.load().local_profile().base_url
     health = _health(url) if url else None
     running = daemon.running or health is not None
     result = dict(
@@ -360,6 +360,6 @@ def create_local_key(url: str) -> str:
     )  # fmt: skip
     if out.returncode != 0:
         raise CLIError(f"Could not create a local key: {out.stderr.strip()}")
-    key = json.loads(out.stdout)["api_key"]
+    key = str(json.loads(out.stdout)["api_key"])
     save_local_profile_key(key, base_url=url)
     return key

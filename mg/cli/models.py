@@ -49,7 +49,7 @@ def models_catalog(session: Session, json_: JsonOption = False) -> None:
 
     with session.client(need_key=False) as client:
         catalog = client.models.catalog()
-    data = catalog.get("data", []) if isinstance(catalog, dict) else catalog
+    data = catalog.get("data", [])
     if json_:
         _output.print_json(data)
         return

@@ -51,7 +51,7 @@ def _fetch(client: MonsterClient, template_id: str) -> dict[str, Any] | None:
     from mg.errors import NotFoundError
 
     try:
-        return client.npc.templates.get(template_id)  # type: ignore[no-any-return]
+        return client.npc.templates.get(template_id)
     except NotFoundError:
         return None
 

@@ -24,7 +24,7 @@ def _rows(session: Session) -> list[dict[str, Any]]:
     active = active_profile_name(session.options.profile, config)
     profiles = dict(config.profiles)
     if LOCAL_PROFILE not in profiles:
-        profiles[LOCAL_PROFILE] = config.profile(LOCAL_PROFILE)  # type: ignore[assignment]
+        profiles[LOCAL_PROFILE] = config.local_profile()
     return [
         {
             "name": p.name,
@@ -87,10 +87,10 @@ def profiles_use(session: Session, name: NameArgument, json_: JsonOption = False
     from mg.config import Config
 
     config = Config.load()
-    if config.profile(name) is None:
+    found = config.profile(name)
+    if found is None:
         raise NotFound(f"There is no profile named '{name}'.", "List them with `mg profiles list`.")
-    if name not in config.profiles:
-        config.profiles[name] = config.profile(name)  # type: ignore[assignment]
+    config.profiles.setdefault(name, found)
     config.default_profile = name
     config.save()
     if json_:

@@ -78,8 +78,15 @@ def _detect(fileobj: BinaryIO, name: str | None) -> list[DebugFileInfo]:
         return []
     scanner = breakpad.RecordScanner() if kind == "Breakpad symbol" else None
     digest, _ = sha256_stream(fileobj, scanner)
-    extra = {"features": frozenset(scanner.features)} if scanner else {}
-    return [replace(info, size=size, sha256=digest, **extra) for info in infos]
+    return [
+        replace(
+            info,
+            size=size,
+            sha256=digest,
+            features=frozenset(scanner.features) if scanner else info.features,
+        )
+        for info in infos
+    ]
 
 
 def _classify(header: bytes) -> tuple[str, _Reader] | None:

@@ -57,6 +57,7 @@ def read(src: Source, name: str | None) -> list[DebugFileInfo]:
         notes = _note_segments(src, e, wide, phoff, phentsize, phnum)
 
     build_id = _build_id(src, e, notes)
+    debug_id: str | None
     if build_id is not None:
         debug_id = make_debug_id(guid_from_le_bytes(build_id[:16].ljust(16, b"\0")), 0)
         code_id = build_id.hex()

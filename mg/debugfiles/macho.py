@@ -36,7 +36,7 @@ def is_fat(header: bytes) -> bool:
     """A universal binary header (and not a Java class file, which shares the magic)."""
     if header[:4] not in FAT or len(header) < 8:
         return False
-    (count,) = struct.unpack_from(">I", header, 4)
+    count: int = struct.unpack_from(">I", header, 4)[0]
     return 0 < count <= _MAX_FAT_ARCHS
 
 

@@ -117,7 +117,7 @@ def read(src: Source, name: str | None) -> list[DebugFileInfo]:
     ]
 
 
-def _features(msf: _Msf, dbi: tuple) -> frozenset[str]:
+def _features(msf: _Msf, dbi: tuple[int, ...]) -> frozenset[str]:
     sym_record_stream, mod_info_size = dbi[7], dbi[9]
     substreams = (*dbi[9:14], dbi[16])  # module info .. type server map, EC
     found = set()

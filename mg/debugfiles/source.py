@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import BinaryIO
+from typing import IO, Any, BinaryIO
 
 from mg.debugfiles.info import DebugFileError
 
@@ -21,7 +21,7 @@ class Source:
     :class:`DebugFileError` naming what was being read instead of a short buffer.
     """
 
-    def __init__(self, fileobj: BinaryIO, size: int, kind: str, base: int = 0) -> None:
+    def __init__(self, fileobj: IO[bytes], size: int, kind: str, base: int = 0) -> None:
         self.fileobj = fileobj
         self.size = size
         self.kind = kind
@@ -47,7 +47,7 @@ class Source:
             raise self.error(f"{what} at offset {offset:#x} could not be read in full")
         return data
 
-    def unpack(self, fmt: str, offset: int, what: str) -> tuple:
+    def unpack(self, fmt: str, offset: int, what: str) -> tuple[Any, ...]:
         return struct.unpack(fmt, self.read_at(offset, struct.calcsize(fmt), what))
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,6 +18,7 @@ from tui.widgets.notice import Notice
 
 if TYPE_CHECKING:
     from mg.client import AsyncMonsterClient
+    from tui.app import MgApp
 
 STATUSES = [
     ("new", "new"),
@@ -53,7 +54,7 @@ class CrashesScreen(Screen[None]):
 
     @property
     def client(self) -> AsyncMonsterClient:
-        return self.app.client  # type: ignore[attr-defined,no-any-return]
+        return cast("MgApp", self.app).client
 
     def compose(self) -> ComposeResult:
         yield Header()

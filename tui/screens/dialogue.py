@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,6 +22,7 @@ from tui.widgets.thread_list import ThreadList, speakers
 
 if TYPE_CHECKING:
     from mg.client import AsyncMonsterClient
+    from tui.app import MgApp
     from tui.widgets.side_panel import SidePanel
 
 PAGES = 10  # threads listed at most: PAGES × 100
@@ -56,7 +57,7 @@ class DialogueScreen(Screen[None]):
 
     @property
     def client(self) -> AsyncMonsterClient:
-        return self.app.client  # type: ignore[attr-defined,no-any-return]
+        return cast("MgApp", self.app).client
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -217,7 +218,7 @@ class DialogueScreen(Screen[None]):
 
     @property
     def _side(self) -> SidePanel:
-        return self.query_one("#side-panel")  # type: ignore[return-value]
+        return cast("SidePanel", self.query_one("#side-panel"))
 
     def _show_heading(self) -> None:
         heading = self.query_one("#thread-heading", Static)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,6 +18,7 @@ from tui.widgets.usage_views import KeyRow, daily, day_summary, key_facts, model
 
 if TYPE_CHECKING:
     from mg.client import AsyncMonsterClient
+    from tui.app import MgApp
 
 PERIODS = (7, 30, 90)
 
@@ -75,7 +76,7 @@ class KeysScreen(Screen[None]):
 
     @property
     def client(self) -> AsyncMonsterClient:
-        return self.app.client  # type: ignore[attr-defined,no-any-return]
+        return cast("MgApp", self.app).client
 
     def compose(self) -> ComposeResult:
         yield Header()

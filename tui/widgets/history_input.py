@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from textual.binding import Binding
 from textual.message import Message
@@ -31,8 +32,8 @@ class HistoryInput(Input):
         def control(self) -> HistoryInput:
             return self.input
 
-    def __init__(self, *, history_path: Path | None = None, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, history_path: Path | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.history_path = history_path
         self.history: list[str] = []
         self._index = 0

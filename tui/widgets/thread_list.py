@@ -145,7 +145,7 @@ class ThreadList(Vertical):
     def select(self, thread_id: str) -> bool:
         """Move the cursor to a thread and open it; False when it is not shown."""
         node = self._thread_nodes.get(thread_id)
-        if node is None:
+        if node is None or node.data is None:
             return False
         self.call_after_refresh(self.thread_tree.move_cursor, node)
         self.post_message(self.ThreadSelected(node.data))

@@ -307,7 +307,11 @@ class _Generator:
             a = max(lo, low) if low is not None else lo
             b = min(hi, high) if high is not None else hi
             if a > b:  # thematic range lies outside the schema's bounds
-                a, b = (low, low + 10) if low is not None else (high - 10, high)
+                if low is not None:
+                    a, b = low, low + 10
+                else:
+                    assert high is not None  # with neither bound, a and b are the theme's own range
+                    a, b = high - 10, high
                 if high is not None:
                     b = min(b, high)
             wanted = a + (self.theme.pick(path, b - a + 1) + index) % (b - a + 1)

@@ -81,10 +81,12 @@ def tool_specs(tools: Sequence[Mapping[str, Any]] | None) -> list[ToolSpec]:
     """The request's tools, in either shape, as :class:`ToolSpec` (nameless entries are skipped)."""
     specs = []
     for tool in tools or ():
-        fn = tool.get("function") if isinstance(tool.get("function"), Mapping) else tool
+        function = tool.get("function")
+        fn = function if isinstance(function, Mapping) else tool
         name = fn.get("name")
         if isinstance(name, str) and name:
-            description = fn.get("description") if isinstance(fn.get("description"), str) else ""
+            description = fn.get("description")
+            description = description if isinstance(description, str) else ""
             specs.append(ToolSpec(name, description, normalize_parameters(fn.get("parameters"))))
     return specs
 

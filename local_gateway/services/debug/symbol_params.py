@@ -56,7 +56,14 @@ class UploadParams:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> UploadParams:
-        return cls(**{k: data.get(k) for k in cls.__dataclass_fields__})
+        return cls(
+            module_name=data.get("module_name"),
+            debug_id=data.get("debug_id"),
+            platform=data.get("platform"),
+            file_type=data.get("file_type"),
+            file_name=data.get("file_name"),
+            overwrite=bool(data.get("overwrite")),
+        )
 
 
 def parse_upload_params(fields: Mapping[str, Any]) -> UploadParams:

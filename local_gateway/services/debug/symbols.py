@@ -161,6 +161,7 @@ class SymbolService:
             for info in infos:
                 module_name = (params.module_name or info.debug_file or file_name)[:255]
                 slot = slot_of(info)
+                assert info.debug_id is not None  # _identify refuses files without one
                 existing = await store.in_slot(
                     session, developer_id, module_name.lower(), info.debug_id, slot
                 )

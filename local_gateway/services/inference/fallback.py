@@ -152,5 +152,5 @@ class FallbackRunner:
             remediation="Retry after the given time, or set allow_fallback: true to use another model.",
             retry_after=max(1, math.ceil(retry_after)),
         )
-        err.transient = True  # type: ignore[attr-defined]
+        err.transient = True
         return err

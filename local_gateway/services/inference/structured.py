@@ -135,5 +135,5 @@ async def complete_valid(
     err = InvalidModelOutputError(
         f"The model could not produce output that validates against the schema: {problem}."
     )
-    err.usage = second.usage  # type: ignore[attr-defined]  # billed all the same
+    err.usage = second.usage  # billed all the same
     raise err

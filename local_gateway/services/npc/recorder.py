@@ -21,7 +21,7 @@ from local_gateway.store import messages as message_store
 from local_gateway.store import threads as thread_store
 from local_gateway.store.db import Database
 from local_gateway.store.thread_records import MessageRecord, NewMemory, NewMessage, ThreadRecord
-from mg.errors import format_time
+from mg.times import format_time
 
 MEMORY_TEXT_LIMIT = 1200
 

@@ -36,7 +36,8 @@ from local_gateway.store import messages as message_store
 from local_gateway.store import threads as thread_store
 from local_gateway.store.db import Database
 from local_gateway.store.thread_records import MessageRecord, NewMessage, ThreadRecord
-from mg.errors import InvalidRequestError, NotFoundError, format_time
+from mg.errors import InvalidRequestError, NotFoundError
+from mg.times import format_time
 
 
 def merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

@@ -8,6 +8,7 @@ the dump (276 bytes)" instead of a short buffer, an IndexError or a huge allocat
 from __future__ import annotations
 
 import struct
+from typing import Any
 
 from local_gateway.services.debug.crash.errors import MinidumpError
 
@@ -40,7 +41,7 @@ class Bytes:
         self.check(offset, length, what)
         return self._view[offset : offset + length]
 
-    def unpack(self, fmt: struct.Struct, offset: int, what: str) -> tuple:
+    def unpack(self, fmt: struct.Struct, offset: int, what: str) -> tuple[Any, ...]:
         self.check(offset, fmt.size, what)
         return fmt.unpack_from(self._view, offset)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from local_gateway.services.debug.crash import memory as mem
 from local_gateway.services.debug.crash import streams
 from local_gateway.services.debug.crash.binary import Bytes, count_checked
-from local_gateway.services.debug.crash.context import Context, read_context
+from local_gateway.services.debug.crash.context import Context, Cpu, read_context
 from local_gateway.services.debug.crash.errors import MinidumpError
 from local_gateway.services.debug.crash.modules import ModuleList, read_module_list
 
@@ -121,10 +121,12 @@ def parse_minidump(raw: bytes | bytearray | memoryview) -> Minidump:
         if system.os_family in ("linux", "android"):
             if (lsb := stream(LINUX_LSB_RELEASE)) is not None:
                 system = replace(system, distribution=streams.read_lsb_release(data, *lsb))
-            if system.cpu_count == 0 and (cpu := stream(LINUX_CPU_INFO)) is not None:
-                system = replace(system, cpu_count=streams.read_linux_cpu_count(data, *cpu))
+            if system.cpu_count == 0 and (cpu_info := stream(LINUX_CPU_INFO)) is not None:
+                system = replace(system, cpu_count=streams.read_linux_cpu_count(data, *cpu_info))
     os_family = system.os_family if system else "unknown"
-    cpu = system.cpu_arch if system and system.cpu_arch in ("x86", "amd64") else None
+    cpu: Cpu | None = "x86" if system and system.cpu_arch == "x86" else None
+    if system and system.cpu_arch == "amd64":
+        cpu = "amd64"
     if system is not None and system.cpu_arch not in ("x86", "amd64", "unknown"):
         raise MinidumpError(f"unsupported CPU {system.cpu_arch}: only x86 and x86-64 dumps are walked")
 
@@ -168,7 +170,7 @@ def parse_minidump(raw: bytes | bytearray | memoryview) -> Minidump:
     return dump
 
 
-def _threads(data: Bytes, rva: int, size: int, cpu: str | None) -> tuple[list[Thread], list[mem.Region]]:
+def _threads(data: Bytes, rva: int, size: int, cpu: Cpu | None) -> tuple[list[Thread], list[mem.Region]]:
     count = data.u32(rva, "thread list count")
     start = rva + 4
     if size == 8 + count * _THREAD.size:

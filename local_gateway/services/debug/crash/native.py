@@ -63,7 +63,9 @@ def load_native(source: bytes | str, debug_id: str) -> NativeSymbols | None:
     ``debug_id`` is the Breakpad form; a file whose object ids all differ is refused, so a
     mismatched upload never names frames wrongly.
     """
-    import symbolic  # deferred: a native extension, only needed when native files are used
+    from symbolic import (
+        debuginfo as symbolic,  # deferred: a native extension, only needed when native files are used
+    )
 
     try:
         if isinstance(source, str):

@@ -245,5 +245,5 @@ def _tags(dump: Minidump) -> dict[str, str]:
         tags.setdefault("crashpad.report_id", dump.crashpad.report_id)
     out = {}
     for key, value in list(tags.items())[:MAX_TAGS]:
-        out[scrub_text(key)[:200] if key else ""] = scrub_text(value) or ""
+        out[(scrub_text(key) or "")[:200]] = scrub_text(value) or ""
     return out

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 USER = "<user>"
 _PATH_RULES = (
@@ -43,12 +43,19 @@ _IPV6_CANDIDATE = re.compile(r"(?<![\w:.])[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*:[0-9A-Fa
 MAX_TEXT = 4096
 
 
+def _keep_prefix(replacement: str) -> Callable[[re.Match[str]], str]:
+    def sub(match: re.Match[str]) -> str:
+        return match.group(1) + replacement
+
+    return sub
+
+
 def scrub_path(path: str | None) -> str | None:
     """Replace user names in a filesystem path (either OS's spelling)."""
     if not path:
         return path
     for pattern, replacement in _PATH_RULES:
-        path = pattern.sub(lambda m, r=replacement: m.group(1) + r, path)
+        path = pattern.sub(_keep_prefix(replacement), path)
     return path
 
 

@@ -31,6 +31,10 @@ T = TypeVar("T")
 _RECORDS = (b"FUNC ", b"PUBLIC ", b"STACK ", b"FILE ", b"INLINE_ORIGIN ", b"INFO ", b"MODULE ")
 
 
+# An INLINE record: depth, call line, call file, origin, and its address ranges.
+_InlineRow = tuple[int, int, int, int, list[tuple[int, int]]]
+
+
 @dataclass(frozen=True)
 class InlineFrame:
     function: str
@@ -81,7 +85,7 @@ class _Func:
     parameter_size: int
     name_line: int  # index of the FUNC line; its body runs to `body_end`
     body_end: int
-    parsed: tuple[list, list] | None = None
+    parsed: tuple[list[tuple[int, int, int, int]], list[_InlineRow]] | None = None
 
 
 @dataclass
@@ -193,9 +197,9 @@ class SymbolFile:
         frames.reverse()
         return SymbolInfo(name, func.address, outer_file, outer_line, tuple(frames), func.parameter_size)
 
-    def _parse_body(self, func: _Func) -> tuple[list, list]:
+    def _parse_body(self, func: _Func) -> tuple[list[tuple[int, int, int, int]], list[_InlineRow]]:
         lines: list[tuple[int, int, int, int]] = []
-        inlines: list[tuple[int, int, int, int, list[tuple[int, int]]]] = []
+        inlines: list[_InlineRow] = []
         for index in range(func.name_line + 1, func.body_end):
             raw = self._lines[index]
             try:
