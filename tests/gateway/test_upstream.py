@@ -19,6 +19,12 @@ from tests.support.gateway_process import GatewayProcess, running_gateway
 
 MODEL = "gpt-4o-mini"  # an openai model every tier may use
 HELLO = [{"role": "user", "content": "Is the forge lit?"}]
+# Amounts are stored in micro-dollars; these read them back in dollars.
+LEDGER_USD = (
+    "SELECT CAST(amount_micros AS DOUBLE PRECISION) / 1000000 AS amount_usd "
+    "FROM credit_ledger WHERE request_id = $1"
+)
+COST_USD = "CAST(cost_micros AS DOUBLE PRECISION) / 1000000 AS cost_usd"
 
 
 @pytest.fixture(scope="module")
@@ -122,9 +128,9 @@ def test_live_usage_is_billed_at_catalog_price(
     assert response.status_code == 200
     assert response.json()["usage"] == USAGE, "the provider's own counts are what is billed"
     request_id = response.headers["X-Request-Id"]
-    ledger = live_gateway.query("SELECT amount_usd FROM credit_ledger WHERE request_id = $1", request_id)
+    ledger = live_gateway.query(LEDGER_USD, request_id)
     assert [round(r["amount_usd"], 9) for r in ledger] == [round(-expected, 9)]
-    row = live_gateway.query("SELECT cost_usd, status FROM request_log WHERE request_id = $1", request_id)
+    row = live_gateway.query(f"SELECT {COST_USD}, status FROM request_log WHERE request_id = $1", request_id)
     assert row[0]["status"] == 200 and row[0]["cost_usd"] == pytest.approx(expected)
 
 
@@ -191,9 +197,9 @@ def test_chunks_are_forwarded_as_they_arrive(
     assert last.choices == [] and last.usage.total_tokens == USAGE["total_tokens"]
     assert upstream.requests[-1].body["stream_options"] == {"include_usage": True}
     # A finished stream is billed from the provider's usage, committed before [DONE].
-    ledger = live_gateway.query("SELECT amount_usd FROM credit_ledger WHERE request_id = $1", request_id)
+    ledger = live_gateway.query(LEDGER_USD, request_id)
     row = live_gateway.query(
-        "SELECT cost_usd, prompt_tokens FROM request_log WHERE request_id = $1", request_id
+        f"SELECT {COST_USD}, prompt_tokens FROM request_log WHERE request_id = $1", request_id
     )
     assert row[0]["prompt_tokens"] == USAGE["prompt_tokens"] and row[0]["cost_usd"] > 0
     assert [r["amount_usd"] for r in ledger] == [pytest.approx(-row[0]["cost_usd"])]
@@ -243,3 +249,4 @@ def test_client_giving_up_on_a_slow_answer_is_logged(
     assert row[0]["completion_tokens"] == 0 and row[0]["prompt_tokens"] > 0
     access = [line for line in live_gateway.log().splitlines() if request_id in line and "access" in line]
     assert access and '"status": 499' in access[-1]
+
