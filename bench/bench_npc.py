@@ -32,7 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from local_gateway.providers.registry import ProviderRegistry  # noqa: E402
 from local_gateway.services.accounts.keys import KeyService  # noqa: E402
+from local_gateway.services.billing.context import RequestContext  # noqa: E402
 from local_gateway.services.core.clock import Clock  # noqa: E402
 from local_gateway.services.inference.catalog import load_catalog  # noqa: E402
 from local_gateway.services.inference.params import parse_chat  # noqa: E402
@@ -108,6 +110,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     from local_gateway.services.accounts.keys import Principal
 
     me = Principal(principal.key, principal.developer)
+    ctx = RequestContext(me, "bench", "/v1/chat/completions")
+    upstreams = ProviderRegistry({}, lambda: None).for_caller(me)  # type: ignore[arg-type,return-value]
     size = 2_000 if args.quick else 10_000
     results: dict[str, object] = {"database": "postgresql" if args.pg else "sqlite", "messages": size}
 
@@ -136,13 +140,13 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
 
     recall.drop(thread.id)
     t0 = time.perf_counter()
-    first = await conversations.prepare(me, params(QUERIES[0]), model)
+    first = await conversations.prepare(ctx, params(QUERIES[0]), model, upstreams)
     cold_ms = (time.perf_counter() - t0) * 1000
     samples, recalled = [], 0
     rounds = 100 if args.quick else 400
     for i in range(rounds):
         t0 = time.perf_counter()
-        conv = await conversations.prepare(me, params(QUERIES[i % len(QUERIES)]), model)
+        conv = await conversations.prepare(ctx, params(QUERIES[i % len(QUERIES)]), model, upstreams)
         samples.append((time.perf_counter() - t0) * 1000)
         recalled += conv.recalled
     results["prepare"] = {

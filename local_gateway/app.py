@@ -29,7 +29,7 @@ from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services import monster_gpt
 from local_gateway.services.accounts.keys import KeyService, NewKey
 from local_gateway.services.accounts.limits import InProcessLimiter, RateLimiter
-from local_gateway.services.billing.request_log import RequestLogWriter
+from local_gateway.services.billing.service import Billing
 from local_gateway.services.container import Services
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.debug.symbol_server import SymbolServer
@@ -107,15 +107,13 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             threading.Thread(target=monster_gpt.warm, name="monster-gpt-warm", daemon=True).start()
         keys = KeyService(db, clock)
         limiter = _limiter(settings, clock)
-        request_log = RequestLogWriter(
-            db,
-            settings.log_flush_interval,
-            on_commit=lambda entries: keys.note_charges(
-                (e.developer_id, e.charge_usd) for e in entries if e.charge_usd
-            ),
+        billing = Billing.start(db, clock, settings.log_flush_interval)
+        providers = ProviderRegistry(
+            settings.environ,
+            upstream_session,
+            settings.upstream_timeout,
+            sandbox_chunk_delay=settings.sandbox_chunk_delay,
         )
-        request_log.start()
-        providers = ProviderRegistry(settings.environ, upstream_session, settings.upstream_timeout)
         templates = TemplateService(db, clock, load_templates(), catalog)
         embedder = HashingEmbedder()
         recall = RecallCache(embedder.dimensions)
@@ -125,7 +123,6 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             db,
             clock,
             embedder,
-            providers,
             window=settings.npc_window_messages,
             summary_tokens=settings.npc_summary_tokens,
         )
@@ -138,10 +135,12 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             embedder,
             recall,
             folder,
+            meter=billing.meter,
             recall_k=settings.npc_recall_k,
+            default_model=settings.npc_default_model,
         )
         health = InProcessHealth(clock, settings.breaker_failures, settings.breaker_cooldown)
-        runner = FallbackRunner(catalog, providers, health, retries=settings.upstream_retries)
+        runner = FallbackRunner(catalog, health, retries=settings.upstream_retries)
         blobs = DiskBlobStore(settings.data_dir / "blobs")
         services = Services(
             settings=settings,
@@ -150,21 +149,18 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             catalog=catalog,
             keys=keys,
             limiter=limiter,
-            request_log=request_log,
+            billing=billing,
             providers=providers,
             chat=ChatService(
-                catalog,
-                providers,
-                request_log,
-                keys,
-                clock,
-                conversations,
-                runner=runner,
-                sandbox_chunk_delay=settings.sandbox_chunk_delay,
+                catalog, providers, billing.admission, billing.meter, clock, runner, conversations
             ),
             health=health,
             embeddings=EmbeddingService(
-                catalog, providers, request_log, keys, clock, default_embedder(settings.embedder)
+                catalog,
+                providers,
+                billing.admission,
+                billing.meter,
+                default_embedder(settings.embedder),
             ),
             templates=templates,
             threads=thread_service,
@@ -185,7 +181,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             yield
         finally:
             await conversations.close()
-            await request_log.close()
+            await billing.close()
             await limiter.close()
             if http is not None:
                 await http.close()

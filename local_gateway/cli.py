@@ -51,7 +51,8 @@ def _parser() -> argparse.ArgumentParser:
 
     credit = admin_sub.add_parser("add-credit", help="append a credit-ledger entry (negative to debit)")
     credit.add_argument("--email", required=True)
-    credit.add_argument("--amount", type=float, required=True, help="US dollars, e.g. 10 or -5")
+    # Read as text: the amount becomes whole micro-dollars without passing through a float.
+    credit.add_argument("--amount", required=True, help="US dollars, e.g. 10, 4.99 or -5")
     credit.add_argument("--reason", default="adjustment")
     credit.add_argument("--json", action="store_true", help="print JSON")
     credit.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
@@ -76,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
     from local_gateway.services.accounts.keys import KeyService
+    from local_gateway.services.billing.credits import Credits
+    from local_gateway.services.billing.money import format_usd, micros_to_usd, usd_to_micros
     from local_gateway.services.core.clock import Clock
     from local_gateway.store.db import Database
     from local_gateway.store.migrate import upgrade_async
@@ -89,9 +92,14 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
             key = await keys.revoke(args.key_id)
             return _print(args, {"key_id": key.id, "revoked": True}, f"Revoked {key.id}.")
         if args.admin_command == "add-credit":
-            balance = await keys.add_credit(args.email, args.amount, args.reason)
-            result = {"email": args.email, "amount_usd": args.amount, "balance_usd": round(balance, 6)}
-            return _print(args, result, f"Balance of {args.email}: ${balance:.2f}")
+            amount = usd_to_micros(args.amount)
+            balance = await Credits(db, Clock()).add(args.email, amount, args.reason)
+            result = {
+                "email": args.email,
+                "amount_usd": micros_to_usd(amount),
+                "balance_usd": micros_to_usd(balance),
+            }
+            return _print(args, result, f"Balance of {args.email}: {format_usd(balance)}")
         return await _create_key(keys, args)
     finally:
         await db.close()

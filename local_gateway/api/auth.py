@@ -10,6 +10,7 @@ from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.middleware import RESPONSE_HEADERS
 from local_gateway.services.accounts.keys import Principal
 from local_gateway.services.accounts.limits import rpm_for
+from local_gateway.services.billing.context import RequestContext
 from mg.errors import RateLimitError
 
 
@@ -41,3 +42,9 @@ async def authenticate(request: web.Request, *, consume: bool = True) -> Princip
             reset_at=datetime.fromtimestamp(decision.reset_epoch, UTC),
         )
     return principal
+
+
+async def authenticated(request: web.Request) -> RequestContext:
+    """:func:`authenticate`, as the context a service serves this request in (who, which, where)."""
+    principal = await authenticate(request)
+    return RequestContext(principal, request["request_id"], request.path)

@@ -9,7 +9,7 @@ from aiohttp import web
 from local_gateway import fastjson
 from local_gateway.api import sse
 from local_gateway.api.appkeys import SERVICES
-from local_gateway.api.auth import authenticate
+from local_gateway.api.auth import authenticated
 from local_gateway.api.body import json_response, read_json
 from local_gateway.api.middleware import RESPONSE_HEADERS, error_log
 from local_gateway.services.inference.chat import ChatOutcome
@@ -25,12 +25,11 @@ def _sse(data: Any) -> bytes:
 
 async def _complete(request: web.Request, force_stream: bool) -> web.StreamResponse:
     services = request.app[SERVICES]
-    principal = await authenticate(request)
+    ctx = await authenticated(request)
     params = parse_chat(await read_json(request, services.settings.completion_body_limit))
     if force_stream:
         params.stream = True
-    outcome = await services.chat.create(principal, params, request["request_id"], request.path)
-    return await respond(request, outcome)
+    return await respond(request, await services.chat.create(ctx, params))
 
 
 async def respond(request: web.Request, outcome: ChatOutcome) -> web.StreamResponse:
@@ -40,13 +39,9 @@ async def respond(request: web.Request, outcome: ChatOutcome) -> web.StreamRespo
     if outcome.completion is not None:
         return json_response(outcome.completion, headers=headers)
     assert outcome.chunks is not None
+    # The service has started the stream (a provider that fails to start got an ordinary error
+    # envelope with the right status): its first chunk is ready, and leaves with the headers.
     chunks = outcome.chunks
-    # Pull the first chunk before answering: a provider that fails to start still gets an
-    # ordinary error envelope with the right status.
-    try:
-        first = await anext(chunks)
-    except StopAsyncIteration:
-        first = None
     response = _EventStream(
         headers=dict(
             headers,
@@ -55,14 +50,13 @@ async def respond(request: web.Request, outcome: ChatOutcome) -> web.StreamRespo
     )
     await response.prepare(request)
     done = False
+
+    async def write(batch: list[dict[str, Any]]) -> None:
+        await response.write(b"".join(map(_sse, batch)))
+
     try:
-        if first is not None:
-
-            async def write(batch: list[dict[str, Any]]) -> None:
-                await response.write(b"".join(map(_sse, batch)))
-
-            # The first chunk leaves with whatever else is ready at that moment, never later.
-            await sse.pump(chunks, write, ready=[first])
+        # Each write carries every chunk that is ready at that moment, never later.
+        await sse.pump(chunks, write)
         done = True
     except ConnectionResetError:
         return response  # the client went away; the service has recorded what was produced
@@ -81,8 +75,8 @@ async def respond(request: web.Request, outcome: ChatOutcome) -> web.StreamRespo
 
 
 class _EventStream(web.StreamResponse):
-    # aiohttp sends a stream's headers on their own at prepare(); the first chunk is already in
-    # hand here, so they leave together with it in one write.
+    # aiohttp sends a stream's headers on their own at prepare(); the first chunk is ready the
+    # moment the pump asks for it, so they leave together with it in one write.
     _send_headers_immediately = False
 
 

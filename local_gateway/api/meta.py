@@ -12,6 +12,7 @@ from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response
 from local_gateway.services.accounts.limits import rpm_for
+from local_gateway.services.billing.money import micros_to_usd
 
 routes = web.RouteTableDef()
 API_VERSION = "2026-11-01"
@@ -42,7 +43,7 @@ async def key_me(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     principal = await authenticate(request, consume=False)
     tier = services.catalog.tiers[principal.tier]
-    balance = await services.keys.balance(principal.developer_id)
+    balance = await services.billing.balances.exact(principal.developer_id)
     key = principal.key
     return json_response(
         {
@@ -54,7 +55,7 @@ async def key_me(request: web.Request) -> web.Response:
             "email": principal.developer.email,
             "tier": principal.tier,
             "tier_name": tier.name,
-            "credit_balance_usd": round(balance, 6),
+            "credit_balance_usd": micros_to_usd(balance),
             "rate_limits": {
                 "requests_per_minute": rpm_for(principal, services.settings.test_key_rpm),
                 "daily_cap_usd": tier.daily_cap_usd,

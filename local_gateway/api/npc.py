@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from local_gateway.api.appkeys import SERVICES
-from local_gateway.api.auth import authenticate
+from local_gateway.api.auth import authenticate, authenticated
 from local_gateway.api.body import json_response, read_json
 from local_gateway.api.chat import respond
 from local_gateway.api.thread_views import thread_object
@@ -28,18 +28,9 @@ async def create_group(request: web.Request) -> web.Response:
 async def speak(request: web.Request) -> web.StreamResponse:
     """Have an NPC of the thread answer: ``npc_id`` names it (else who was addressed, or whose turn it is)."""
     services = request.app[SERVICES]
-    principal = await authenticate(request)
-    thread_id = request.match_info["thread_id"]
+    ctx = await authenticated(request)
     body = dict(require_object(await read_json(request, services.settings.completion_body_limit)))
-    thread = await services.threads.get(principal.developer_id, thread_id)
-    body["model"] = (
-        body.get("model")
-        or thread.last_model
-        or await services.threads.default_model(thread, body.get("npc_id"))
-        or services.settings.npc_default_model
-    )
-    body.pop("thread_id", None)
-    params = parse_chat(body, require_messages=False)
-    params.thread_id = thread.id
-    outcome = await services.chat.create(principal, params, request["request_id"], request.path)
+    body.pop("thread_id", None)  # the path names the thread
+    params = parse_chat(body, speak=True)
+    outcome = await services.chat.speak(ctx, request.match_info["thread_id"], params)
     return await respond(request, outcome)

@@ -30,9 +30,6 @@ class ModelInfo:
     display_name: str = ""
     dimensions: int | None = None
 
-    def cost_usd(self, prompt_tokens: int, completion_tokens: int) -> float:
-        return (prompt_tokens * self.input_per_1m + completion_tokens * self.output_per_1m) / 1_000_000
-
 
 @dataclass
 class Usage:

@@ -1,5 +1,9 @@
 """Which adapter serves a request: the sandbox for test keys, the model's provider for live keys.
 
+That choice is made once per request, by :meth:`ProviderRegistry.for_caller`: the
+:class:`ProviderRoute` it returns answers every later question (which provider serves this
+model or its fallback, whether breakers and retries guard the calls).
+
 The adapter follows the model's ``api`` field: ``openai`` (OpenAI-compatible chat completions),
 ``anthropic`` (Messages API) or ``gemini`` (generateContent). Each provider's key comes from
 ``MG_<PROVIDER>_API_KEY`` or the variable its own SDK reads; ``MG_<PROVIDER>_BASE_URL`` moves it
@@ -9,6 +13,7 @@ The adapter follows the model's ``api`` field: ``openai`` (OpenAI-compatible cha
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Protocol
 
 import aiohttp
 
@@ -47,19 +52,87 @@ USUAL_KEY_VARIABLES = {
 ADAPTERS = {"openai": OpenAICompatProvider, "anthropic": AnthropicProvider, "gemini": GeminiProvider}
 
 
+class Caller(Protocol):
+    """Who a request is for, as far as routing cares (the services' ``Principal``)."""
+
+    @property
+    def is_test(self) -> bool: ...
+
+
+class ProviderRoute(Protocol):
+    """Where one caller's model calls go, decided once per request by the registry."""
+
+    # Whether calls can fail the way networks fail: breakers, retries and fallbacks apply.
+    guarded: bool
+    sandboxed: bool
+
+    def provider(self, model: ModelInfo) -> Provider:
+        """The adapter that serves ``model`` (raises ``ProviderUnavailableError`` when none)."""
+        ...
+
+    def serves(self, model: ModelInfo) -> bool:
+        """Whether :meth:`provider` would find an adapter for ``model``."""
+        ...
+
+    def name_of(self, model: ModelInfo) -> str:
+        """The provider name a request for ``model`` is logged under before any call was made."""
+        ...
+
+
+class _SandboxRoute:
+    guarded = False
+    sandboxed = True
+
+    def __init__(self, sandbox: SandboxProvider) -> None:
+        self.sandbox = sandbox
+
+    def provider(self, model: ModelInfo) -> Provider:
+        return self.sandbox
+
+    def serves(self, model: ModelInfo) -> bool:
+        return True
+
+    def name_of(self, model: ModelInfo) -> str:
+        return self.sandbox.name
+
+
+class _UpstreamRoute:
+    guarded = True
+    sandboxed = False
+
+    def __init__(self, registry: ProviderRegistry) -> None:
+        self.registry = registry
+
+    def provider(self, model: ModelInfo) -> Provider:
+        return self.registry.upstream(model)
+
+    def serves(self, model: ModelInfo) -> bool:
+        return self.registry.is_configured(model)
+
+    def name_of(self, model: ModelInfo) -> str:
+        return model.provider
+
+
 class ProviderRegistry:
     def __init__(
         self,
         environ: Mapping[str, str],
         session_factory: Callable[[], aiohttp.ClientSession],
         upstream_timeout: float = 120.0,
+        sandbox_chunk_delay: float = 0.0,
     ) -> None:
         self.environ = environ
         self.session_factory = session_factory
         self.upstream_timeout = upstream_timeout
-        self.sandbox = SandboxProvider()
+        self.sandbox = SandboxProvider(chunk_delay=sandbox_chunk_delay)
         self._adapters: dict[tuple[str, str], Provider] = {}
         self.local = LocalDiscovery(self._local_adapter)
+        self._sandbox_route = _SandboxRoute(self.sandbox)
+        self._upstream_route = _UpstreamRoute(self)
+
+    def for_caller(self, caller: Caller) -> ProviderRoute:
+        """Test keys talk to the sandbox, every other key to the models' own providers."""
+        return self._sandbox_route if caller.is_test else self._upstream_route
 
     def _env(self, name: str) -> str | None:
         value = self.environ.get(name)
@@ -101,9 +174,8 @@ class ProviderRegistry:
         adapter = self._adapter("local", "openai")
         return adapter if isinstance(adapter, OpenAICompatProvider) else None
 
-    def for_model(self, model: ModelInfo, *, sandbox: bool) -> Provider:
-        if sandbox:
-            return self.sandbox
+    def upstream(self, model: ModelInfo) -> Provider:
+        """The adapter of ``model``'s own provider (raises when the gateway cannot reach it)."""
         adapter = self._adapter(model.provider, model.api)
         if adapter is None:
             raise not_configured(model)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services.accounts.keys import KeyService
 from local_gateway.services.accounts.limits import RateLimiter
-from local_gateway.services.billing.request_log import RequestLogWriter
+from local_gateway.services.billing.service import Billing
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.debug.symbol_server import SymbolServer
 from local_gateway.services.debug.symbols import SymbolService
@@ -33,7 +33,7 @@ class Services:
     catalog: Catalog
     keys: KeyService
     limiter: RateLimiter
-    request_log: RequestLogWriter
+    billing: Billing
     providers: ProviderRegistry
     chat: ChatService
     templates: TemplateService

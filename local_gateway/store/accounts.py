@@ -1,4 +1,4 @@
-"""Developers, API keys and the credit ledger."""
+"""Developers and API keys (the credit ledger is :mod:`local_gateway.store.ledger`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from local_gateway.store.records import DeveloperRecord, KeyRecord
-from local_gateway.store.tables import ApiKey, CreditEntry, Developer
+from local_gateway.store.tables import ApiKey, Developer
 
 
 def _dev(row: Developer) -> DeveloperRecord:
@@ -96,29 +96,3 @@ async def revoke_key(session: AsyncSession, key_id: str, at: datetime) -> KeyRec
 async def keys_of(session: AsyncSession, developer_id: str) -> list[KeyRecord]:
     stmt = select(ApiKey).where(ApiKey.developer_id == developer_id).order_by(ApiKey.created_at)
     return [_key(r) for r in (await session.execute(stmt)).scalars()]
-
-
-async def add_credit(
-    session: AsyncSession,
-    developer_id: str,
-    amount_usd: float,
-    reason: str,
-    created_at: datetime,
-    request_id: str | None = None,
-) -> None:
-    session.add(
-        CreditEntry(
-            developer_id=developer_id,
-            amount_usd=amount_usd,
-            reason=reason,
-            request_id=request_id,
-            created_at=created_at,
-        )
-    )
-
-
-async def credit_balance(session: AsyncSession, developer_id: str) -> float:
-    stmt = select(func.coalesce(func.sum(CreditEntry.amount_usd), 0.0)).where(
-        CreditEntry.developer_id == developer_id
-    )
-    return float((await session.execute(stmt)).scalar_one())

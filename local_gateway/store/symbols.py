@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from local_gateway.store.records import SymbolRecord, UploadTokenRecord
-from local_gateway.store.tables import Blob, Event, SymbolFile, SymbolUploadToken
+from local_gateway.store.tables import Blob, SymbolFile, SymbolUploadToken
 
 
 def _record(row: SymbolFile) -> SymbolRecord:
@@ -166,12 +166,6 @@ async def present_hashes(session: AsyncSession, developer_id: str, hashes: Itera
         .distinct()
     )
     return set((await session.execute(stmt)).scalars())
-
-
-async def add_event(
-    session: AsyncSession, event_id: str, developer_id: str, kind: str, data: dict[str, Any], now: datetime
-) -> None:
-    session.add(Event(id=event_id, developer_id=developer_id, type=kind, data=data, created_at=now))
 
 
 async def add_token(session: AsyncSession, **fields: Any) -> None:

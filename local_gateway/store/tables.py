@@ -39,14 +39,18 @@ class ApiKey(SQLModel, table=True):
 
 
 class CreditEntry(SQLModel, table=True):
-    """Append-only ledger: the balance is the sum, never a mutable number."""
+    """Append-only ledger: the balance is the sum, never a mutable number.
+
+    Amounts are integer micro-dollars (``services/billing/money.py``): grants positive,
+    usage debits and corrections negative.
+    """
 
     __tablename__ = "credit_ledger"
     __table_args__ = (Index("ix_credit_ledger_dev_time", "developer_id", "created_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     developer_id: str = Field(foreign_key="developers.id", max_length=40)
-    amount_usd: float
+    amount_micros: int = Field(sa_type=BigInteger)
     reason: str = Field(max_length=40)
     request_id: str | None = Field(default=None, max_length=64)
     created_at: datetime
@@ -65,7 +69,8 @@ class RequestLog(SQLModel, table=True):
     provider: str | None = Field(default=None, max_length=40)
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    # Micro-dollars, rounded once per request; the ledger debit of the request is its negative.
+    cost_micros: int = Field(default=0, sa_type=BigInteger)
     latency_ms: float = 0.0
     status: int
     error_code: str | None = Field(default=None, max_length=40)
@@ -75,16 +80,36 @@ class RequestLog(SQLModel, table=True):
 
 
 class Event(SQLModel, table=True):
-    """Outbox of everything a webhook will announce, written in the transaction of the change."""
+    """Outbox of everything a webhook will announce, written in the transaction of the change.
+
+    Events of a thread carry its id and a sequence number: 1, 2, 3, … per thread with no gaps,
+    in the order the changes committed (``store/events.py`` assigns it). Other events (symbols,
+    credit) have neither.
+    """
 
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_dev_time", "developer_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_events_dev_time", "developer_id", "created_at"),
+        Index("ux_events_thread_seq", "thread_id", "seq", unique=True),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     developer_id: str = Field(foreign_key="developers.id", max_length=40)
     type: str = Field(max_length=60)
     data: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime
+    # No foreign key: a thread's events outlive the thread (a deliverer may still owe them).
+    thread_id: str | None = Field(default=None, max_length=40)
+    seq: int | None = None
+
+
+class EventSequence(SQLModel, table=True):
+    """The last event sequence number handed out per thread; its row lock orders the writers."""
+
+    __tablename__ = "event_sequences"
+
+    thread_id: str = Field(primary_key=True, max_length=40)
+    last_seq: int
 
 
 class Blob(SQLModel, table=True):

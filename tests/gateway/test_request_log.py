@@ -37,7 +37,7 @@ def test_answer_is_sent_after_its_row_is_committed(gateway: GatewayProcess, api_
                 usage["prompt_tokens"],
                 usage["completion_tokens"],
             )
-            assert row["cost_usd"] == 0 and not row["stream"]
+            assert row["cost_micros"] == 0 and not row["stream"]
 
 
 def test_finished_stream_is_committed_before_done(gateway: GatewayProcess, api_key: str) -> None:

@@ -19,6 +19,12 @@ from tests.support.gateway_process import GatewayProcess, running_gateway
 
 MODEL = "gpt-4o-mini"  # an openai model every tier may use
 HELLO = [{"role": "user", "content": "Is the forge lit?"}]
+# Amounts are stored in micro-dollars; these read them back in dollars.
+LEDGER_USD = (
+    "SELECT CAST(amount_micros AS DOUBLE PRECISION) / 1000000 AS amount_usd "
+    "FROM credit_ledger WHERE request_id = $1"
+)
+COST_USD = "CAST(cost_micros AS DOUBLE PRECISION) / 1000000 AS cost_usd"
 
 
 @pytest.fixture(scope="module")
@@ -122,9 +128,9 @@ def test_live_usage_is_billed_at_catalog_price(
     assert response.status_code == 200
     assert response.json()["usage"] == USAGE, "the provider's own counts are what is billed"
     request_id = response.headers["X-Request-Id"]
-    ledger = live_gateway.query("SELECT amount_usd FROM credit_ledger WHERE request_id = $1", request_id)
+    ledger = live_gateway.query(LEDGER_USD, request_id)
     assert [round(r["amount_usd"], 9) for r in ledger] == [round(-expected, 9)]
-    row = live_gateway.query("SELECT cost_usd, status FROM request_log WHERE request_id = $1", request_id)
+    row = live_gateway.query(f"SELECT {COST_USD}, status FROM request_log WHERE request_id = $1", request_id)
     assert row[0]["status"] == 200 and row[0]["cost_usd"] == pytest.approx(expected)
 
 
@@ -191,9 +197,9 @@ def test_chunks_are_forwarded_as_they_arrive(
     assert last.choices == [] and last.usage.total_tokens == USAGE["total_tokens"]
     assert upstream.requests[-1].body["stream_options"] == {"include_usage": True}
     # A finished stream is billed from the provider's usage, committed before [DONE].
-    ledger = live_gateway.query("SELECT amount_usd FROM credit_ledger WHERE request_id = $1", request_id)
+    ledger = live_gateway.query(LEDGER_USD, request_id)
     row = live_gateway.query(
-        "SELECT cost_usd, prompt_tokens FROM request_log WHERE request_id = $1", request_id
+        f"SELECT {COST_USD}, prompt_tokens FROM request_log WHERE request_id = $1", request_id
     )
     assert row[0]["prompt_tokens"] == USAGE["prompt_tokens"] and row[0]["cost_usd"] > 0
     assert [r["amount_usd"] for r in ledger] == [pytest.approx(-row[0]["cost_usd"])]
@@ -243,3 +249,74 @@ def test_client_giving_up_on_a_slow_answer_is_logged(
     assert row[0]["completion_tokens"] == 0 and row[0]["prompt_tokens"] > 0
     access = [line for line in live_gateway.log().splitlines() if request_id in line and "access" in line]
     assert access and '"status": 499' in access[-1]
+
+
+def _ledger_sum(gw: GatewayProcess, developer_id: str) -> int:
+    rows = gw.query("SELECT amount_micros FROM credit_ledger WHERE developer_id = $1", developer_id)
+    return sum(r["amount_micros"] for r in rows)
+
+
+def test_balance_is_grants_minus_logged_costs_to_the_micro_dollar(
+    live_gateway: GatewayProcess, upstream: FakeOpenAI
+) -> None:
+    payer = live_gateway.create_key(tier="studio", live=True)
+    key, developer = payer["api_key"], payer["developer_id"]
+    for _ in range(3):
+        assert _post(live_gateway, key).status_code == 200
+    for _ in range(2):
+        streamed = _post(live_gateway, key, stream=True, stream_options={"include_usage": True})
+        assert streamed.text.rstrip().endswith("data: [DONE]")
+    upstream.reset("error500")
+    assert _post(live_gateway, key).status_code == 503
+    upstream.reset("normal")
+    live_gateway.add_credit(payer["email"], 1.234567)
+
+    logged = live_gateway.query(
+        "SELECT request_id, status, cost_micros FROM request_log WHERE developer_id = $1", developer
+    )
+    assert sorted(r["cost_micros"] for r in logged) == [0, 660, 660, 660, 660, 660]
+    assert all(r["cost_micros"] == 0 for r in logged if r["status"] != 200)
+    grants = 5_000_000 + 1_234_567
+    balance = _ledger_sum(live_gateway, developer)
+    assert balance == grants - sum(r["cost_micros"] for r in logged)
+    for row in logged:  # every request's debit is its logged cost, exactly
+        debits = live_gateway.query(
+            "SELECT amount_micros FROM credit_ledger WHERE request_id = $1", row["request_id"]
+        )
+        assert [d["amount_micros"] for d in debits] == ([-row["cost_micros"]] if row["cost_micros"] else [])
+    with live_gateway.client(key) as client:
+        assert client.get("/v1/keys/me").json()["credit_balance_usd"] == balance / 1e6 == 6.231267
+
+
+def test_a_model_summary_after_a_turn_is_metered_too(
+    live_gateway: GatewayProcess, upstream: FakeOpenAI
+) -> None:
+    payer = live_gateway.create_key(tier="studio", live=True)
+    with live_gateway.client(payer["api_key"]) as client:
+        thread_id = client.post("/v1/threads", json={"npc_id": "chronicler"}).json()["id"]
+        lines = [{"role": "user" if i % 2 else "assistant", "content": f"Line {i}."} for i in range(70)]
+        assert client.post(f"/v1/threads/{thread_id}/messages", json={"messages": lines}).status_code == 200
+        turn = client.post(
+            "/v1/chat/completions", json={"model": MODEL, "messages": HELLO, "thread_id": thread_id}
+        )
+    assert turn.status_code == 200
+    # The thread outgrew its window: after the answer, its model folds the oldest turns.
+    summaries = "SELECT * FROM request_log WHERE developer_id = $1 AND endpoint = 'npc.summary'"
+    deadline = time.monotonic() + 10
+    while not (rows := live_gateway.query(summaries, payer["developer_id"])) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(rows) == 1, "the summary call was not recorded"
+    summary = rows[0]
+    assert (summary["request_id"], summary["model"], summary["provider"]) == (
+        turn.headers["X-Request-Id"],
+        MODEL,
+        "openai",
+    )
+    assert summary["cost_micros"] == 660
+    assert any("You keep the memory of" in str(r.body["messages"]) for r in upstream.requests)
+    logged = live_gateway.query(
+        "SELECT cost_micros FROM request_log WHERE developer_id = $1", payer["developer_id"]
+    )
+    assert _ledger_sum(live_gateway, payer["developer_id"]) == 5_000_000 - sum(
+        r["cost_micros"] for r in logged
+    )

@@ -590,8 +590,8 @@ async def test_a_normal_reply_streams_in_several_chunks() -> None:
 
 
 async def test_chunk_delay_slows_the_stream_and_a_client_can_leave_early() -> None:
-    req = request(BLACKSMITH, SWORD, context={"sandbox_chunk_delay": 0.03})
-    stream = SandboxProvider().stream(req)
+    req = request(BLACKSMITH, SWORD)
+    stream = SandboxProvider(chunk_delay=0.03).stream(req)
     started = time.monotonic()
     seen = [await stream.__anext__() for _ in range(4)]
     assert time.monotonic() - started >= 0.08

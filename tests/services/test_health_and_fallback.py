@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -77,12 +78,13 @@ class Registry(ProviderRegistry):
     def is_configured(self, model: Any) -> bool:
         return model.provider in self.scripted
 
-    def for_model(self, model: Any, *, sandbox: bool) -> Any:
+    def upstream(self, model: Any) -> Any:
         if model.provider not in self.scripted:
             raise ProviderUnavailableError("not configured")
         return self.scripted[model.provider]
 
 
+LIVE = SimpleNamespace(is_test=False)  # a live key's principal, as far as routing cares
 CFG = UpstreamConfig("pa", "http://x", "k", "MG_PA_API_KEY")
 
 
@@ -100,19 +102,20 @@ def world() -> tuple[FallbackRunner, InProcessHealth, Clock, dict[str, ScriptedP
     async def sleep(seconds: float) -> None:
         pauses.append(seconds)
 
-    runner = FallbackRunner(CATALOG, Registry(providers), health, retries=1, sleep=sleep, jitter=lambda: 0.5)
+    runner = FallbackRunner(CATALOG, health, retries=1, sleep=sleep, jitter=lambda: 0.5)
     runner.pauses = pauses  # type: ignore[attr-defined]
+    runner.route = Registry(providers).for_caller(LIVE)  # type: ignore[attr-defined]
     return runner, health, clock, providers
 
 
 async def call(runner: FallbackRunner, allow: bool = True, tier: str = "free") -> Any:
     primary = CATALOG.models["alpha"]
-    plan = runner.plan(primary, tier, allow, sandbox=False)
+    plan = runner.plan(primary, tier, allow, runner.route)  # type: ignore[attr-defined]
 
     async def run(model: Any, provider: Any) -> Completion:
         return await provider.complete(ChatRequest(model=model, messages=[]))
 
-    return await runner.run(plan, sandbox=False, call=run)
+    return await runner.run(plan, runner.route, call=run)  # type: ignore[attr-defined]
 
 
 def test_chain_keeps_price_class_tier_and_order() -> None:

@@ -24,3 +24,17 @@ def read_events(gw: GatewayProcess, developer_id: str, *types: str) -> list[dict
             await db.close()
 
     return asyncio.run(run())
+
+
+def read_thread_events(gw: GatewayProcess, developer_id: str, thread_id: str) -> list[dict[str, Any]]:
+    """One thread's events in sequence order, as a webhook deliverer reads them."""
+
+    async def run() -> list[dict[str, Any]]:
+        db = Database(database_url(gw))
+        try:
+            async with db.read() as session:
+                return await event_store.thread_events(session, developer_id, thread_id)
+        finally:
+            await db.close()
+
+    return asyncio.run(run())

@@ -13,8 +13,10 @@ Context hints read from ``ChatRequest.context`` (upstream providers ignore them)
   ``Game state:`` section in the system prompt, JSON or ``key: value`` lines, works too);
 - ``response_style``: ``terse`` | ``normal`` | ``verbose`` | ``dramatic``;
 - ``template``: an NPC template id (``merchant``, ``villain``, ...) or a template object with
-  ``id``, ``system_prompt`` and ``response_style``;
-- ``sandbox_chunk_delay``: seconds to wait between stream chunks, so tests can slow a stream.
+  ``id``, ``system_prompt`` and ``response_style``.
+
+How fast a stream is delivered is the provider's own setting (``chunk_delay``, from
+``MG_SANDBOX_CHUNK_DELAY``), never part of the request, so it cannot change an answer.
 """
 
 from __future__ import annotations
@@ -47,8 +49,6 @@ from local_gateway.providers.sandbox.voice import STYLES, Persona, Reply, compos
 
 __all__ = ["SandboxProvider", "answer", "fingerprint", "truncate_to_tokens"]
 
-# Context keys that change how a reply is delivered, never what it says.
-_DELIVERY_KEYS = frozenset({"sandbox_chunk_delay"})
 # Content streams word by word; argument text in pieces cut where the token counter cuts.
 _WORD = re.compile(r"\s*\S+")
 _PIECE = re.compile(r"\s*(?:[A-Za-z0-9_]+|[^\sA-Za-z0-9_])")
@@ -61,6 +61,10 @@ class SandboxProvider:
 
     name = "sandbox"
 
+    def __init__(self, chunk_delay: float = 0.0) -> None:
+        # Seconds between stream chunks: a testing knob that lets a test slow a stream down.
+        self.chunk_delay = max(chunk_delay, 0.0)
+
     async def complete(self, request: ChatRequest) -> Completion:
         """The whole answer at once."""
         return answer(request)
@@ -68,7 +72,7 @@ class SandboxProvider:
     async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
         """The same answer in OpenAI delta form: role, content words, tool calls, finish, usage."""
         result = answer(request)
-        delay = _chunk_delay(request)
+        delay = self.chunk_delay
         yield StreamEvent(delta={"role": "assistant", "content": ""})
         for piece in _split(result.content or "", _WORD):
             await asyncio.sleep(delay)
@@ -107,20 +111,12 @@ def _fragments(arguments: str, size: int = 8) -> list[str]:
     return out
 
 
-def _chunk_delay(request: ChatRequest) -> float:
-    try:
-        return max(float(request.context.get("sandbox_chunk_delay") or 0.0), 0.0)
-    except (TypeError, ValueError):
-        return 0.0
-
-
 def fingerprint(request: ChatRequest) -> str:
     """A stable hash of everything that shapes the answer.
 
     ``max_tokens`` and ``stop`` are left out on purpose: they only cut the answer short, so a
     truncated reply is always a prefix of the full one.
     """
-    context = {k: v for k, v in (request.context or {}).items() if k not in _DELIVERY_KEYS}
     payload = {
         "model": request.model.id,
         "messages": request.messages,
@@ -129,7 +125,7 @@ def fingerprint(request: ChatRequest) -> str:
         "parallel_tool_calls": request.parallel_tool_calls,
         "response_format": request.response_format,
         "seed": request.seed,
-        "context": context,
+        "context": request.context or {},
     }
     encoded = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.sha256(encoded.encode()).hexdigest()

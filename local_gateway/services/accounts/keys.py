@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 
 from local_gateway.services.accounts.tiers import normalize_tier
+from local_gateway.services.billing import credits
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.core.ids import new_id
 from local_gateway.services.core.singleflight import SingleFlight
@@ -19,11 +19,8 @@ from local_gateway.store.records import DeveloperRecord, KeyRecord
 from mg.errors import AuthenticationError
 
 KEY_PREFIXES = {"live": "mg_live_", "test": "mg_test_", "pat": "mg_pat_"}
-WELCOME_CREDIT_USD = 5.0
 # A cached key check skips the database; a revoked key stops working within this many seconds.
 AUTH_CACHE_TTL = 5.0
-# Admission reads the credit ledger at most this often per developer (see admission_balance).
-BALANCE_CACHE_TTL = 5.0
 
 
 @dataclass(frozen=True)
@@ -68,10 +65,8 @@ class KeyService:
         self.db = db
         self.clock = clock
         self._cache: dict[str, tuple[float, Principal]] = {}
-        self._balances: dict[str, tuple[float, float]] = {}
         # A cache entry that expires under load is looked up once, not once per request in flight.
         self._key_lookups: SingleFlight[str, Principal] = SingleFlight()
-        self._balance_reads: SingleFlight[str, float] = SingleFlight()
 
     async def authenticate(self, header: str | None) -> Principal:
         api_key = _bearer(header)
@@ -126,7 +121,7 @@ class KeyService:
             created = developer is None
             if developer is None:
                 developer = await accounts.add_developer(session, new_id("dev"), email, tier, now)
-                await accounts.add_credit(session, developer.id, WELCOME_CREDIT_USD, "welcome", now)
+                await credits.grant_welcome(session, developer.id, now)
             elif developer.tier != tier or rpm is not None:
                 await accounts.set_developer_tier(session, developer.id, tier, rpm)
                 developer = await accounts.get_developer(session, developer.id)
@@ -155,51 +150,9 @@ class KeyService:
         self._cache.clear()
         return key
 
-    async def add_credit(self, email: str, amount_usd: float, reason: str = "adjustment") -> float:
-        """Append a ledger entry for the developer with ``email``; returns the new balance."""
-        async with self.db.write() as session:
-            developer = await accounts.get_developer_by_email(session, email.strip().lower())
-            if developer is None:
-                raise ValueError(f"no developer with email {email!r}")
-            await accounts.add_credit(session, developer.id, amount_usd, reason, self.clock.now())
-            await session.flush()
-            return await accounts.credit_balance(session, developer.id)
-
     async def is_empty(self) -> bool:
         async with self.db.read() as session:
             return await accounts.developer_count(session) == 0
-
-    async def balance(self, developer_id: str) -> float:
-        """The exact balance: the sum of the developer's ledger."""
-        async with self.db.read() as session:
-            return await accounts.credit_balance(session, developer_id)
-
-    async def admission_balance(self, developer_id: str) -> float:
-        """The balance that admits a paid request, without a ledger sum on every request.
-
-        Summing the ledger costs more as it grows, so the sum is cached for
-        ``BALANCE_CACHE_TTL`` and the charges this process commits are subtracted as they land
-        (:meth:`note_charges`). A balance that would refuse is always read afresh, so a top-up
-        counts at once; charges made by other processes count within the TTL.
-        """
-        cached = self._balances.get(developer_id)
-        if cached is not None and cached[0] > time.monotonic() and cached[1] > 0:
-            return cached[1]
-        return await self._balance_reads.run(developer_id, partial(self._read_balance, developer_id))
-
-    async def _read_balance(self, developer_id: str) -> float:
-        balance = await self.balance(developer_id)
-        if len(self._balances) > 10_000:
-            self._balances.clear()
-        self._balances[developer_id] = (time.monotonic() + BALANCE_CACHE_TTL, balance)
-        return balance
-
-    def note_charges(self, charges: Iterable[tuple[str, float]]) -> None:
-        """Charges (developer id, USD) just committed to the ledger by this process."""
-        for developer_id, amount in charges:
-            cached = self._balances.get(developer_id)
-            if cached is not None:
-                self._balances[developer_id] = (cached[0], cached[1] - amount)
 
 
 def _bearer(header: str | None) -> str | None:

@@ -1,4 +1,4 @@
-"""The request log, written with group commit.
+"""The request log, written with group commit (:class:`~.metering.Meter` is its one caller).
 
 Every completion writes one row. A handler that must not answer before its row is durable
 awaits :meth:`RequestLogWriter.record`. One writer task commits the rows: a row that arrives
@@ -18,6 +18,7 @@ from typing import Any
 
 from local_gateway.store import request_log as request_rows
 from local_gateway.store.db import Database
+from local_gateway.store.events import NewEvent
 
 log = logging.getLogger("mg.gateway.requestlog")
 MAX_BATCH = 500
@@ -35,14 +36,15 @@ class LogEntry:
     provider: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    cost_usd: float = 0.0
+    cost_micros: int = 0
     latency_ms: float = 0.0
     error_code: str | None = None
     stream: bool = False
     extra: dict[str, Any] | None = None
-    # Billed to the credit ledger in the same transaction (live keys only).
-    charge_usd: float = 0.0
-    events: list[dict[str, Any]] = field(default_factory=list)
+    # Debited from the credit ledger in the same transaction (live keys only), micro-dollars.
+    charge_micros: int = 0
+    # Outbox events the row causes (``store/events.py``), committed with it.
+    events: list[NewEvent] = field(default_factory=list)
 
 
 class RequestLogWriter:

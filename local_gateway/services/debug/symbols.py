@@ -19,9 +19,11 @@ from typing import Literal
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.core.ids import new_id
 from local_gateway.services.debug.symbol_params import UploadParams, platform_from_os
+from local_gateway.store import events as event_store
 from local_gateway.store import symbols as store
 from local_gateway.store.blobs import BlobStore, StagedBlob
 from local_gateway.store.db import Conflict, Database, Session
+from local_gateway.store.events import NewEvent
 from local_gateway.store.records import SymbolRecord
 from mg.debugfiles import DebugFileError, DebugFileInfo, detect_all, is_minidump
 from mg.errors import (
@@ -211,13 +213,8 @@ class SymbolService:
                     record = await store.replace_symbol(session, developer_id, existing.id, **fields)
                     statuses.add("replaced")
                 results.append(record)
-                await store.add_event(
-                    session,
-                    new_id("evt"),
-                    developer_id,
-                    "symbols.uploaded",
-                    {"symbol_id": record.id, "module_name": record.module_name, "debug_id": record.debug_id},
-                    now,
+                await event_store.append(
+                    session, developer_id, [_symbol_event("symbols.uploaded", record, now)]
                 )
             for sha256 in stale - {staged.sha256}:
                 await self._drop_blob_if_unused(session, sha256)
@@ -330,16 +327,14 @@ class SymbolService:
             # Lock the blob before the row goes, in the same order an upload takes them.
             await store.lock_existing_blob(session, found.sha256)
             await store.delete_symbol(session, developer_id, symbol_id)
-            await store.add_event(
-                session,
-                new_id("evt"),
-                developer_id,
-                "symbols.deleted",
-                {"symbol_id": found.id, "module_name": found.module_name, "debug_id": found.debug_id},
-                now,
-            )
+            await event_store.append(session, developer_id, [_symbol_event("symbols.deleted", found, now)])
             await self._drop_blob_if_unused(session, found.sha256)
         return replace(found, updated_at=now)
+
+
+def _symbol_event(kind: str, symbol: SymbolRecord, now: datetime) -> NewEvent:
+    data = {"symbol_id": symbol.id, "module_name": symbol.module_name, "debug_id": symbol.debug_id}
+    return NewEvent(new_id("evt"), kind, data, now)
 
 
 def _token_error(message: str, remediation: str) -> AuthenticationError:

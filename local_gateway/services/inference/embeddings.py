@@ -10,19 +10,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import struct
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from local_gateway.providers import tokens
-from local_gateway.providers.base import ModelInfo
+from local_gateway.providers.base import ModelInfo, Usage
 from local_gateway.providers.embedders import Embedder, default_embedder, project, truncate
 from local_gateway.providers.registry import ProviderRegistry
-from local_gateway.services.accounts.keys import KeyService, Principal
-from local_gateway.services.billing.request_log import LogEntry, RequestLogWriter
-from local_gateway.services.core.clock import Clock
+from local_gateway.services.billing.admission import Admission
+from local_gateway.services.billing.context import RequestContext
+from local_gateway.services.billing.metering import Meter
 from local_gateway.services.inference.catalog import Catalog
-from mg.errors import ContextOverflowError, CreditsExhaustedError, InvalidRequestError
+from mg.errors import ContextOverflowError, InvalidRequestError
 
 __all__ = ["Embedder", "EmbeddingParams", "EmbeddingService", "parse_embeddings"]
 
@@ -92,16 +91,14 @@ class EmbeddingService:
         self,
         catalog: Catalog,
         providers: ProviderRegistry,
-        request_log: RequestLogWriter,
-        keys: KeyService,
-        clock: Clock,
+        admission: Admission,
+        meter: Meter,
         embedder: Embedder | None = None,
     ) -> None:
         self.catalog = catalog
         self.providers = providers
-        self.request_log = request_log
-        self.keys = keys
-        self.clock = clock
+        self.admission = admission
+        self.meter = meter
         self.embedder = embedder or default_embedder()
 
     async def embed_texts(self, texts: list[str]) -> list[list[float]]:
@@ -125,13 +122,10 @@ class EmbeddingService:
                 )
         return counts
 
-    async def create(
-        self, principal: Principal, params: EmbeddingParams, request_id: str, endpoint: str
-    ) -> EmbeddingOutcome:
-        model = self.catalog.resolve(params.model, principal.tier, kind="embedding")
+    async def create(self, ctx: RequestContext, params: EmbeddingParams) -> EmbeddingOutcome:
+        model = self.catalog.resolve(params.model, ctx.principal.tier, kind="embedding")
         counts = self._check(model, params)
-        started = time.perf_counter()
-        if principal.is_test:
+        if self.providers.for_caller(ctx.principal).sandboxed:
             vectors = await self.embed_texts(params.inputs)
             full = [project(v, model.dimensions or len(v)) for v in vectors]
             if params.dimensions is not None:
@@ -139,9 +133,7 @@ class EmbeddingService:
             prompt_tokens, provider_name = sum(counts), "sandbox"
             headers = {"X-Monster-Provider": "sandbox", "X-Monster-Embedder": self.embedder.name}
         else:
-            balance = await self.keys.balance(principal.developer_id)
-            if balance <= 0:
-                raise CreditsExhaustedError(f"The credit balance of this account is ${balance:.2f}.")
+            await self.admission.admit(ctx)
             provider = self.providers.embedding_provider(model)
             result = await provider.embed(model, params.inputs, params.dimensions)
             full, prompt_tokens, provider_name = result.vectors, result.prompt_tokens, provider.name
@@ -152,24 +144,8 @@ class EmbeddingService:
             {"object": "embedding", "index": i, "embedding": encode(v) if encode else v}
             for i, v in enumerate(full)
         ]
-        cost = 0.0 if principal.is_test else model.cost_usd(prompt_tokens, 0)
-        await self.request_log.record(
-            LogEntry(
-                request_id=request_id,
-                developer_id=principal.developer_id,
-                key_id=principal.key.id,
-                endpoint=endpoint,
-                status=200,
-                created_at=self.clock.now(),
-                model=model.id,
-                provider=provider_name,
-                prompt_tokens=prompt_tokens,
-                cost_usd=cost,
-                latency_ms=round((time.perf_counter() - started) * 1000, 3),
-                extra={"inputs": len(params.inputs), "dimensions": len(full[0]) if full else 0},
-                charge_usd=cost,
-            )
-        )
+        extra = {"inputs": len(params.inputs), "dimensions": len(full[0]) if full else 0}
+        await self.meter.record(ctx, model, provider_name, Usage(prompt_tokens, 0), extra=extra)
         body = {
             "object": "list",
             "data": data,

@@ -22,7 +22,7 @@ from typing import Generic, TypeVar
 
 from local_gateway.providers.base import ModelInfo, Provider
 from local_gateway.providers.http import counts_against_provider, is_transient
-from local_gateway.providers.registry import ProviderRegistry
+from local_gateway.providers.registry import ProviderRoute
 from local_gateway.services.accounts.tiers import tier_allows
 from local_gateway.services.inference.breakers import HealthTracker
 from local_gateway.services.inference.catalog import Catalog
@@ -72,7 +72,6 @@ class FallbackRunner:
     def __init__(
         self,
         catalog: Catalog,
-        providers: ProviderRegistry,
         health: HealthTracker,
         retries: int = 1,
         backoff: float = 0.2,
@@ -81,7 +80,6 @@ class FallbackRunner:
         jitter: Callable[[], float] = random.random,
     ) -> None:
         self.catalog = catalog
-        self.providers = providers
         self.health = health
         self.retries = max(0, retries)
         self.backoff = backoff
@@ -89,10 +87,13 @@ class FallbackRunner:
         self._sleep = sleep
         self._jitter = jitter
 
-    def plan(self, primary: ModelInfo, tier: str, allow_fallback: bool, sandbox: bool) -> list[ModelInfo]:
-        if sandbox or not allow_fallback:
+    def plan(
+        self, primary: ModelInfo, tier: str, allow_fallback: bool, route: ProviderRoute
+    ) -> list[ModelInfo]:
+        """The models to try, in order: ``primary``, then its fallbacks that ``route`` can reach."""
+        if not route.guarded or not allow_fallback:
             return [primary]
-        chain = [m for m in fallback_chain(self.catalog, primary, tier) if self.providers.is_configured(m)]
+        chain = [m for m in fallback_chain(self.catalog, primary, tier) if route.serves(m)]
         return [primary, *chain]
 
     def _pause(self, attempt: int) -> float:
@@ -103,19 +104,19 @@ class FallbackRunner:
     async def run(
         self,
         plan: list[ModelInfo],
-        *,
-        sandbox: bool,
+        route: ProviderRoute,
         call: Callable[[ModelInfo, Provider], Awaitable[T]],
     ) -> Served[T]:
         requested = plan[0]
-        if sandbox:
-            provider = self.providers.for_model(requested, sandbox=True)
+        if not route.guarded:
+            # The sandbox does not fail the way a network does: one call, no breaker to consult.
+            provider = route.provider(requested)
             return Served(requested, provider, await call(requested, provider), requested, 1)
         last: MonsterError | None = None
         attempts = 0
         for model in plan:
             try:
-                provider = self.providers.for_model(model, sandbox=False)
+                provider = route.provider(model)
             except ProviderUnavailableError as exc:
                 last = last or exc
                 continue

@@ -18,7 +18,8 @@ _ID_MAX = 200
 
 @dataclass
 class ChatParams:
-    model: str
+    # None only for an NPC told to speak: the conversation service then picks the thread's model.
+    model: str | None
     messages: list[dict[str, Any]]
     stream: bool = False
     max_tokens: int | None = None
@@ -210,16 +211,19 @@ def parse_response_format(raw: Any) -> dict[str, Any] | None:
     return raw
 
 
-def parse_chat(body: Any, *, require_messages: bool = True) -> ChatParams:
-    """A chat body as :class:`ChatParams`; ``require_messages=False`` lets an NPC speak unprompted."""
+def parse_chat(body: Any, *, speak: bool = False) -> ChatParams:
+    """A chat body as :class:`ChatParams`; ``speak`` (an NPC told to speak) needs neither
+    ``messages`` nor ``model``."""
     if not isinstance(body, dict):
         raise InvalidRequestError("The request body must be a JSON object.")
     model = body.get("model")
-    if model is None:
+    if speak and not model:
+        model = None  # the thread's own model
+    if model is None and not speak:
         raise InvalidRequestError("Missing required field 'model'.")
-    if not isinstance(model, str) or not model.strip() or len(model) > _ID_MAX:
+    if model is not None and (not isinstance(model, str) or not model.strip() or len(model) > _ID_MAX):
         raise _type_error("model", "a non-empty string", model)
-    messages = parse_messages(body.get("messages"), required=require_messages)
+    messages = parse_messages(body.get("messages"), required=not speak)
     tokens_field = "max_completion_tokens" if body.get("max_completion_tokens") is not None else "max_tokens"
     max_tokens = body.get(tokens_field)
     if max_tokens is not None and (
@@ -251,7 +255,7 @@ def parse_chat(body: Any, *, require_messages: bool = True) -> ChatParams:
             f"'response_style' must be one of {', '.join(RESPONSE_STYLES)}, got {style!r}."
         )
     return ChatParams(
-        model=model.strip(),
+        model=model.strip() if model is not None else None,
         messages=messages,
         stream=bool(_opt_bool(body, "stream")),
         max_tokens=max_tokens,

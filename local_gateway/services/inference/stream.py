@@ -1,13 +1,42 @@
-"""Event-stream plumbing for chat: resuming a started stream, replaying a finished completion."""
+"""Streaming a chat completion: starting it, relaying its events as chunks, and its accounting.
+
+A stream is opened by :func:`open_stream`, which waits for the upstream's first event — until
+then the fallback runner may still try another model — and it is the only look ahead: the HTTP
+layer writes whatever the relay yields. :class:`StreamRelay` turns events into OpenAI chunks,
+gathers what the client was sent (once, in a :class:`Tally`), and when the stream ends, however
+it ends, stores the NPC turn and meters the request.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from typing import Any
 
-from local_gateway.providers.base import Completion, StreamEvent
+from local_gateway.providers import tokens
+from local_gateway.providers.base import Completion, StreamEvent, Usage
+from local_gateway.services.billing.metering import Meter
+from local_gateway.services.inference.call import Call
+from local_gateway.services.npc.conversation import ConversationService
+from mg.errors import MonsterError
 
 # Size of the pieces a validated structured answer is replayed in when the caller asked to stream.
 REPLAY_PIECE = 24
+
+
+async def open_stream(events: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
+    """``events`` once its first event has arrived (failing over is safe until then)."""
+    events = aiter(events)
+    try:
+        first = await anext(events)
+    except StopAsyncIteration:
+        return replay([])
+    except BaseException:
+        await events.aclose()  # type: ignore[attr-defined]
+        raise
+    return prepend(first, events)
 
 
 async def prepend(first: StreamEvent, rest: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
@@ -35,3 +64,81 @@ def as_events(result: Completion) -> list[StreamEvent]:
         events.append(StreamEvent(delta={"tool_calls": [dict(call, index=index)]}))
     events += [StreamEvent(finish_reason=result.finish_reason), StreamEvent(usage=result.usage)]
     return events
+
+
+@dataclass
+class Tally:
+    """What a stream delivered: the text the client was sent, the finish reason, the usage."""
+
+    pieces: list[str] = field(default_factory=list)
+    finish: str | None = None
+    usage: Usage | None = None
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces)
+
+    def usage_for(self, call: Call) -> Usage:
+        """The provider's usage, or (a stream cut short) the prompt and what was sent, counted here."""
+        return self.usage or call.prompt_usage(tokens.count_text(self.text))
+
+
+class StreamRelay:
+    def __init__(self, meter: Meter, conversations: ConversationService | None) -> None:
+        self.meter = meter
+        self.conversations = conversations
+
+    async def relay(
+        self, call: Call, events: AsyncIterator[StreamEvent], record: bool = True
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The chunks of ``events``; ``record=False`` when the caller has stored and metered already."""
+        tally = Tally()
+        status, error = 200, None
+        conversation = call.conversation if record else None
+        try:
+            # aclosing: when the client goes away the upstream call is closed now, not at GC.
+            async with aclosing(events):  # type: ignore[type-var]
+                async for event in events:
+                    if event.usage is not None:
+                        tally.usage = event.usage
+                        continue
+                    if event.delta is not None:
+                        if event.delta.get("content"):
+                            tally.pieces.append(event.delta["content"])
+                        choice = {"index": 0, "delta": event.delta, "logprobs": None, "finish_reason": None}
+                        yield call.chunk([choice])
+                    if event.finish_reason is not None:
+                        tally.finish = event.finish_reason
+                        choice = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": tally.finish}
+                        yield call.chunk([choice])
+            if conversation is not None and self.conversations is not None:
+                # Stored before [DONE], so a client that reads the thread next finds the turn.
+                await self.conversations.commit(conversation)
+            if call.params.include_usage:
+                yield call.chunk([], tally.usage_for(call))
+        except MonsterError as exc:
+            status, error = exc.status, exc.code
+            raise
+        except (asyncio.CancelledError, GeneratorExit, ConnectionError):
+            # The client went away: what was produced is still recorded (status 499, as nginx).
+            status, error = 499, "CLIENT_CLOSED"
+            raise
+        except Exception:
+            status, error = 500, "INTERNAL_ERROR"
+            raise
+        finally:
+            if conversation is not None and self.conversations is not None and status == 499:
+                self.conversations.commit_later(conversation, tally.text)
+            if record:
+                usage, extra = tally.usage_for(call), call.log_extra(tally.finish, streamed=True)
+                stream = call.params.stream
+                if status == 200:
+                    # Committed before the caller writes `data: [DONE]`: a finished stream is on record.
+                    await self.meter.record(
+                        call.ctx, call.model, call.provider_name, usage, stream=stream, extra=extra
+                    )
+                else:
+                    self.meter.record_later(
+                        call.ctx, call.model, call.provider_name, usage,
+                        status=status, error_code=error, stream=stream, extra=extra,
+                    )  # fmt: skip

@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from local_gateway.providers import tokens
-from local_gateway.providers.base import ModelInfo
+from local_gateway.providers.base import ModelInfo, Usage
+from local_gateway.providers.registry import ProviderRoute
 from local_gateway.services.accounts.keys import Principal
+from local_gateway.services.billing.context import RequestContext
+from local_gateway.services.billing.metering import Meter
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.inference.params import ChatParams
 from local_gateway.services.npc import prompt
@@ -31,6 +34,7 @@ from local_gateway.services.npc.guard import scene_stops
 from local_gateway.services.npc.memory import RecallCache
 from local_gateway.services.npc.recorder import TurnRecorder
 from local_gateway.services.npc.studio_templates import TemplateService
+from local_gateway.services.npc.summary import SummaryMeter
 from local_gateway.services.npc.templates import Template
 from local_gateway.services.npc.threads import (
     ThreadService,
@@ -50,13 +54,17 @@ from mg.errors import InvalidRequestError
 
 log = logging.getLogger("mg.gateway.npc")
 DEFAULT_REPLY_RESERVE = 1024
+# The request-log endpoint of a running summary's model call, made after the turn it follows.
+SUMMARY_ENDPOINT = "npc.summary"
 
 
 @dataclass
 class PreparedConversation:
     """The assembled prompt of one NPC turn and what ``commit`` needs afterwards."""
 
-    principal: Principal
+    ctx: RequestContext
+    # The request's provider route: a fold after the turn summarises through it too.
+    upstreams: ProviderRoute
     thread: ThreadRecord | None
     speaker: str | None
     viewer: str
@@ -96,7 +104,9 @@ class ConversationService:
         recall: RecallCache,
         folder: Folder,
         *,
+        meter: Meter | None = None,
         recall_k: int = 3,
+        default_model: str = "deepseek-chat",
     ) -> None:
         self.db = db
         self.clock = clock
@@ -108,23 +118,46 @@ class ConversationService:
         self.folder = folder
         self.window = folder.window
         self.recall_k = recall_k
+        self.meter = meter
+        self.default_model = default_model
 
     @staticmethod
     def applies(params: ChatParams) -> bool:
         return bool(params.npc_id or params.thread_id or params.npc_template)
 
+    async def speak_defaults(self, principal: Principal, thread_id: str, params: ChatParams) -> ThreadRecord:
+        """What ``POST /v1/threads/{id}/speak`` leaves out: the thread is the turn's thread, and the
+        model is the one it last spoke with, else the speaking NPC's template default, else the
+        gateway's NPC default. Returns the thread, read once, for :meth:`prepare`."""
+        thread = await self.threads.get(principal.developer_id, thread_id)
+        params.thread_id = thread.id
+        params.model = (
+            params.model
+            or thread.last_model
+            or await self.threads.default_model(thread, params.npc_id)
+            or self.default_model
+        )
+        return thread
+
     # -- prepare -------------------------------------------------------------------------------
 
     async def prepare(
-        self, principal: Principal, params: ChatParams, model: ModelInfo
+        self,
+        ctx: RequestContext,
+        params: ChatParams,
+        model: ModelInfo,
+        upstreams: ProviderRoute,
+        thread: ThreadRecord | None = None,
     ) -> PreparedConversation:
+        """The turn's prompt; ``thread`` is the thread already read for it (speak), if any."""
+        principal = ctx.principal
+        dev = principal.developer_id
         system_msgs = [
             prompt.content_text(m.get("content")) for m in params.messages if m["role"] == "system"
         ]
-        dev = principal.developer_id
-        thread: ThreadRecord | None = None
-        if params.thread_id:
+        if thread is None and params.thread_id:
             thread = await self.threads.get(dev, params.thread_id)
+        if thread is not None:
             if not thread.is_group and params.npc_id and thread.npc_id and params.npc_id != thread.npc_id:
                 raise InvalidRequestError(
                     f"'npc_id' is {params.npc_id!r} but thread {thread.id} belongs to {thread.npc_id!r}."
@@ -137,16 +170,17 @@ class ConversationService:
         if thread is None:
             template = await self.templates.resolve(dev, params.npc_template)
             assert template is not None
-            return self._stateless(principal, params, model, template, system_msgs)
+            return self._stateless(ctx, upstreams, params, model, template, system_msgs)
         # Naming the thread's own template keeps the thread's copy of it (the version it was
         # made from); another template voices this one turn.
         same = params.npc_template == thread.npc_template
         template = None if same else await self.templates.resolve(dev, params.npc_template)
-        return await self._threaded(principal, params, model, thread, template, system_msgs)
+        return await self._threaded(ctx, upstreams, params, model, thread, template, system_msgs)
 
     def _stateless(
         self,
-        principal: Principal,
+        ctx: RequestContext,
+        upstreams: ProviderRoute,
         params: ChatParams,
         model: ModelInfo,
         template: Template,
@@ -177,13 +211,14 @@ class ConversationService:
         )
         context = {"npc_name": template.name, "state": {}, "response_style": style, "template": template.id}
         return PreparedConversation(
-            principal, None, None, "", None, messages, tools, params.stop, context, [], {}, "Player",
-            TurnRunner(voice, CallChecker(tools or [])), model,
+            ctx, upstreams, None, None, "", None, messages, tools, params.stop, context, [], {},
+            "Player", TurnRunner(voice, CallChecker(tools or [])), model,
         )  # fmt: skip
 
     async def _threaded(
         self,
-        principal: Principal,
+        ctx: RequestContext,
+        upstreams: ProviderRoute,
         params: ChatParams,
         model: ModelInfo,
         thread: ThreadRecord,
@@ -275,7 +310,8 @@ class ConversationService:
             "template": profile.template.id if profile.template else None,
         }
         return PreparedConversation(
-            principal=principal,
+            ctx=ctx,
+            upstreams=upstreams,
             thread=thread,
             speaker=speaker,
             viewer=viewer,
@@ -348,8 +384,9 @@ class ConversationService:
 
     # -- commit --------------------------------------------------------------------------------
 
-    async def commit(self, conv: PreparedConversation, partial: bool = False) -> None:
-        """Store the new turns and the reply (or what a broken-off stream produced)."""
+    async def commit(self, conv: PreparedConversation, partial_text: str | None = None) -> None:
+        """Store the new turns and the reply (or ``partial_text``, what a broken-off stream sent)."""
+        partial = partial_text is not None
         if conv.thread is None or conv.committed:
             return
         conv.committed = True
@@ -357,7 +394,7 @@ class ConversationService:
         model = conv.model.id if conv.model else None
         result = conv.runner.result
         if result is None:
-            result = TurnResult(conv.runner.partial_text or None, complete=False)
+            result = TurnResult(partial_text or None, complete=False)
         new = [
             NewMessage(
                 m["role"],
@@ -392,14 +429,28 @@ class ConversationService:
             interaction_npcs=npcs,
         )
         if self.folder.due(stored[-1].seq, conv.summary_upto):
-            summarizer = self.folder.summarizer(conv.principal, conv.model, conv.context["npc_name"])
+            summarizer = self.folder.summarizer(
+                conv.upstreams, conv.model, conv.context["npc_name"], self._summary_meter(conv)
+            )
             self.folder.schedule(thread, conv.viewer, conv.ranges, summarizer)
 
-    def commit_later(self, conv: PreparedConversation) -> None:
+    def _summary_meter(self, conv: PreparedConversation) -> SummaryMeter | None:
+        """A model summary is a call upstream on the developer's behalf: it is metered as well."""
+        meter = self.meter
+        if meter is None:
+            return None
+        ctx = conv.ctx.follow_up(SUMMARY_ENDPOINT)
+
+        async def record(model: ModelInfo, provider: str, usage: Usage) -> None:
+            await meter.record(ctx, model, provider, usage, extra={"thread_id": conv.thread_id})
+
+        return record
+
+    def commit_later(self, conv: PreparedConversation, partial_text: str) -> None:
         """Commit from a stream whose client went away (no await is possible there)."""
         if conv.thread is None or conv.committed:
             return
-        self.folder.spawn(self.commit(conv, partial=True))
+        self.folder.spawn(self.commit(conv, partial_text))
 
     async def close(self) -> None:
         await self.folder.close()

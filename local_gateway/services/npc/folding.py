@@ -16,12 +16,17 @@ from collections.abc import Coroutine
 from typing import Any
 
 from local_gateway.providers.base import ModelInfo
-from local_gateway.providers.registry import ProviderRegistry
-from local_gateway.services.accounts.keys import Principal
+from local_gateway.providers.registry import ProviderRoute
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.npc.embedder import Embedder, embed_matrix, pack
 from local_gateway.services.npc.memory import importance
-from local_gateway.services.npc.summary import ExtractiveSummarizer, ModelSummarizer, Summarizer, archive_text
+from local_gateway.services.npc.summary import (
+    ExtractiveSummarizer,
+    ModelSummarizer,
+    Summarizer,
+    SummaryMeter,
+    archive_text,
+)
 from local_gateway.services.npc.threads import player_label, thread_labels
 from local_gateway.store import memory as memory_store
 from local_gateway.store import messages as message_store
@@ -41,7 +46,6 @@ class Folder:
         db: Database,
         clock: Clock,
         embedder: Embedder,
-        providers: ProviderRegistry | None = None,
         *,
         window: int = 40,
         summary_tokens: int = 600,
@@ -49,7 +53,6 @@ class Folder:
         self.db = db
         self.clock = clock
         self.embedder = embedder
-        self.providers = providers
         self.window = window
         self.summary_tokens = summary_tokens
         self._folding: set[tuple[str, str]] = set()
@@ -58,15 +61,21 @@ class Folder:
     def due(self, last_seq: int, summarized_through: int) -> bool:
         return last_seq - summarized_through > self.window + FOLD_SLACK
 
-    def summarizer(self, principal: Principal, model: ModelInfo | None, npc_name: str) -> Summarizer:
-        """Sandbox keys fold extractively; live keys ask the thread's model to summarise."""
-        if principal.is_test or self.providers is None or model is None:
+    def summarizer(
+        self,
+        upstreams: ProviderRoute,
+        model: ModelInfo | None,
+        npc_name: str,
+        meter: SummaryMeter | None = None,
+    ) -> Summarizer:
+        """The sandbox folds extractively; live keys ask the thread's model to summarise (metered)."""
+        if upstreams.sandboxed or model is None:
             return ExtractiveSummarizer()
         try:
-            provider = self.providers.for_model(model, sandbox=False)
+            provider = upstreams.provider(model)
         except Exception:
             return ExtractiveSummarizer()
-        return ModelSummarizer(provider, model, npc_name)
+        return ModelSummarizer(provider, model, npc_name, meter)
 
     def schedule(
         self, thread: ThreadRecord, viewer: str, ranges: Ranges | None, summarizer: Summarizer

@@ -20,23 +20,20 @@ from local_gateway.store import memory as memory_store
 from local_gateway.store import messages as message_store
 from local_gateway.store import threads as thread_store
 from local_gateway.store.db import Database
+from local_gateway.store.events import NewEvent
 from local_gateway.store.thread_records import MessageRecord, NewMemory, NewMessage, ThreadRecord
 from mg.times import format_time
 
 MEMORY_TEXT_LIMIT = 1200
 
 
-def event(kind: str, data: dict[str, Any], at: datetime, offset: int = 0) -> dict[str, Any]:
-    # Microsecond offsets keep a transaction's events in the order they happened.
-    return {
-        "id": new_id("evt"),
-        "type": kind,
-        "data": data,
-        "created_at": at + timedelta(microseconds=offset),
-    }
+def event(kind: str, data: dict[str, Any], at: datetime, offset: int = 0) -> NewEvent:
+    """An event of the thread ``data["thread_id"]`` names (every payload here names one)."""
+    # Microsecond offsets keep a transaction's events in time order as well as in sequence.
+    return NewEvent(new_id("evt"), kind, data, at + timedelta(microseconds=offset), data["thread_id"])
 
 
-def thread_created(thread: ThreadRecord, at: datetime) -> dict[str, Any]:
+def thread_created(thread: ThreadRecord, at: datetime) -> NewEvent:
     return event(
         "thread.created",
         {
@@ -130,7 +127,7 @@ class TurnRecorder:
                 )
             await memory_store.insert_memories(session, thread.id, thread.developer_id, memories, now)
             events = await self._events(session, thread, stored, now, interaction_npcs)
-            await event_store.insert_events(session, thread.developer_id, events)
+            await event_store.append(session, thread.developer_id, events)
         return stored
 
     async def _events(
@@ -140,8 +137,8 @@ class TurnRecorder:
         stored: Sequence[MessageRecord],
         now: datetime,
         interaction_npcs: Sequence[str],
-    ) -> list[dict[str, Any]]:
-        events: list[dict[str, Any]] = []
+    ) -> list[NewEvent]:
+        events: list[NewEvent] = []
         n = 0
         if thread.player_id and any(m.role == "user" for m in stored):
             for npc in interaction_npcs:

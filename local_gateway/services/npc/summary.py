@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from local_gateway.providers import tokens
-from local_gateway.providers.base import ChatRequest, ModelInfo, Provider
+from local_gateway.providers.base import ChatRequest, ModelInfo, Provider, Usage
 from local_gateway.services.npc.memory import importance
 from local_gateway.store.thread_records import MessageRecord
 
@@ -25,6 +25,8 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 MAX_LINE_WORDS = 30
 
 Labeler = Callable[[MessageRecord], str]
+# Records a summary's model call (model, provider name, usage) on the developer's account.
+SummaryMeter = Callable[[ModelInfo, str, Usage], Awaitable[None]]
 
 
 @dataclass
@@ -83,10 +85,13 @@ class ExtractiveSummarizer:
 class ModelSummarizer:
     """Asks the thread's own model for the new summary (live keys)."""
 
-    def __init__(self, provider: Provider, model: ModelInfo, npc_name: str) -> None:
+    def __init__(
+        self, provider: Provider, model: ModelInfo, npc_name: str, meter: SummaryMeter | None = None
+    ) -> None:
         self.provider = provider
         self.model = model
         self.npc_name = npc_name
+        self.meter = meter
         self.fallback = ExtractiveSummarizer()
 
     async def fold(
@@ -112,6 +117,8 @@ class ModelSummarizer:
         except Exception:  # a failed summary must not lose the fold: fall back to extraction
             log.warning("model summary failed; folding extractively", exc_info=True)
             return await self.fallback.fold(previous, messages, label, budget_tokens)
+        if self.meter is not None:
+            await self.meter(self.model, self.provider.name, result.usage)
         text = (result.content or "").strip()
         if not text:
             return await self.fallback.fold(previous, messages, label, budget_tokens)

@@ -116,7 +116,7 @@ class ThreadService:
         thread = await thread_store.insert_thread(
             session, id=new_id("thr"), developer_id=developer_id, created_at=now, updated_at=now, **values
         )
-        await event_store.insert_events(session, developer_id, [thread_created(thread, now)])
+        await event_store.append(session, developer_id, [thread_created(thread, now)])
         return thread
 
     async def create(self, principal: Principal, spec: ThreadSpec) -> ThreadRecord:
@@ -394,7 +394,7 @@ class ThreadService:
                 "state": new,
                 "updated_at": format_time(now),
             }
-            await event_store.insert_events(session, dev, [event("thread.state_changed", data, now)])
+            await event_store.append(session, dev, [event("thread.state_changed", data, now)])
         return updated
 
     async def set_actions(

@@ -63,8 +63,6 @@ class TurnRunner:
         self.voice = voice
         self.checker = checker
         self.result: TurnResult | None = None
-        # What a stream produced so far, for a client that goes away mid-reply.
-        self.partial_text = ""
 
     def _nudge(self, request: ChatRequest) -> ChatRequest:
         reminder = {
@@ -133,7 +131,6 @@ class TurnRunner:
                     if text:
                         produced.append(text)
                         out = filt.feed(text)
-                        self.partial_text = filt.text
                         if filt.broken:
                             break
                         if out:
@@ -159,7 +156,6 @@ class TurnRunner:
             break
         if not role_sent:
             yield StreamEvent(delta={"role": "assistant", "content": ""})
-        self.partial_text = filt.text
         if tail:
             yield StreamEvent(delta={"content": tail})
         calls_in = [raw[i] for i in sorted(raw)]
