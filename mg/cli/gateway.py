@@ -222,7 +222,7 @@ def gateway_status(directory: DataDirOption = None, json_: JsonOption = False) -
         rows = [
             ["status", (health or {}).get("status", "not answering")],
             ["url", url],
-            ["OpenAI base URL", f"{url}/v1  (mg gateway env prints it with the key)"],
+            ["OpenAI base URL", f"{url}/v1"],
             ["pid", daemon.pid if daemon.running else "(not started by mg gateway serve --detach)"],
             ["version", (health or {}).get("version")],
             ["uptime", f"{(health or {}).get('uptime_seconds', 0):.0f} s"],
