@@ -12,7 +12,7 @@ _mg_subcommands() {
         'models') echo 'list catalog' ;;
         'profiles') echo 'list use add remove' ;;
         'symbols') echo 'upload check list lookup rm' ;;
-        'gateway') echo 'serve status stop logs admin' ;;
+        'gateway') echo 'serve status env stop logs admin' ;;
         'completion') echo 'show install' ;;
     esac
 }
@@ -65,6 +65,7 @@ _mg_options() {
         'gateway') echo '--help -h' ;;
         'gateway serve') echo '--host --port --data-dir --detach -d --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway status') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'gateway env') echo '--data-dir --shell --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway stop') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway logs') echo '--data-dir --lines -n --follow -f --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway admin') echo '--help -h' ;;
@@ -114,6 +115,7 @@ _mg_takes_value() {
         'symbols rm|--profile'|'symbols rm|-p'|'symbols rm|--api-key'|'symbols rm|--base-url') return 0 ;;
         'gateway serve|--host'|'gateway serve|--port'|'gateway serve|--data-dir'|'gateway serve|--profile'|'gateway serve|-p'|'gateway serve|--api-key'|'gateway serve|--base-url') return 0 ;;
         'gateway status|--data-dir'|'gateway status|--profile'|'gateway status|-p'|'gateway status|--api-key'|'gateway status|--base-url') return 0 ;;
+        'gateway env|--data-dir'|'gateway env|--shell'|'gateway env|--profile'|'gateway env|-p'|'gateway env|--api-key'|'gateway env|--base-url') return 0 ;;
         'gateway stop|--data-dir'|'gateway stop|--profile'|'gateway stop|-p'|'gateway stop|--api-key'|'gateway stop|--base-url') return 0 ;;
         'gateway logs|--data-dir'|'gateway logs|--lines'|'gateway logs|-n'|'gateway logs|--profile'|'gateway logs|-p'|'gateway logs|--api-key'|'gateway logs|--base-url') return 0 ;;
         'tui|--screen'|'tui|--thread'|'tui|--model'|'tui|-m'|'tui|--profile'|'tui|-p'|'tui|--api-key'|'tui|--base-url') return 0 ;;
@@ -220,6 +222,10 @@ _mg_option_values() {
         'gateway status|--data-dir') _mg_value dirs '' ;;
         'gateway status|--profile') _mg_value profiles '' ;;
         'gateway status|-p') _mg_value profiles '' ;;
+        'gateway env|--data-dir') _mg_value dirs '' ;;
+        'gateway env|--shell') _mg_value words 'bash zsh fish powershell' ;;
+        'gateway env|--profile') _mg_value profiles '' ;;
+        'gateway env|-p') _mg_value profiles '' ;;
         'gateway stop|--data-dir') _mg_value dirs '' ;;
         'gateway stop|--profile') _mg_value profiles '' ;;
         'gateway stop|-p') _mg_value profiles '' ;;

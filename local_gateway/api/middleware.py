@@ -52,6 +52,41 @@ def error_response(exc: MonsterError, request: web.Request) -> web.Response:
     return response
 
 
+async def _meant_route(request: web.Request) -> str | None:
+    """The ``/v1`` path a request without that prefix (or with it twice) matches, if any.
+
+    OpenAI clients append ``/chat/completions`` to their base URL, so a base URL given without
+    ``/v1`` (or with ``/v1`` on top of one that had it) lands just beside a real route.
+    """
+    path = request.rel_url.path
+    if path.startswith("/v1/v1/"):
+        candidate = path[len("/v1") :]
+    elif path == "/v1" or path.startswith("/v1/"):
+        return None
+    else:
+        candidate = "/v1" + path
+    match = await request.app.router.resolve(request.clone(rel_url=request.rel_url.with_path(candidate)))
+    failure = match.http_exception
+    # A wrong method on the right path still names the right URL; the answer there says the rest.
+    return candidate if failure is None or failure.status == 405 else None
+
+
+async def _route_not_found(request: web.Request) -> NotFoundError:
+    message = f"No route for {request.method} {request.path}."
+    meant = await _meant_route(request)
+    if meant is None:
+        return NotFoundError(message)
+    origin = str(request.url.origin())
+    why = (
+        "This path has /v1 twice"
+        if request.rel_url.path.startswith("/v1/v1/")
+        else "The API's routes start with /v1"
+    )
+    return NotFoundError(
+        message, remediation=f"{why}: use {origin}{meant}. An OpenAI client's base URL is {origin}/v1."
+    )
+
+
 @web.middleware
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = _request_id(request)
@@ -64,9 +99,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         except MonsterError as exc:
             response = error_response(exc, request)
         except web.HTTPNotFound:
-            response = error_response(
-                NotFoundError(f"No route for {request.method} {request.path}."), request
-            )
+            response = error_response(await _route_not_found(request), request)
         except web.HTTPMethodNotAllowed as exc:
             request["mg.allowed_methods"] = exc.allowed_methods
             response = error_response(

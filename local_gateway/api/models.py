@@ -1,4 +1,10 @@
-"""GET /v1/models (tier-filtered, OpenAI list shape) and GET /v1/models/catalog (public)."""
+"""GET /v1/models (tier-filtered, OpenAI list shape), GET /v1/models/{id} and /v1/models/catalog.
+
+``/v1/models/health`` (in ``health``) and ``/v1/models/catalog`` are fixed paths, which aiohttp's
+router matches before the ``{model_id}`` pattern whatever the order they were added in; the
+pattern takes ``/`` too, because local models are named ``local/<name>`` and a server such as
+vLLM names its models ``org/name`` (the openai SDK sends the ``/`` percent-encoded).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response
 from local_gateway.providers.base import ModelInfo
 from local_gateway.services.accounts.tiers import tier_allows
+from local_gateway.services.inference.models import find_visible_model, visible_models
 
 routes = web.RouteTableDef()
 
@@ -24,10 +31,7 @@ async def list_models(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     principal = await authenticate(request)
     created = int(services.started_at)
-    models = services.catalog.available(principal.tier, kind=None)
-    if not principal.is_test:
-        # Live keys may also use whatever the developer's own local server offers.
-        models = [*models, *await services.providers.local.models()]
+    models = await visible_models(services.catalog, services.providers.local, principal)
     return json_response({"object": "list", "data": [_model_object(m, created) for m in models]})
 
 
@@ -68,3 +72,13 @@ async def catalog(request: web.Request) -> web.Response:
     return json_response(
         {"object": "list", "data": data, "_meta": meta}, headers={"Cache-Control": "public, max-age=3600"}
     )
+
+
+@routes.get("/v1/models/{model_id:.+}")
+async def retrieve_model(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    principal = await authenticate(request)
+    model = await find_visible_model(
+        services.catalog, services.providers.local, principal, request.match_info["model_id"]
+    )
+    return json_response(_model_object(model, int(services.started_at)))

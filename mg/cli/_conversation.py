@@ -6,6 +6,7 @@ Shared by the one-shot command and the REPL; the REPL's slash commands change th
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, overload
@@ -166,7 +167,9 @@ class Conversation:
                 lines += [f"> system: {s.system}", ""]
             for m in self.history:
                 who = "you" if m["role"] == "user" else self.name_of(m.get("name") or s.npc_id) or "assistant"
-                lines += [f"**{who}:** {m.get('content') or ''}", ""]
+                if m.get("content") or not m.get("tool_calls"):
+                    lines += [f"**{who}:** {m.get('content') or ''}", ""]
+                lines += _action_lines(who, m.get("tool_calls"))
             path.write_text("\n".join(lines), encoding="utf-8")
         else:
             data = {
@@ -234,6 +237,24 @@ class Conversation:
         if threads:
             self.settings.thread_id = threads[0].get("id")
         return self.settings.thread_id
+
+
+def _action_lines(who: str, tool_calls: list[dict[str, Any]] | None) -> list[str]:
+    """A transcript's record of the actions (tool calls) in one message: a list, then a blank line."""
+    from mg.cli._render import action_calls
+
+    calls = action_calls(tool_calls)
+    if not calls:
+        return []
+    return [*(f"- *{who} acts:* {_code(name)} {_code(args)}" for name, args in calls), ""]
+
+
+def _code(text: str) -> str:
+    """``text`` as markdown inline code, fenced with more backticks than it holds in a row."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def route_missing(exc: BaseException) -> bool:

@@ -4,7 +4,7 @@
 1    API error (anything the gateway refused that has no code below)
 2    usage error: bad flags or arguments, bad local configuration
 3    authentication: no key, an invalid key, the keyring unusable
-4    not found: an id, a route, a profile
+4    not found: an id, a route, a profile, a running local gateway
 5    rate limited, or a retryable error whose retries are exhausted (or turned off)
 130  interrupted (Ctrl-C)
 """
@@ -30,7 +30,7 @@ EXIT_CODES: list[tuple[int, str]] = [
     (EXIT_API, "API error: the gateway refused the request (message and remediation on stderr)"),
     (EXIT_USAGE, "usage error: unknown command or option, bad value, bad local configuration"),
     (EXIT_AUTH, "authentication: no API key, an invalid or revoked key, an unusable keyring"),
-    (EXIT_NOT_FOUND, "not found: the id, route, profile or file does not exist"),
+    (EXIT_NOT_FOUND, "not found: the id, route, profile or file does not exist, or no local gateway runs"),
     (EXIT_RETRY, "rate limited, or retries exhausted on a retryable error (also with --no-retry)"),
     (EXIT_INTERRUPTED, "interrupted with Ctrl-C"),
 ]

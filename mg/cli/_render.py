@@ -22,19 +22,24 @@ if TYPE_CHECKING:
     from mg.types import ChatCompletion
 
 
-def _actions(completion: ChatCompletion | None) -> list[str]:
-    if completion is None or not completion.choices:
-        return []
+def action_calls(tool_calls: list[dict[str, Any]] | None) -> list[tuple[str, str]]:
+    """(action name, its arguments as compact JSON) for each tool call an NPC made."""
     out = []
-    for call in completion.choices[0].message.tool_calls or []:
+    for call in tool_calls or []:
         fn = call.get("function") or {}
         args = fn.get("arguments") or ""
         try:
             args = json.dumps(json.loads(args), ensure_ascii=False) if args else "{}"
         except ValueError:
-            pass
-        out.append(f"{fn.get('name')} {args}")
+            pass  # not JSON after all: shown as it came
+        out.append((str(fn.get("name")), str(args)))
     return out
+
+
+def _actions(completion: ChatCompletion | None) -> list[str]:
+    if completion is None or not completion.choices:
+        return []
+    return [f"{name} {args}" for name, args in action_calls(completion.choices[0].message.tool_calls)]
 
 
 class PlainReply:

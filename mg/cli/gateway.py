@@ -8,13 +8,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
 
 from mg.cli._app import JsonOption, command, new_group
-from mg.cli._errors import CLIError, UsageError
+from mg.cli._errors import CLIError, NotFound, UsageError
+from mg.cli._gateway_env import EnvShell
+
+if TYPE_CHECKING:
+    from mg.cli._daemon import Daemon
 
 app = new_group("Run the local gateway (offline, sandbox models) and operate it.", default="status")
 
@@ -163,6 +167,21 @@ def gateway_serve(
         _output.info("\n" + announcement)
 
 
+def _running(directory: Path | None) -> tuple[Daemon, str | None, dict[str, Any] | None]:
+    """The data dir's background gateway, the URL of a gateway that runs (or None), its health.
+
+    That is the background gateway when it runs, or else whatever answers at the 'local'
+    profile's URL (a gateway run in the foreground, say).
+    """
+    from mg.cli import _daemon
+    from mg.config import Config
+
+    daemon = _daemon.find(data_dir(directory))
+    url = daemon.url if daemon.running else Config.load().local_profile().base_url
+    health = _health(url) if url else None
+    return daemon, url if (daemon.running or health is not None) else None, health
+
+
 @app.command("status")
 @command
 def gateway_status(directory: DataDirOption = None, json_: JsonOption = False) -> None:
@@ -170,23 +189,23 @@ def gateway_status(directory: DataDirOption = None, json_: JsonOption = False) -
 
     That is the background gateway of the data dir, or else whatever answers
     at the 'local' profile's URL (a gateway run in the foreground, say).
-    Exits 0 when one runs and 1 when none does.
+    OpenAI clients take the "OpenAI base URL" it shows (the URL plus /v1);
+    `mg gateway env` prints it with the key. Exits 0 when one runs and 1
+    when none does.
 
     \b
     Examples:
       mg gateway status
       mg gateway status --json | jq .health.status
     """
-    from mg.cli import _daemon, _output
-    from mg.config import Config
+    from mg.cli import _output
 
-    daemon = _daemon.find(data_dir(directory))
-    url = daemon.url if daemon.running else Config.load().local_profile().base_url
-    health = _health(url) if url else None
-    running = daemon.running or health is not None
+    daemon, url, health = _running(directory)
+    running = url is not None
     result = dict(
         daemon.as_dict(),
         url=url if running else daemon.url,
+        openai_base_url=f"{url}/v1" if running else None,
         running=running,
         managed=daemon.running,
         health=health,
@@ -203,6 +222,7 @@ def gateway_status(directory: DataDirOption = None, json_: JsonOption = False) -
         rows = [
             ["status", (health or {}).get("status", "not answering")],
             ["url", url],
+            ["OpenAI base URL", f"{url}/v1"],
             ["pid", daemon.pid if daemon.running else "(not started by mg gateway serve --detach)"],
             ["version", (health or {}).get("version")],
             ["uptime", f"{(health or {}).get('uptime_seconds', 0):.0f} s"],
@@ -213,6 +233,52 @@ def gateway_status(directory: DataDirOption = None, json_: JsonOption = False) -
         _output.print_table(["", ""], rows)
     if not running:
         raise typer.Exit(1)
+
+
+@app.command("env")
+@command
+def gateway_env(
+    directory: DataDirOption = None,
+    shell: Annotated[
+        EnvShell | None,
+        typer.Option("--shell", help="Syntax to print [default: from $SHELL].", show_default=False),
+    ] = None,
+    json_: JsonOption = False,
+) -> None:
+    """Print the variables that point OpenAI clients and mg at the local gateway.
+
+    OPENAI_BASE_URL (the gateway's URL plus /v1) and OPENAI_API_KEY (the key
+    the 'local' profile stores), and the same as MG_BASE_URL and MG_API_KEY.
+    Exits 4 when no local gateway runs and 3 when the 'local' profile has no
+    key, or one that gateway refuses.
+
+    \b
+    Examples:
+      eval "$(mg gateway env)"
+      mg gateway env --shell fish | source
+      mg gateway env --shell powershell | Out-String | Invoke-Expression
+      mg gateway env --json
+    """
+    from mg._client_base import normalize_base_url
+    from mg.cli import _gateway_env, _output
+
+    daemon, url, _ = _running(directory)
+    if url is None:
+        raise NotFound(
+            f"No local gateway runs (data dir {daemon.data_dir}).", "Start one: mg gateway serve --detach"
+        )
+    url = normalize_base_url(url)
+    key = _gateway_env.stored_local_key()
+    _gateway_env.check_key(url, key)
+    values = _gateway_env.variables(url, key)
+    if json_:
+        _output.print_json(values)
+        return
+    chosen = shell or _gateway_env.default_shell()
+    sys.stdout.write(_gateway_env.render(values, chosen) + "\n")
+    sys.stdout.flush()
+    if _output.is_tty(sys.stdout):
+        _output.note(f"to set these in this shell: {_gateway_env.how_to_apply(chosen)}")
 
 
 @app.command("stop")

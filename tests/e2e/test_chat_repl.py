@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -101,6 +102,40 @@ def test_conversation_with_an_npc_and_slash_commands(
         assert term.wait() == 0
     finally:
         term.close()
+
+
+def test_save_keeps_the_actions_the_npc_took(
+    stack: tuple[GatewayProcess, SlowUpstream], keys: dict[str, str], tmp_path: Path
+) -> None:
+    gateway, _ = stack
+    term = chat(
+        gateway, keys["test"], "--npc", "blacksmith_01", "--template", "merchant", "--player", "saver"
+    )
+    try:
+        term.expect_prompt()
+        term.send_line("What do you sell? Show me your wares.")
+        term.expect("blacksmith_01")
+        term.expect_prompt()
+        seen = re.findall(r"→ action (\w+) (\{.*\})", term.output_since_last_match())
+        assert seen, f"the merchant acts on a question about wares:\n{term.screen_log()}"
+        term.send_line(f"/save {tmp_path / 'talk.md'}")
+        term.expect("Saved 2 messages")
+        term.expect_prompt()
+        term.send_line(f"/save {tmp_path / 'talk.json'}")
+        term.expect("Saved 2 messages")
+        term.expect_prompt()
+        term.child.sendeof()
+        assert term.wait() == 0
+    finally:
+        term.close()
+    transcript = (tmp_path / "talk.md").read_text()
+    for name, args in seen:
+        assert f"- *blacksmith_01 acts:* `{name}` `{args}`" in transcript, transcript
+    saved = json.loads((tmp_path / "talk.json").read_text())
+    reply = saved["messages"][-1]
+    assert reply["role"] == "assistant"
+    calls = [(c["function"]["name"], json.loads(c["function"]["arguments"])) for c in reply["tool_calls"]]
+    assert calls == [(name, json.loads(args)) for name, args in seen]
 
 
 def test_group_scene_names_each_speaker_and_as_switches_who_speaks(

@@ -77,3 +77,45 @@ def test_bad_key_is_authentication_error(gateway: GatewayProcess) -> None:
     with pytest.raises(openai.AuthenticationError) as err:
         bad.chat.completions.create(model="deepseek-chat", messages=[{"role": "user", "content": "hi"}])
     assert err.value.body["code"] == "INVALID_API_KEY"
+
+
+@pytest.mark.parametrize("model_id", ["deepseek-chat", "gemini-3.1-pro", "text-embedding-3-small"])
+def test_models_retrieve_is_the_listed_object(client: OpenAI, model_id: str) -> None:
+    listed = {m.id: m for m in client.models.list()}
+    model = client.models.retrieve(model_id)
+    assert model.object == "model" and model.id == model_id
+    assert model.owned_by and model.created > 0
+    assert model.model_dump() == listed[model_id].model_dump()
+
+
+def test_models_retrieve_unknown_is_not_found(client: OpenAI) -> None:
+    with pytest.raises(openai.NotFoundError) as err:
+        client.models.retrieve("gpt-nonexistent")
+    assert err.value.body["code"] == "NOT_FOUND"
+    assert "gpt-nonexistent" in err.value.body["message"]
+    assert "GET /v1/models" in err.value.body["remediation"]
+
+
+def test_models_retrieve_hides_what_the_tier_does_not_list(gateway: GatewayProcess) -> None:
+    key = gateway.create_key(tier="free")["api_key"]
+    free = OpenAI(base_url=gateway.base_url, api_key=key, max_retries=0)
+    assert free.models.retrieve("deepseek-chat").id == "deepseek-chat"
+    with pytest.raises(openai.NotFoundError) as err:
+        free.models.retrieve("claude-opus-4-6")
+    assert err.value.body["code"] == "NOT_FOUND"
+
+
+def test_models_retrieve_needs_a_key(gateway: GatewayProcess) -> None:
+    anonymous = OpenAI(base_url=gateway.base_url, api_key="none", max_retries=0)
+    with pytest.raises(openai.AuthenticationError):
+        anonymous.models.retrieve("deepseek-chat")
+
+
+def test_a_base_url_without_v1_is_told_the_right_url(gateway: GatewayProcess, api_key: str) -> None:
+    # The mistake a newcomer makes: the gateway's address pasted as the SDK's base URL.
+    wrong = OpenAI(base_url=gateway.url, api_key=api_key, max_retries=0)
+    with pytest.raises(openai.NotFoundError) as err:
+        wrong.chat.completions.create(model="deepseek-chat", messages=[{"role": "user", "content": "hi"}])
+    assert err.value.body["code"] == "NOT_FOUND"
+    assert f"{gateway.url}/v1/chat/completions" in err.value.body["remediation"]
+    assert f"base URL is {gateway.url}/v1." in err.value.body["remediation"]

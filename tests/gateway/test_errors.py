@@ -244,6 +244,30 @@ def test_unknown_route_and_wrong_method(client: httpx.Client) -> None:
     assert wrong.headers["Allow"] == "POST"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "meant"),
+    [
+        ("POST", "/chat/completions", "/v1/chat/completions"),
+        ("POST", "/embeddings", "/v1/embeddings"),
+        ("GET", "/models/deepseek-chat", "/v1/models/deepseek-chat"),
+        ("GET", "/chat/completions", "/v1/chat/completions"),  # the wrong method, too
+        ("POST", "/v1/v1/chat/completions", "/v1/chat/completions"),
+    ],
+)
+def test_a_path_beside_a_v1_route_names_the_right_url(
+    gw: GatewayProcess, client: httpx.Client, method: str, path: str, meant: str
+) -> None:
+    error = assert_envelope(client.request(method, path, json=_base()), 404, "NOT_FOUND")
+    assert f"No route for {method} {path}." == error["message"]
+    assert f"use {gw.url}{meant}." in error["remediation"]
+    assert f"base URL is {gw.url}/v1." in error["remediation"]
+
+
+def test_a_path_beside_nothing_gets_no_v1_advice(client: httpx.Client) -> None:
+    for path in ("/no-such-thing", "/v1/no-such-thing", "/v1/v1/no-such-thing"):
+        assert "/v1" not in assert_envelope(client.get(path), 404, "NOT_FOUND")["remediation"]
+
+
 def test_declared_oversize_body_is_refused_unread(client: httpx.Client) -> None:
     body = json.dumps({**_base(), "messages": [{"role": "user", "content": "x" * 70_000}]})
     response = client.post("/v1/chat/completions", content=body, headers={"Content-Type": "application/json"})

@@ -126,6 +126,23 @@ def test_local_models_are_listed_for_live_keys_and_served(
     assert upstreams.fakes["local"].calls("openai.chat")[0].body["model"] == "llama3.2:latest"
 
 
+def test_local_models_are_retrieved_by_their_slashed_id(
+    client: OpenAI, wired: tuple[GatewayProcess, Upstreams]
+) -> None:
+    # The SDK sends the "/" percent-encoded; the gateway takes it either way.
+    model = client.models.retrieve("local/llama3.2:latest")
+    assert model.id == "local/llama3.2:latest" and model.owned_by == "local"
+    with wired[0].client(client.api_key) as raw:
+        assert raw.get("/v1/models/local/qwen2.5-coder:7b").json()["id"] == "local/qwen2.5-coder:7b"
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("local/not-pulled")
+    test_key = wired[0].create_key(tier="studio")["api_key"]
+    with pytest.raises(openai.NotFoundError):
+        OpenAI(base_url=wired[0].base_url, api_key=test_key, max_retries=0).models.retrieve(
+            "local/llama3.2:latest"
+        )
+
+
 def test_live_embeddings_go_to_the_provider(client: OpenAI, upstreams: Upstreams) -> None:
     result = client.embeddings.create(model="text-embedding-3-small", input=["a", "b"], dimensions=64)
     assert [len(d.embedding) for d in result.data] == [64, 64]

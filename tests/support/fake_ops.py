@@ -191,6 +191,7 @@ class FakeOps:
 
     def __init__(self) -> None:
         self.crashes = copy.deepcopy(CRASHES)
+        self.usage: dict[str, Any] | None = copy.deepcopy(USAGE)  # None: a gateway without /v1/usage
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         self.url = ""
 
@@ -265,7 +266,9 @@ class FakeOps:
 
         @routes.get("/v1/usage")
         async def usage(request: web.Request) -> web.Response:
-            return web.json_response(USAGE)
+            if self.usage is None:
+                return _envelope(404, "NOT_FOUND", f"No route for {request.method} {request.path}.")
+            return web.json_response(self.usage)
 
         @routes.get("/v1/keys/me")
         async def me(request: web.Request) -> web.Response:

@@ -130,3 +130,19 @@ async def test_keys_screen_with_health_credits_and_usage(fake_ops: FakeOps) -> N
         await pilot.press("d")
         await settle(pilot)
         assert ("GET", "/v1/usage", {"days": "90"}) in fake_ops.calls
+
+
+async def test_no_usage_draws_no_chart_and_says_so(fresh_fake_ops: FakeOps) -> None:
+    for usage, notice in (
+        ({"object": "usage", "days": 30, "daily": [], "by_model": []}, ""),
+        (None, "does not offer usage yet (GET /v1/usage answered 404)"),
+    ):
+        fresh_fake_ops.usage = usage
+        app = ops_app(fresh_fake_ops, "keys")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert not app.screen.query_one("#usage-days", Sparkline).display, "no solid block"
+            assert text_of(app.screen.query_one("#usage-summary")).strip() == "No daily figures."
+            models = text_of(app.screen.query_one("#usage-models")).strip()
+            assert models == "No requests in this period."
+            assert notice in notice_text(app, "#usage-notice")

@@ -41,3 +41,21 @@ def test_crash_triage_without_crash_endpoints(world: World, snap_compare: Any) -
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_keys_and_usage(fake_ops: FakeOps, snap_compare: Any, size: tuple[int, int]) -> None:
     assert snap_compare(ops_app(fake_ops, "keys"), terminal_size=size, run_before=settle)
+
+
+NO_USAGE = {"object": "usage", "days": 30, "daily": [], "by_model": []}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_keys_without_usage(fresh_fake_ops: FakeOps, snap_compare: Any, size: tuple[int, int]) -> None:
+    # A new account: no day and no model has a request yet, so there is no chart to draw.
+    fresh_fake_ops.usage = NO_USAGE
+    assert snap_compare(ops_app(fresh_fake_ops, "keys"), terminal_size=size, run_before=settle)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_keys_without_a_usage_endpoint(
+    fresh_fake_ops: FakeOps, snap_compare: Any, size: tuple[int, int]
+) -> None:
+    fresh_fake_ops.usage = None
+    assert snap_compare(ops_app(fresh_fake_ops, "keys"), terminal_size=size, run_before=settle)

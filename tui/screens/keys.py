@@ -178,7 +178,11 @@ class KeysScreen(Screen[None]):
 
     def _show_usage(self, usage: dict[str, Any]) -> None:
         days = daily(usage)
-        self.query_one("#usage-days", Sparkline).data = [d[1] for d in days] or [0]
+        chart = self.query_one("#usage-days", Sparkline)
+        # Sparkline draws a lone value as a solid block the chart's full height: with fewer than two
+        # days there is no line to draw, and the summary below says what there is.
+        chart.display = len(days) >= 2
+        chart.data = [d[1] for d in days]
         self.query_one("#usage-summary", Static).update(day_summary(days))
         self.query_one("#usage-models", Static).update(model_chart(per_model(usage)))
 

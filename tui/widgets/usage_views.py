@@ -113,9 +113,22 @@ def _number(entry: dict[str, Any], *names: str) -> float:
     return 0.0
 
 
+def _entries(usage: dict[str, Any], *names: str) -> list[Any] | dict[str, Any]:
+    """The first of ``names`` that holds a list (or a mapping); an empty list when none does.
+
+    Names are tried in turn because gateways spell them differently, but a name may also hold
+    something else: ``days`` is the period (a number) when ``daily`` is the list.
+    """
+    for name in names:
+        value = usage.get(name)
+        if isinstance(value, list | dict) and value:
+            return value
+    return []
+
+
 def daily(usage: dict[str, Any]) -> list[tuple[str, float, float]]:
     """(date, requests, cost in USD) per day, oldest first."""
-    days = usage.get("daily") or usage.get("days") or usage.get("data") or []
+    days = _entries(usage, "daily", "days", "data")
     rows = [
         (
             str(d.get("date") or d.get("day") or ""),
@@ -130,7 +143,7 @@ def daily(usage: dict[str, Any]) -> list[tuple[str, float, float]]:
 
 def per_model(usage: dict[str, Any]) -> list[tuple[str, float, float, float]]:
     """(model, requests, tokens, cost in USD), the busiest first."""
-    raw = usage.get("by_model") or usage.get("models") or []
+    raw = _entries(usage, "by_model", "models")
     if isinstance(raw, dict):
         raw = [dict(v, model=k) for k, v in raw.items() if isinstance(v, dict)]
     rows = [
