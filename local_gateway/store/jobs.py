@@ -34,13 +34,16 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, event, insert, or_, select, text, update
+from sqlalchemy import CursorResult, Executable, and_, case, event, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from local_gateway.store.job_tables import PENDING_SQL, Job
+
+# Columns of the table (typed as SQL expressions, which the model's attributes are not to mypy).
+c = Job.metadata.tables["jobs"].c
 
 STATUSES = ("queued", "running", "done", "failed")
 BACKOFF_BASE = 5.0
@@ -65,7 +68,7 @@ class JobRecord:
     finished_at: datetime | None
 
 
-_COLUMNS = [getattr(Job, f) for f in JobRecord.__dataclass_fields__]
+_COLUMNS = [c[f] for f in JobRecord.__dataclass_fields__]
 
 
 def _records(rows: Any) -> list[JobRecord]:
@@ -95,15 +98,15 @@ async def enqueue(
         max_attempts=max_attempts, dedupe_key=dedupe_key, rerun=False, created_at=now,
     )  # fmt: skip
     if dedupe_key is None:
-        return int((await session.execute(insert(Job).values(**values).returning(Job.id))).scalar_one())
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        return int((await session.execute(insert(Job).values(**values).returning(c.id))).scalar_one())
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(Job).values(**values)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[Job.dedupe_key],
+        index_elements=[c.dedupe_key],
         index_where=text(PENDING_SQL),
-        set_={"payload": stmt.excluded.payload, "rerun": Job.status == "running"},
+        set_={"payload": stmt.excluded.payload, "rerun": c.status == "running"},
     )
-    return int((await session.execute(stmt.returning(Job.id))).scalar_one())
+    return int((await session.execute(stmt.returning(c.id))).scalar_one())
 
 
 def on_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
@@ -117,32 +120,36 @@ async def claim(
     """Take up to ``limit`` due jobs of ``kinds``: queued ones whose time has come, and running
     ones whose lease ran out (their worker is gone). A worker never re-takes a job it still runs."""
     due = or_(
-        and_(Job.status == "queued", Job.run_at <= now),
-        and_(Job.status == "running", Job.locked_until < now, Job.locked_by != worker),
+        and_(c.status == "queued", c.run_at <= now),
+        and_(c.status == "running", c.locked_until < now, c.locked_by != worker),
     )
-    pick = select(Job.id).where(due, Job.kind.in_(list(kinds))).order_by(Job.run_at, Job.id).limit(limit)
-    if session.bind.dialect.name == "postgresql":
+    pick = select(c.id).where(due, c.kind.in_(list(kinds))).order_by(c.run_at, c.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
     stmt = (
         update(Job)
-        .where(Job.id.in_(pick))
+        .where(c.id.in_(pick))
         .values(
             status="running",
             locked_by=worker,
             locked_until=now + timedelta(seconds=lease),
-            attempts=Job.attempts + 1,
+            attempts=c.attempts + 1,
         )
         .returning(*_COLUMNS)
     )
     return sorted(_records(await session.execute(stmt)), key=lambda j: (j.run_at, j.id))
 
 
+async def _changed(session: AsyncSession, stmt: Executable) -> bool:
+    return bool(cast(CursorResult[Any], await session.execute(stmt)).rowcount)
+
+
 def _held(job: JobRecord) -> Any:
     return and_(
-        Job.id == job.id,
-        Job.status == "running",
-        Job.locked_by == job.locked_by,
-        Job.attempts == job.attempts,
+        c.id == job.id,
+        c.status == "running",
+        c.locked_by == job.locked_by,
+        c.attempts == job.attempts,
     )
 
 
@@ -151,7 +158,7 @@ async def renew(session: AsyncSession, jobs: Sequence[JobRecord], *, now: dateti
     kept = set()
     for job in jobs:
         stmt = update(Job).where(_held(job)).values(locked_until=now + timedelta(seconds=lease))
-        if (await session.execute(stmt)).rowcount:
+        if await _changed(session, stmt):
             kept.add(job.id)
     return kept
 
@@ -162,20 +169,20 @@ async def complete(session: AsyncSession, job: JobRecord, *, now: datetime) -> b
         update(Job)
         .where(_held(job))
         .values(
-            status=case((Job.rerun, "queued"), else_="done"),
-            run_at=case((Job.rerun, now), else_=Job.run_at),
-            attempts=case((Job.rerun, 0), else_=Job.attempts),
-            finished_at=case((Job.rerun, None), else_=now),
+            status=case((c.rerun, "queued"), else_="done"),
+            run_at=case((c.rerun, now), else_=c.run_at),
+            attempts=case((c.rerun, 0), else_=c.attempts),
+            finished_at=case((c.rerun, None), else_=now),
             locked_until=None,
             rerun=False,
         )
     )
-    return bool((await session.execute(stmt)).rowcount)
+    return await _changed(session, stmt)
 
 
 async def fail(session: AsyncSession, job: JobRecord, error: str, *, now: datetime) -> bool:
     """Record a failed attempt: retry after :func:`backoff`, or give up after ``max_attempts``."""
-    give_up = and_(Job.attempts >= Job.max_attempts, Job.rerun.is_(False))
+    give_up = and_(c.attempts >= c.max_attempts, c.rerun.is_(False))
     stmt = (
         update(Job)
         .where(_held(job))
@@ -183,14 +190,14 @@ async def fail(session: AsyncSession, job: JobRecord, error: str, *, now: dateti
             status=case((give_up, "failed"), else_="queued"),
             run_at=now + timedelta(seconds=backoff(job.attempts)),
             # A rerun is a newer request: it gets attempts of its own.
-            attempts=case((Job.rerun, 0), else_=Job.attempts),
+            attempts=case((c.rerun, 0), else_=c.attempts),
             finished_at=case((give_up, now), else_=None),
             last_error=error[:ERROR_LIMIT],
             locked_until=None,
             rerun=False,
         )
     )
-    return bool((await session.execute(stmt)).rowcount)
+    return await _changed(session, stmt)
 
 
 async def release(session: AsyncSession, job: JobRecord, *, now: datetime) -> bool:
@@ -198,13 +205,13 @@ async def release(session: AsyncSession, job: JobRecord, *, now: datetime) -> bo
     stmt = (
         update(Job)
         .where(_held(job))
-        .values(status="queued", run_at=now, attempts=Job.attempts - 1, locked_until=None, rerun=False)
+        .values(status="queued", run_at=now, attempts=c.attempts - 1, locked_until=None, rerun=False)
     )
-    return bool((await session.execute(stmt)).rowcount)
+    return await _changed(session, stmt)
 
 
 async def get(session: AsyncSession, job_id: int) -> JobRecord | None:
-    rows = _records(await session.execute(select(*_COLUMNS).where(Job.id == job_id)))
+    rows = _records(await session.execute(select(*_COLUMNS).where(c.id == job_id)))
     return rows[0] if rows else None
 
 
@@ -217,13 +224,13 @@ async def list_jobs(
     limit: int = 100,
 ) -> list[JobRecord]:
     """Jobs, newest first."""
-    stmt = select(*_COLUMNS).order_by(Job.id.desc()).limit(limit)
+    stmt = select(*_COLUMNS).order_by(c.id.desc()).limit(limit)
     if status:
-        stmt = stmt.where(Job.status == status)
+        stmt = stmt.where(c.status == status)
     if kind:
-        stmt = stmt.where(Job.kind == kind)
+        stmt = stmt.where(c.kind == kind)
     if ids is not None:
-        stmt = stmt.where(Job.id.in_(list(ids)))
+        stmt = stmt.where(c.id.in_(list(ids)))
     return _records(await session.execute(stmt))
 
 
@@ -232,7 +239,7 @@ async def retry(session: AsyncSession, job_id: int, *, now: datetime) -> JobReco
     the same dedupe key makes this a :class:`~local_gateway.store.db.Conflict` at commit."""
     stmt = (
         update(Job)
-        .where(Job.id == job_id, Job.status != "running")
+        .where(c.id == job_id, c.status != "running")
         .values(status="queued", run_at=now, attempts=0, finished_at=None, locked_until=None, rerun=False)
         .returning(*_COLUMNS)
     )
