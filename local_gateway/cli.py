@@ -205,7 +205,7 @@ def _print_jobs(jobs: list[JobRecord]) -> None:
     for j in jobs:
         error = (j.last_error or "").splitlines()[0][:60] if j.last_error else ""
         tries = f"{j.attempts}/{j.max_attempts}"
-        worker = (j.locked_by or "")[:28]
+        worker = j.locked_by or ""
         print(f"{j.id:>8}  {j.kind:<16} {j.status:<8} {tries:>5}  {_time(j.run_at):<24} {worker:<28} {error}")
 
 

@@ -8,6 +8,8 @@ shared clock-offset file (``MG_CLOCK_OFFSET_FILE``), not through sleeps.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -255,3 +257,16 @@ def test_a_killed_worker_s_job_runs_again_after_its_lease(tmp_path: Path, backen
         group.advance(1000)
         wait_for(lambda: group.job(held)["status"] == "done", "the handed-over job to end")
         assert (group.job(held)["attempts"], group.job(held)["locked_by"]) == (1, second.name)
+
+
+def test_an_operator_probe_shows_which_workers_are_alive(shared: Cluster) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "local_gateway", "admin", "jobs", "probe", "--count", "8", "--hold", "0.2",
+         "--wait", "60"],
+        env=shared.workers[0].gateway.env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[:4] == ["ID", "KIND", "STATUS", "TRIES"] and len(lines) == 9
+    assert all(" jobs.probe " in line and " done " in line for line in lines[1:])
+    assert {w.name for w in shared.workers} & set(out.stdout.split()), "the workers that ran them"
