@@ -38,6 +38,7 @@ from local_gateway.services.billing.context import RequestContext  # noqa: E402
 from local_gateway.services.core.clock import Clock  # noqa: E402
 from local_gateway.services.inference.catalog import load_catalog  # noqa: E402
 from local_gateway.services.inference.params import parse_chat  # noqa: E402
+from local_gateway.services.jobs import JobQueue  # noqa: E402
 from local_gateway.services.npc.conversation import ConversationService  # noqa: E402
 from local_gateway.services.npc.embedder import HashingEmbedder  # noqa: E402
 from local_gateway.services.npc.export import ExportService  # noqa: E402
@@ -101,7 +102,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     recall = RecallCache(embedder.dimensions)
     recorder = TurnRecorder(db, clock, embedder)
     threads = ThreadService(db, clock, templates, recorder, recall)
-    folder = Folder(db, clock, embedder)
+    folder = Folder(db, clock, embedder, JobQueue(db, clock))
     conversations = ConversationService(db, clock, templates, threads, recorder, embedder, recall, folder)
     exporter = ExportService(db, templates)
     model = load_catalog().get("deepseek-chat")

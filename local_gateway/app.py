@@ -39,6 +39,7 @@ from local_gateway.services.inference.catalog import catalog_with
 from local_gateway.services.inference.chat import ChatService
 from local_gateway.services.inference.embeddings import EmbeddingService
 from local_gateway.services.inference.fallback import FallbackRunner
+from local_gateway.services.jobs import JobQueue, JobRunner, register_probe
 from local_gateway.services.npc.conversation import ConversationService
 from local_gateway.services.npc.embedder import HashingEmbedder
 from local_gateway.services.npc.export import ExportService
@@ -56,6 +57,7 @@ from local_gateway.store.migrate import upgrade_async
 log = logging.getLogger("mg.gateway")
 BOOTSTRAP_KEY = web.AppKey("bootstrap_key", NewKey)
 CLOCK = web.AppKey("clock", Clock)
+JOB_RUNNER = web.AppKey("job_runner", JobRunner)
 # health before models: /v1/models/health must not be read as a model id.
 ROUTE_MODULES = [
     chat, health, models, meta, npc_templates, npc, threads, embeddings, structured, symbols, symbol_server,
@@ -71,6 +73,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     for module in ROUTE_MODULES:
         app.router.add_routes(module.routes)
     app.cleanup_ctx.append(_services_ctx(settings))
+    # After the services: cleanup runs in reverse, so the runner stops before the database closes.
+    app.cleanup_ctx.append(_jobs_ctx(settings))
     return app
 
 
@@ -115,6 +119,9 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             sandbox_chunk_delay=settings.sandbox_chunk_delay,
         )
         templates = TemplateService(db, clock, load_templates(), catalog)
+        # Every domain registers its job kinds on this queue while it is built, below.
+        jobs = JobQueue(db, clock)
+        register_probe(jobs)
         embedder = HashingEmbedder()
         recall = RecallCache(embedder.dimensions)
         recorder = TurnRecorder(db, clock, embedder)
@@ -123,6 +130,11 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             db,
             clock,
             embedder,
+            jobs,
+            upstream=providers.upstream_route,
+            models=catalog.get,
+            meter=billing.meter,
+            principals=keys.principal_by_key_id,
             window=settings.npc_window_messages,
             summary_tokens=settings.npc_summary_tokens,
         )
@@ -171,6 +183,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
                 db, blobs, clock, settings.symbol_presign_limit, settings.symbol_presign_ttl
             ),
             symbol_server=SymbolServer(db),
+            jobs=jobs,
         )
         app[SERVICES] = services
         if settings.bootstrap and await keys.is_empty():
@@ -186,5 +199,26 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             if http is not None:
                 await http.close()
             await db.close()
+
+    return ctx
+
+
+def _jobs_ctx(settings: Settings):  # type: ignore[no-untyped-def]
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        if not settings.jobs_worker:
+            yield
+            return
+        runner = JobRunner(
+            app[SERVICES].jobs,
+            concurrency=settings.jobs_concurrency,
+            poll_interval=settings.jobs_poll_interval,
+            lease=settings.jobs_lease_seconds,
+        )
+        runner.start()
+        app[JOB_RUNNER] = runner
+        try:
+            yield
+        finally:
+            await runner.stop()
 
     return ctx

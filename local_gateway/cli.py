@@ -1,4 +1,4 @@
-"""Operator entry points: ``serve`` runs the gateway, ``admin`` changes its accounts.
+"""Operator entry points: ``serve`` runs the gateway, ``admin`` changes its accounts and jobs.
 
 Kept on argparse so that ``python -m local_gateway`` starts without the CLI's dependencies;
 ``mg gateway …`` passes its arguments straight through to :func:`main`.
@@ -21,6 +21,7 @@ from local_gateway.settings import Settings
 
 if TYPE_CHECKING:
     from local_gateway.services.accounts.keys import KeyService
+    from local_gateway.services.jobs import JobQueue, JobRecord
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -56,7 +57,39 @@ def _parser() -> argparse.ArgumentParser:
     credit.add_argument("--reason", default="adjustment")
     credit.add_argument("--json", action="store_true", help="print JSON")
     credit.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
+    _jobs_parser(admin_sub)
     return parser
+
+
+def _jobs_parser(admin_sub: Any) -> None:
+    jobs = admin_sub.add_parser(
+        "jobs",
+        help="list background jobs; `jobs retry ID`, `jobs probe`",
+        description="List background jobs, newest first (e.g. `admin jobs --status failed`).",
+    )
+    jobs.add_argument("--status", choices=["queued", "running", "done", "failed"])
+    jobs.add_argument("--kind", help="e.g. npc.fold or jobs.probe")
+    jobs.add_argument("--limit", type=int, default=50)
+    jobs.add_argument("--json", action="store_true", help="print JSON")
+    jobs.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
+    jobs_sub = jobs.add_subparsers(dest="jobs_command")
+    # Defaults suppressed: a sub-command must not reset what was given before its name.
+    quiet = argparse.SUPPRESS
+    retry = jobs_sub.add_parser("retry", help="run a failed (or done) job again now, with fresh attempts")
+    retry.add_argument("job_id", type=int)
+    probe = jobs_sub.add_parser(
+        "probe",
+        help="enqueue no-op probe jobs to check that workers take jobs",
+        description="Enqueue probes; with --wait, wait for them and show which worker ran each.",
+    )
+    probe.add_argument("--count", type=int, default=1)
+    probe.add_argument("--hold", type=float, default=0.0, help="seconds each probe keeps running")
+    probe.add_argument("--fail", type=int, default=0, help="fail the first N attempts")
+    probe.add_argument("--max-attempts", type=int)
+    probe.add_argument("--wait", type=float, default=0.0, help="seconds to wait for the probes to end")
+    for leaf in (retry, probe):
+        leaf.add_argument("--json", action="store_true", default=quiet, help="print JSON")
+        leaf.add_argument("--data-dir", type=Path, default=quiet, help="data directory (env MG_DATA_DIR)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,6 +120,8 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
     await upgrade_async(settings.db_url)
     db = Database(settings.db_url)
     try:
+        if args.admin_command == "jobs":
+            return await _jobs(db, Clock(offset_file=settings.clock_offset_file), args)
         keys = KeyService(db, Clock())
         if args.admin_command == "revoke-key":
             key = await keys.revoke(args.key_id)
@@ -103,6 +138,83 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         return await _create_key(keys, args)
     finally:
         await db.close()
+
+
+async def _jobs(db: Any, clock: Any, args: argparse.Namespace) -> int:
+    from local_gateway.services.jobs import JobQueue, enqueue_probes, register_probe
+
+    queue = JobQueue(db, clock)
+    register_probe(queue)
+    if args.jobs_command == "retry":
+        job = await queue.retry(args.job_id)
+        return _print(args, _job_dict(job), f"Job {job.id} ({job.kind}) is queued again.")
+    if args.jobs_command == "probe":
+        ids = await enqueue_probes(
+            queue, args.count, hold=args.hold, fail=args.fail, max_attempts=args.max_attempts
+        )
+        return await _probe_report(queue, ids, args)
+    if args.limit < 1:
+        raise ValueError("--limit must be at least 1")
+    jobs = await queue.list(status=args.status, kind=args.kind, limit=args.limit)
+    if args.json:
+        print(json.dumps([_job_dict(j) for j in jobs]))
+    else:
+        _print_jobs(jobs)
+    return 0
+
+
+async def _probe_report(queue: JobQueue, ids: list[int], args: argparse.Namespace) -> int:
+    """Without --wait, the ids; with it, each probe's end (exit 1 if any did not end done)."""
+    if args.wait <= 0:
+        return _print(args, {"ids": ids}, f"Queued probe job(s) {', '.join(map(str, ids))}.")
+    deadline = asyncio.get_running_loop().time() + args.wait
+    while True:
+        jobs = await queue.list(ids=ids, limit=len(ids))
+        ended = all(j.status in ("done", "failed") for j in jobs)
+        if ended or asyncio.get_running_loop().time() >= deadline:
+            break
+        await asyncio.sleep(0.2)
+    if args.json:
+        print(json.dumps([_job_dict(j) for j in jobs]))
+    else:
+        _print_jobs(jobs)
+        if not ended:
+            print(f"Not all probes ended within {args.wait:g}s: is a worker running (MG_JOBS_WORKER)?")
+    return 0 if all(j.status == "done" for j in jobs) else 1
+
+
+def _time(moment: Any) -> str | None:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z") if moment else None
+
+
+def _job_dict(job: JobRecord) -> dict[str, Any]:
+    return {
+        "id": job.id,
+        "kind": job.kind,
+        "status": job.status,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "run_at": _time(job.run_at),
+        "locked_by": job.locked_by,
+        "locked_until": _time(job.locked_until),
+        "last_error": job.last_error,
+        "dedupe_key": job.dedupe_key,
+        "payload": job.payload,
+        "created_at": _time(job.created_at),
+        "finished_at": _time(job.finished_at),
+    }
+
+
+def _print_jobs(jobs: list[JobRecord]) -> None:
+    if not jobs:
+        print("No jobs.")
+        return
+    print(f"{'ID':>8}  {'KIND':<16} {'STATUS':<8} {'TRIES':>5}  {'RUN AT':<24} {'WORKER':<28} LAST ERROR")
+    for j in jobs:
+        error = (j.last_error or "").splitlines()[0][:60] if j.last_error else ""
+        tries = f"{j.attempts}/{j.max_attempts}"
+        worker = j.locked_by or ""
+        print(f"{j.id:>8}  {j.kind:<16} {j.status:<8} {tries:>5}  {_time(j.run_at):<24} {worker:<28} {error}")
 
 
 def _print(args: argparse.Namespace, result: dict[str, Any], text: str) -> int:

@@ -63,6 +63,15 @@ ENVIRONMENT: dict[str, str] = {
     "MG_SYMBOL_UPLOAD_LIMIT": "largest direct symbol upload in bytes (default 10 MB)",
     "MG_SYMBOL_PRESIGN_LIMIT": "largest presigned symbol upload in bytes (default 500 MB)",
     "MG_SYMBOL_PRESIGN_TTL": "seconds a presigned symbol-upload token stays valid (default 3600)",
+    "MG_JOBS_WORKER": (
+        "0 to run no job runner in this process (web-only processes when workers run apart; default 1)"
+    ),
+    "MG_JOBS_CONCURRENCY": "background jobs one gateway process runs at once (default 4)",
+    "MG_JOBS_POLL_INTERVAL": "seconds between looks for jobs queued by other processes (default 1)",
+    "MG_JOBS_LEASE_SECONDS": (
+        "seconds a job stays claimed without a renewal; a killed worker's jobs run again after it "
+        "(default 60)"
+    ),
     "MG_CLOCK_OFFSET_FILE": (
         "test hook: a file holding seconds to add to the gateway's clock, re-read when it changes "
         "(lets end-to-end tests expire tokens without waiting); leave unset in production"
@@ -121,6 +130,11 @@ class Settings:
     symbol_upload_limit: int = 10 * 1024 * 1024
     symbol_presign_limit: int = 500 * 1024 * 1024
     symbol_presign_ttl: float = 3600.0
+    # Background jobs (local_gateway/services/jobs): whether this process runs a runner, and how.
+    jobs_worker: bool = True
+    jobs_concurrency: int = 4
+    jobs_poll_interval: float = 1.0
+    jobs_lease_seconds: float = 60.0
     clock_offset_file: Path | None = None
     # Create a local developer and a test key when the database is empty.
     bootstrap: bool = True

@@ -130,6 +130,11 @@ class ProviderRegistry:
         self._sandbox_route = _SandboxRoute(self.sandbox)
         self._upstream_route = _UpstreamRoute(self)
 
+    @property
+    def upstream_route(self) -> ProviderRoute:
+        """The route of every live key: for work a job does on a live key's behalf."""
+        return self._upstream_route
+
     def for_caller(self, caller: Caller) -> ProviderRoute:
         """Test keys talk to the sandbox, every other key to the models' own providers."""
         return self._sandbox_route if caller.is_test else self._upstream_route

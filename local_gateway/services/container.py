@@ -16,6 +16,7 @@ from local_gateway.services.inference.breakers import HealthTracker
 from local_gateway.services.inference.catalog import Catalog
 from local_gateway.services.inference.chat import ChatService
 from local_gateway.services.inference.embeddings import EmbeddingService
+from local_gateway.services.jobs import JobQueue
 from local_gateway.services.npc.conversation import ConversationService
 from local_gateway.services.npc.export import ExportService
 from local_gateway.services.npc.studio_templates import TemplateService
@@ -45,4 +46,5 @@ class Services:
     blobs: BlobStore
     symbols: SymbolService
     symbol_server: SymbolServer
+    jobs: JobQueue
     started_at: float = field(default_factory=time.time)

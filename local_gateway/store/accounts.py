@@ -82,6 +82,18 @@ async def key_by_hash(session: AsyncSession, key_hash: str) -> tuple[KeyRecord, 
     return _key(found[0]), _dev(found[1])
 
 
+async def key_by_id(session: AsyncSession, key_id: str) -> tuple[KeyRecord, DeveloperRecord] | None:
+    stmt = (
+        select(ApiKey, Developer)
+        .join(Developer, Developer.id == ApiKey.developer_id)
+        .where(ApiKey.id == key_id)
+    )
+    found = (await session.execute(stmt)).first()
+    if found is None:
+        return None
+    return _key(found[0]), _dev(found[1])
+
+
 async def revoke_key(session: AsyncSession, key_id: str, at: datetime) -> KeyRecord | None:
     """Mark a key revoked (kept for the audit trail); None when there is no such key."""
     row = await session.get(ApiKey, key_id)

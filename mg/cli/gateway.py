@@ -366,6 +366,8 @@ def gateway_admin(ctx: typer.Context) -> None:
     Examples:
       mg gateway admin create-key --email dev@studio.example --tier studio --json
       mg gateway admin create-key --email ci@studio.example --rpm 600
+      mg gateway admin jobs --status failed       (background jobs; `jobs retry ID`)
+      mg gateway admin jobs probe --wait 30       (are the workers taking jobs?)
     """
     _passthrough(["admin", *ctx.args])
 

@@ -97,6 +97,13 @@ class KeyService:
         self._cache[digest] = (time.monotonic() + AUTH_CACHE_TTL, principal)
         return principal
 
+    async def principal_by_key_id(self, key_id: str) -> Principal | None:
+        """The key ``key_id`` and its developer, revoked or not: for work a request caused and a
+        job finishes later (an NPC summary), which is billed as that request would have been."""
+        async with self.db.read() as session:
+            found = await accounts.key_by_id(session, key_id)
+        return Principal(*found) if found is not None else None
+
     async def create_key(
         self,
         email: str,

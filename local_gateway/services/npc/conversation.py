@@ -7,19 +7,28 @@ model's context window. It reads a bounded amount whatever the thread's length: 
 row, the newest ``window`` messages, and the recall vectors added since the last request.
 
 ``commit`` stores what is new in the request and the reply, with their events and memories,
-in one transaction; when the unsummarised tail has grown too long, a fold into the running summary
-runs after the answer, off the request path (see :mod:`folding`).
+in one transaction; when the unsummarised tail has grown too long, the same transaction
+enqueues a fold into the running summary, which a job runner does off the request path (see
+:mod:`folding`).
+
+A stream whose client went away is committed late, by a task this service tracks and
+:meth:`ConversationService.close` awaits at shutdown, not by a job: what it commits (the
+prepared turn, the text produced so far) exists only in this process's memory, so a job would
+first have to write all of it to the database — the very write the task makes — and a process
+that dies before that write loses it either way.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any
 
 from local_gateway.providers import tokens
-from local_gateway.providers.base import ModelInfo, Usage
+from local_gateway.providers.base import ModelInfo
 from local_gateway.providers.registry import ProviderRoute
 from local_gateway.services.accounts.keys import Principal
 from local_gateway.services.billing.context import RequestContext
@@ -34,7 +43,6 @@ from local_gateway.services.npc.guard import scene_stops
 from local_gateway.services.npc.memory import RecallCache
 from local_gateway.services.npc.recorder import TurnRecorder
 from local_gateway.services.npc.studio_templates import TemplateService
-from local_gateway.services.npc.summary import SummaryMeter
 from local_gateway.services.npc.templates import Template
 from local_gateway.services.npc.threads import (
     ThreadService,
@@ -48,7 +56,7 @@ from local_gateway.services.npc.threads import (
 from local_gateway.services.npc.turn import TurnResult, TurnRunner, Voice
 from local_gateway.store import memory as memory_store
 from local_gateway.store import messages as message_store
-from local_gateway.store.db import Database
+from local_gateway.store.db import Database, Session
 from local_gateway.store.thread_records import MessageRecord, NewMessage, ThreadRecord
 from mg.errors import InvalidRequestError
 
@@ -120,6 +128,7 @@ class ConversationService:
         self.recall_k = recall_k
         self.meter = meter
         self.default_model = default_model
+        self._late: set[asyncio.Task[None]] = set()
 
     @staticmethod
     def applies(params: ChatParams) -> bool:
@@ -420,40 +429,43 @@ class ConversationService:
         if not new:
             return
         npcs = [conv.speaker] if conv.speaker else ([thread.npc_id] if thread.npc_id else [])
-        stored = await self.recorder.store(
+
+        async def fold_if_due(session: Session, stored: list[MessageRecord]) -> None:
+            if self.folder.due(stored[-1].seq, conv.summary_upto):
+                await self.folder.schedule(
+                    session, thread, conv.viewer, conv.ranges,
+                    ctx=conv.ctx, model=conv.model, npc_name=conv.context["npc_name"],
+                )  # fmt: skip
+
+        await self.recorder.store(
             thread,
             new,
             labels=conv.labels,
             player_label=conv.player_label,
             model=model,
             interaction_npcs=npcs,
+            then=fold_if_due,
         )
-        if self.folder.due(stored[-1].seq, conv.summary_upto):
-            summarizer = self.folder.summarizer(
-                conv.upstreams, conv.model, conv.context["npc_name"], self._summary_meter(conv)
-            )
-            self.folder.schedule(thread, conv.viewer, conv.ranges, summarizer)
-
-    def _summary_meter(self, conv: PreparedConversation) -> SummaryMeter | None:
-        """A model summary is a call upstream on the developer's behalf: it is metered as well."""
-        meter = self.meter
-        if meter is None:
-            return None
-        ctx = conv.ctx.follow_up(SUMMARY_ENDPOINT)
-
-        async def record(model: ModelInfo, provider: str, usage: Usage) -> None:
-            await meter.record(ctx, model, provider, usage, extra={"thread_id": conv.thread_id})
-
-        return record
 
     def commit_later(self, conv: PreparedConversation, partial_text: str) -> None:
         """Commit from a stream whose client went away (no await is possible there)."""
         if conv.thread is None or conv.committed:
             return
-        self.folder.spawn(self.commit(conv, partial_text))
+        task = asyncio.get_running_loop().create_task(self._logged(self.commit(conv, partial_text)))
+        self._late.add(task)
+        task.add_done_callback(self._late.discard)
+
+    @staticmethod
+    async def _logged(work: Coroutine[Any, Any, None]) -> None:
+        try:
+            await work
+        except Exception:
+            log.exception("late commit of a broken-off stream failed")
 
     async def close(self) -> None:
-        await self.folder.close()
+        """Wait for the late commits of broken-off streams (at shutdown, before the database closes)."""
+        while self._late:
+            await asyncio.gather(*list(self._late), return_exceptions=True)
 
 
 def _name(thread: ThreadRecord, message: dict[str, Any], speaker: str | None, player: str) -> str | None:

@@ -1,23 +1,27 @@
 """Folding old turns into running summaries, after the reply and off the request path.
 
 A fold is due when more than ``window + FOLD_SLACK`` messages of a viewer's history are not yet
-summarised; it then folds the oldest, ``FOLD_CHUNK`` at a time, until ``window`` remain. Folds
-are optimistic — a summary is written only if nobody folded meanwhile — so that several gateway
-processes can serve one thread, and a fold interrupted by a restart simply happens again at the
-next turn. The folds and the late commits of broken-off streams are the only background work
-of NPC threads; :meth:`Folder.close` waits for them at shutdown.
+summarised; it then folds the oldest, ``FOLD_CHUNK`` at a time, until ``window`` remain. A due
+fold is a job of kind ``npc.fold`` on the gateway's job queue, enqueued in the transaction of
+the turn that made it due, with one pending job per thread and viewer (its dedupe key): any
+gateway process may run it, and one killed in the middle hands it on when its lease runs out.
+Folds are optimistic — a summary is written only if nobody folded meanwhile — so a fold that
+runs twice (the queue delivers at least once) or beside another process's writes nothing wrong.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from local_gateway.providers.base import ModelInfo
+from local_gateway.providers.base import ModelInfo, Usage
 from local_gateway.providers.registry import ProviderRoute
+from local_gateway.services.accounts.keys import Principal
+from local_gateway.services.billing.context import RequestContext
+from local_gateway.services.billing.metering import Meter
 from local_gateway.services.core.clock import Clock
+from local_gateway.services.jobs import JobQueue, JobRecord
 from local_gateway.services.npc.embedder import Embedder, embed_matrix, pack
 from local_gateway.services.npc.memory import importance
 from local_gateway.services.npc.summary import (
@@ -30,69 +34,118 @@ from local_gateway.services.npc.summary import (
 from local_gateway.services.npc.threads import player_label, thread_labels
 from local_gateway.store import memory as memory_store
 from local_gateway.store import messages as message_store
-from local_gateway.store.db import Database
+from local_gateway.store import threads as thread_store
+from local_gateway.store.db import Database, Session
 from local_gateway.store.thread_records import MessageRecord, NewMemory, ThreadRecord
 
 log = logging.getLogger("mg.gateway.npc")
 FOLD_SLACK = 20
 FOLD_CHUNK = 500
+FOLD = "npc.fold"
+FOLD_ATTEMPTS = 5
+# The request-log endpoint of a model summary: a call upstream on the developer's behalf.
+SUMMARY_ENDPOINT = "npc.summary"
 
 Ranges = list[tuple[int, int | None]]
 
 
 class Folder:
+    """Decides when a fold is due, enqueues it, and runs it as the ``npc.fold`` job kind
+    (registered on ``jobs`` when the folder is built at app start)."""
+
     def __init__(
         self,
         db: Database,
         clock: Clock,
         embedder: Embedder,
+        jobs: JobQueue,
         *,
+        upstream: ProviderRoute | None = None,
+        models: Callable[[str], ModelInfo | None] | None = None,
+        meter: Meter | None = None,
+        principals: Callable[[str], Awaitable[Principal | None]] | None = None,
         window: int = 40,
         summary_tokens: int = 600,
     ) -> None:
         self.db = db
         self.clock = clock
         self.embedder = embedder
+        self.jobs = jobs
+        # A live key's summary asks the thread's model through ``upstream`` and is metered on
+        # the key (found again by id with ``principals``) under the turn's request id.
+        self.upstream = upstream
+        self.models = models
+        self.meter = meter
+        self.principals = principals
         self.window = window
         self.summary_tokens = summary_tokens
-        self._folding: set[tuple[str, str]] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        jobs.kinds.register(FOLD, self.run_job, max_attempts=FOLD_ATTEMPTS)
 
     def due(self, last_seq: int, summarized_through: int) -> bool:
         return last_seq - summarized_through > self.window + FOLD_SLACK
 
-    def summarizer(
+    async def schedule(
         self,
-        upstreams: ProviderRoute,
+        session: Session,
+        thread: ThreadRecord,
+        viewer: str,
+        ranges: Ranges | None,
+        *,
+        ctx: RequestContext,
         model: ModelInfo | None,
         npc_name: str,
-        meter: SummaryMeter | None = None,
-    ) -> Summarizer:
-        """The sandbox folds extractively; live keys ask the thread's model to summarise (metered)."""
-        if upstreams.sandboxed or model is None:
+    ) -> None:
+        """Enqueue a fold of ``viewer``'s history of ``thread`` in the caller's transaction."""
+        payload = {
+            "thread_id": thread.id,
+            "developer_id": thread.developer_id,
+            "viewer": viewer,
+            "ranges": [list(r) for r in ranges] if ranges is not None else None,
+            # Sandbox keys fold extractively; live keys ask the thread's model to summarise.
+            "model": model.id if model is not None and ctx.billed else None,
+            "npc_name": npc_name,
+            "key_id": ctx.key_id,
+            "request_id": ctx.request_id,
+        }
+        await self.jobs.enqueue(session, FOLD, payload, dedupe_key=f"{FOLD}:{thread.id}:{viewer}")
+
+    async def run_job(self, job: JobRecord) -> None:
+        """The ``npc.fold`` handler: fold what is due now (a thread deleted meanwhile has none)."""
+        p = job.payload
+        async with self.db.read() as session:
+            thread = await thread_store.get_thread(session, p["developer_id"], p["thread_id"])
+        if thread is None:
+            return
+        ranges = [(lo, hi) for lo, hi in p["ranges"]] if p.get("ranges") is not None else None
+        summarizer = await self.summarizer(p)
+        await self.fold(thread, p["viewer"], ranges, summarizer)
+
+    async def summarizer(self, payload: dict[str, Any]) -> Summarizer:
+        """The thread's model for live keys (when it can be reached, metered), else extraction."""
+        model_id = payload.get("model")
+        model = self.models(model_id) if model_id and self.models is not None else None
+        if model is None or self.upstream is None:
             return ExtractiveSummarizer()
         try:
-            provider = upstreams.provider(model)
+            provider = self.upstream.provider(model)
         except Exception:
             return ExtractiveSummarizer()
-        return ModelSummarizer(provider, model, npc_name, meter)
+        return ModelSummarizer(provider, model, payload.get("npc_name") or "NPC", await self._meter(payload))
 
-    def schedule(
-        self, thread: ThreadRecord, viewer: str, ranges: Ranges | None, summarizer: Summarizer
-    ) -> None:
-        """Fold ``viewer``'s history of ``thread`` in the background (once at a time)."""
-        key = (thread.id, viewer)
-        if key in self._folding:
-            return
-        self._folding.add(key)
+    async def _meter(self, payload: dict[str, Any]) -> SummaryMeter | None:
+        meter, key_id = self.meter, payload.get("key_id")
+        if meter is None or self.principals is None or not key_id:
+            return None
+        principal = await self.principals(key_id)
+        if principal is None:
+            return None
+        ctx = RequestContext(principal, payload.get("request_id") or "", SUMMARY_ENDPOINT)
+        thread_id = payload["thread_id"]
 
-        async def run() -> None:
-            try:
-                await self.fold(thread, viewer, ranges, summarizer)
-            finally:
-                self._folding.discard(key)
+        async def record(model: ModelInfo, provider: str, usage: Usage) -> None:
+            await meter.record(ctx, model, provider, usage, extra={"thread_id": thread_id})
 
-        self.spawn(run())
+        return record
 
     async def fold(
         self,
@@ -151,25 +204,3 @@ class Folder:
                 await memory_store.insert_memories(
                     session, thread.id, thread.developer_id, memories, self.clock.now()
                 )
-
-    # -- background work -----------------------------------------------------------------------
-
-    def spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(self._safe(work))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    @staticmethod
-    async def _safe(work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        except Exception:
-            log.exception("background thread work failed")
-
-    async def idle(self) -> None:
-        """Wait for folds and late commits (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def close(self) -> None:
-        await self.idle()

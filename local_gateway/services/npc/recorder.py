@@ -7,7 +7,7 @@ One transaction holds a turn's messages, its events (``thread.message``, ``threa
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +19,7 @@ from local_gateway.store import events as event_store
 from local_gateway.store import memory as memory_store
 from local_gateway.store import messages as message_store
 from local_gateway.store import threads as thread_store
-from local_gateway.store.db import Database
+from local_gateway.store.db import Database, Session
 from local_gateway.store.events import NewEvent
 from local_gateway.store.thread_records import MessageRecord, NewMemory, NewMessage, ThreadRecord
 from mg.times import format_time
@@ -96,8 +96,13 @@ class TurnRecorder:
         player_label: str,
         model: str | None = None,
         interaction_npcs: Sequence[str] = (),
+        then: Callable[[Session, list[MessageRecord]], Awaitable[None]] | None = None,
     ) -> list[MessageRecord]:
-        """Append ``messages`` with their events and recall entries in one transaction."""
+        """Append ``messages`` with their events and recall entries in one transaction.
+
+        ``then`` runs last inside that transaction, with the stored messages (the turn enqueues
+        its fold there, so the job exists exactly when the turn does).
+        """
         for m in messages:
             m.id = m.id or new_id("msg")
         now = self.clock.now()
@@ -128,6 +133,8 @@ class TurnRecorder:
             await memory_store.insert_memories(session, thread.id, thread.developer_id, memories, now)
             events = await self._events(session, thread, stored, now, interaction_npcs)
             await event_store.append(session, thread.developer_id, events)
+            if then is not None:
+                await then(session, stored)
         return stored
 
     async def _events(
