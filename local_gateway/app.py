@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from local_gateway.api import (
     chat,
+    crashes,
+    debug_sessions,
     embeddings,
     health,
     meta,
@@ -29,9 +32,13 @@ from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services import monster_gpt
 from local_gateway.services.accounts.keys import KeyService, NewKey
 from local_gateway.services.accounts.limits import InProcessLimiter, RateLimiter
+from local_gateway.services.billing.context import RequestContext
 from local_gateway.services.billing.service import Billing
 from local_gateway.services.container import Services
 from local_gateway.services.core.clock import Clock
+from local_gateway.services.debug.crash_triage import Complete, CrashTriage
+from local_gateway.services.debug.crashes import CrashService
+from local_gateway.services.debug.sessions import DebugSessionService
 from local_gateway.services.debug.symbol_server import SymbolServer
 from local_gateway.services.debug.symbols import SymbolService
 from local_gateway.services.inference.breakers import InProcessHealth
@@ -39,6 +46,7 @@ from local_gateway.services.inference.catalog import catalog_with
 from local_gateway.services.inference.chat import ChatService
 from local_gateway.services.inference.embeddings import EmbeddingService
 from local_gateway.services.inference.fallback import FallbackRunner
+from local_gateway.services.inference.params import ChatParams
 from local_gateway.services.jobs import JobQueue, JobRunner, register_probe
 from local_gateway.services.npc.conversation import ConversationService
 from local_gateway.services.npc.embedder import HashingEmbedder
@@ -61,6 +69,7 @@ JOB_RUNNER = web.AppKey("job_runner", JobRunner)
 # health before models: /v1/models/health must not be read as a model id.
 ROUTE_MODULES = [
     chat, health, models, meta, npc_templates, npc, threads, embeddings, structured, symbols, symbol_server,
+    crashes, debug_sessions,
 ]  # fmt: skip
 LOCAL_EMAIL = "local@localhost"
 
@@ -154,6 +163,12 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         health = InProcessHealth(clock, settings.breaker_failures, settings.breaker_cooldown)
         runner = FallbackRunner(catalog, health, retries=settings.upstream_retries)
         blobs = DiskBlobStore(settings.data_dir / "blobs")
+        chat = ChatService(catalog, providers, billing.admission, billing.meter, clock, runner, conversations)
+        symbols_service = SymbolService(
+            db, blobs, clock, settings.symbol_presign_limit, settings.symbol_presign_ttl
+        )
+        crash_service = CrashService(db, blobs, clock, jobs)
+        symbols_service.after_upload = crash_service.symbols_arrived
         services = Services(
             settings=settings,
             clock=clock,
@@ -163,9 +178,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             limiter=limiter,
             billing=billing,
             providers=providers,
-            chat=ChatService(
-                catalog, providers, billing.admission, billing.meter, clock, runner, conversations
-            ),
+            chat=chat,
             health=health,
             embeddings=EmbeddingService(
                 catalog,
@@ -179,11 +192,12 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             conversations=conversations,
             export=ExportService(db, templates),
             blobs=blobs,
-            symbols=SymbolService(
-                db, blobs, clock, settings.symbol_presign_limit, settings.symbol_presign_ttl
-            ),
+            symbols=symbols_service,
             symbol_server=SymbolServer(db),
             jobs=jobs,
+            crashes=crash_service,
+            crash_triage=CrashTriage(db, clock, complete=_completer(chat)),
+            debug_sessions=DebugSessionService(db, clock),
         )
         app[SERVICES] = services
         if settings.bootstrap and await keys.is_empty():
@@ -201,6 +215,18 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             await db.close()
 
     return ctx
+
+
+def _completer(chat: ChatService) -> Complete:
+    """Crash analysis for live keys: one non-streamed completion on the gateway's own chat path."""
+
+    async def complete(ctx: RequestContext, messages: list[dict[str, Any]], model: str) -> str:
+        outcome = await chat.create(ctx, ChatParams(model=model, messages=messages, max_tokens=900))
+        completion = outcome.completion or {}
+        choices = completion.get("choices") or [{}]
+        return str((choices[0].get("message") or {}).get("content") or "")
+
+    return complete
 
 
 def _jobs_ctx(settings: Settings):  # type: ignore[no-untyped-def]

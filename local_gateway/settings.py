@@ -130,6 +130,8 @@ class Settings:
     symbol_upload_limit: int = 10 * 1024 * 1024
     symbol_presign_limit: int = 500 * 1024 * 1024
     symbol_presign_ttl: float = 3600.0
+    # Crash reports: the largest minidump accepted (Breakpad / Crashpad dumps of a game are a few MB).
+    crash_upload_limit: int = 50 * 1024 * 1024
     # Background jobs (local_gateway/services/jobs): whether this process runs a runner, and how.
     jobs_worker: bool = True
     jobs_concurrency: int = 4

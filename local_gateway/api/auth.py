@@ -22,10 +22,16 @@ async def optional_principal(request: web.Request) -> Principal | None:
     return await authenticate(request, consume=False)
 
 
-async def authenticate(request: web.Request, *, consume: bool = True) -> Principal:
-    """The caller's principal; ``consume`` takes one request from the key's per-minute budget."""
+async def authenticate(
+    request: web.Request, *, consume: bool = True, api_key: str | None = None
+) -> Principal:
+    """The caller's principal; ``consume`` takes one request from the key's per-minute budget.
+
+    ``api_key`` is for the one route whose clients cannot set headers (Breakpad / Crashpad
+    crash uploads pass it in the query string)."""
     services = request.app[SERVICES]
-    principal = await services.keys.authenticate(request.headers.get("Authorization"))
+    header = f"Bearer {api_key}" if api_key is not None else request.headers.get("Authorization")
+    principal = await services.keys.authenticate(header)
     request["principal"] = principal
     limit = rpm_for(principal, services.settings.test_key_rpm)
     limiter = services.limiter

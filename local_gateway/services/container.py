@@ -10,6 +10,9 @@ from local_gateway.services.accounts.keys import KeyService
 from local_gateway.services.accounts.limits import RateLimiter
 from local_gateway.services.billing.service import Billing
 from local_gateway.services.core.clock import Clock
+from local_gateway.services.debug.crash_triage import CrashTriage
+from local_gateway.services.debug.crashes import CrashService
+from local_gateway.services.debug.sessions import DebugSessionService
 from local_gateway.services.debug.symbol_server import SymbolServer
 from local_gateway.services.debug.symbols import SymbolService
 from local_gateway.services.inference.breakers import HealthTracker
@@ -47,4 +50,7 @@ class Services:
     symbols: SymbolService
     symbol_server: SymbolServer
     jobs: JobQueue
+    crashes: CrashService
+    crash_triage: CrashTriage
+    debug_sessions: DebugSessionService
     started_at: float = field(default_factory=time.time)

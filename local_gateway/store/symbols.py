@@ -191,3 +191,18 @@ async def spend_token(session: AsyncSession, token_hash: str, now: datetime) -> 
         .values(used_at=now)
     )
     return (await session.execute(stmt)).rowcount == 1
+
+
+async def for_modules(
+    session: AsyncSession, developer_id: str, modules: Iterable[tuple[str, str]]
+) -> list[SymbolRecord]:
+    """The files held for any of these ``(module_key, debug_id)`` pairs, in one query."""
+    wanted = set(modules)
+    if not wanted:
+        return []
+    stmt = select(SymbolFile).where(
+        SymbolFile.developer_id == developer_id,
+        SymbolFile.module_key.in_({key for key, _ in wanted}),  # type: ignore[attr-defined]
+    )
+    rows = (await session.execute(stmt)).scalars()
+    return [_record(r) for r in rows if (r.module_key, r.debug_id) in wanted]

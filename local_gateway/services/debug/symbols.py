@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
@@ -35,6 +36,7 @@ from mg.errors import (
 )
 
 UploadStatus = Literal["created", "unchanged", "replaced"]
+AfterUpload = Callable[[Session, str, Sequence[SymbolRecord]], Awaitable[None]]
 TOKEN_PREFIX = "mgup_"
 MAX_CHECK_HASHES = 1000
 _TYPE_NAMES = {
@@ -93,6 +95,9 @@ class SymbolService:
         self.clock = clock
         self.presign_limit = presign_limit
         self.presign_ttl = presign_ttl
+        # Called inside an upload's transaction with the records it stored (crash processing
+        # re-queues the crashes that lacked them); set by the app.
+        self.after_upload: AfterUpload | None = None
 
     # -- uploads ---------------------------------------------------------------------------
 
@@ -218,6 +223,8 @@ class SymbolService:
                 )
             for sha256 in stale - {staged.sha256}:
                 await self._drop_blob_if_unused(session, sha256)
+            if self.after_upload is not None and results:
+                await self.after_upload(session, developer_id, results)
         status: UploadStatus = (
             "created" if "created" in statuses else "replaced" if "replaced" in statuses else "unchanged"
         )

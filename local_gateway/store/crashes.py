@@ -1,0 +1,290 @@
+"""Crash reports, their groups, the symbols they lack, and debug sessions.
+
+Every query filters by ``developer_id``; lists page newest first on ``(created_at, id)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from local_gateway.store.crash_records import CrashRecord, DebugSessionRecord, GroupRecord
+from local_gateway.store.crash_tables import CrashGroup, CrashMissingSymbol, CrashReport, DebugSession
+from local_gateway.store.dialect import insert_ignore
+
+_CRASH_FIELDS = [f.name for f in fields(CrashRecord)]
+_GROUP_FIELDS = [f.name for f in fields(GroupRecord)]
+
+
+def _crash(row: CrashReport) -> CrashRecord:
+    return CrashRecord(**{name: getattr(row, name) for name in _CRASH_FIELDS})
+
+
+def _group(row: CrashGroup) -> GroupRecord:
+    return GroupRecord(**{name: getattr(row, name) for name in _GROUP_FIELDS})
+
+
+def _session(row: DebugSession) -> DebugSessionRecord:
+    return DebugSessionRecord(
+        id=row.id,
+        developer_id=row.developer_id,
+        name=row.name,
+        platform=row.platform,
+        engine=row.engine,
+        metadata=dict(row.meta or {}),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        archived_at=row.archived_at,
+    )
+
+
+# -- crashes ---------------------------------------------------------------------------------
+
+
+async def add_crash(session: AsyncSession, **values: Any) -> CrashRecord:
+    row = CrashReport(**values)
+    session.add(row)
+    await session.flush()
+    return _crash(row)
+
+
+async def get_crash(
+    session: AsyncSession, developer_id: str, crash_id: str, *, lock: bool = False
+) -> CrashRecord | None:
+    stmt = select(CrashReport).where(CrashReport.id == crash_id, CrashReport.developer_id == developer_id)
+    if lock:
+        stmt = stmt.with_for_update()
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    return _crash(row) if row is not None else None
+
+
+async def update_crash(
+    session: AsyncSession, developer_id: str, crash_id: str, **values: Any
+) -> CrashRecord | None:
+    row = await session.get(CrashReport, crash_id)
+    if row is None or row.developer_id != developer_id:
+        return None
+    for name, value in values.items():
+        setattr(row, name, value)
+    await session.flush()
+    return _crash(row)
+
+
+async def first_with_dump(
+    session: AsyncSession, developer_id: str, sha256: str, *, exclude: str | None = None
+) -> CrashRecord | None:
+    """The earliest crash of this developer whose stored minidump has this content."""
+    stmt = select(CrashReport).where(
+        CrashReport.developer_id == developer_id,
+        CrashReport.minidump_sha256 == sha256,
+        CrashReport.minidump_stored.is_(True),  # type: ignore[attr-defined]
+        CrashReport.duplicate_of.is_(None),  # type: ignore[union-attr]
+    )
+    if exclude is not None:
+        stmt = stmt.where(CrashReport.id != exclude)
+    row = (await session.execute(stmt.order_by(CrashReport.created_at, CrashReport.id).limit(1))).scalar()
+    return _crash(row) if row is not None else None
+
+
+async def duplicates_of(session: AsyncSession, developer_id: str, crash_id: str) -> list[str]:
+    stmt = select(CrashReport.id).where(
+        CrashReport.developer_id == developer_id, CrashReport.duplicate_of == crash_id
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def list_crashes(
+    session: AsyncSession,
+    developer_id: str,
+    limit: int,
+    *,
+    before: tuple[datetime, str] | None = None,
+    filters: dict[str, str] | None = None,
+) -> list[CrashRecord]:
+    """Newest first; ``filters`` maps a column (game_id, status, platform, version, fingerprint,
+    processing) to the value it must equal."""
+    stmt = select(CrashReport).where(CrashReport.developer_id == developer_id)
+    for name, value in (filters or {}).items():
+        stmt = stmt.where(getattr(CrashReport, name) == value)
+    if before is not None:
+        at, crash_id = before
+        stmt = stmt.where(
+            (CrashReport.created_at < at) | ((CrashReport.created_at == at) & (CrashReport.id < crash_id))
+        )
+    stmt = stmt.order_by(CrashReport.created_at.desc(), CrashReport.id.desc()).limit(limit)  # type: ignore[attr-defined]
+    return [_crash(r) for r in (await session.execute(stmt)).scalars()]
+
+
+# -- groups ----------------------------------------------------------------------------------
+
+
+async def get_group(
+    session: AsyncSession, developer_id: str, fingerprint: str, *, lock: bool = False
+) -> GroupRecord | None:
+    stmt = select(CrashGroup).where(
+        CrashGroup.developer_id == developer_id, CrashGroup.fingerprint == fingerprint
+    )
+    if lock:
+        stmt = stmt.with_for_update()
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    return _group(row) if row is not None else None
+
+
+async def groups_of(
+    session: AsyncSession, developer_id: str, fingerprints: Iterable[str]
+) -> dict[str, GroupRecord]:
+    wanted = list(fingerprints)
+    if not wanted:
+        return {}
+    stmt = select(CrashGroup).where(
+        CrashGroup.developer_id == developer_id,
+        CrashGroup.fingerprint.in_(wanted),  # type: ignore[attr-defined]
+    )
+    return {row.fingerprint: _group(row) for row in (await session.execute(stmt)).scalars()}
+
+
+async def claim_group(
+    session: AsyncSession,
+    developer_id: str,
+    fingerprint: str,
+    crash_id: str,
+    title: str | None,
+    now: datetime,
+) -> bool:
+    """Create the group if it does not exist; True when this call created it (a new fingerprint).
+
+    Insert-or-ignore, so two processes recording the first two crashes of a fingerprint at once
+    agree on which one was first.
+    """
+    stmt = insert_ignore(session, CrashGroup).values(
+        developer_id=developer_id,
+        fingerprint=fingerprint,
+        title=title,
+        status="new",
+        count=0,
+        first_seen=now,
+        last_seen=now,
+        latest_crash_id=crash_id,
+    )
+    return bool((await session.execute(stmt)).rowcount == 1)
+
+
+async def update_group(session: AsyncSession, developer_id: str, fingerprint: str, **values: Any) -> None:
+    await session.execute(
+        update(CrashGroup)
+        .where(CrashGroup.developer_id == developer_id, CrashGroup.fingerprint == fingerprint)  # type: ignore[arg-type]
+        .values(**values)
+    )
+
+
+async def versions_of(session: AsyncSession, developer_id: str, fingerprint: str) -> list[str]:
+    stmt = (
+        select(CrashReport.version)
+        .where(
+            CrashReport.developer_id == developer_id,
+            CrashReport.fingerprint == fingerprint,
+            CrashReport.version.is_not(None),  # type: ignore[union-attr]
+        )
+        .distinct()
+    )
+    return [v for v in (await session.execute(stmt)).scalars() if v]
+
+
+# -- symbols a crash lacks -------------------------------------------------------------------
+
+
+async def set_missing_symbols(
+    session: AsyncSession, developer_id: str, crash_id: str, modules: Iterable[tuple[str, str]]
+) -> None:
+    await session.execute(
+        delete(CrashMissingSymbol).where(
+            CrashMissingSymbol.developer_id == developer_id,  # type: ignore[arg-type]
+            CrashMissingSymbol.crash_id == crash_id,  # type: ignore[arg-type]
+        )
+    )
+    for module_key, debug_id in sorted(set(modules)):
+        session.add(
+            CrashMissingSymbol(
+                developer_id=developer_id, module_key=module_key, debug_id=debug_id, crash_id=crash_id
+            )
+        )
+    await session.flush()
+
+
+async def crashes_missing(
+    session: AsyncSession, developer_id: str, modules: Iterable[tuple[str, str]]
+) -> list[str]:
+    """Crashes that lacked symbols of any of these ``(module_key, debug_id)`` pairs."""
+    found: set[str] = set()
+    for module_key, debug_id in set(modules):
+        stmt = select(CrashMissingSymbol.crash_id).where(
+            CrashMissingSymbol.developer_id == developer_id,
+            CrashMissingSymbol.module_key == module_key,
+            CrashMissingSymbol.debug_id == debug_id,
+        )
+        found.update((await session.execute(stmt)).scalars())
+    return sorted(found)
+
+
+# -- debug sessions --------------------------------------------------------------------------
+
+
+async def add_debug_session(session: AsyncSession, **values: Any) -> DebugSessionRecord:
+    row = DebugSession(**values)
+    session.add(row)
+    await session.flush()
+    return _session(row)
+
+
+async def get_debug_session(
+    session: AsyncSession, developer_id: str, session_id: str
+) -> DebugSessionRecord | None:
+    row = await session.get(DebugSession, session_id)
+    if row is None or row.developer_id != developer_id or row.archived_at is not None:
+        return None
+    return _session(row)
+
+
+async def archive_debug_session(
+    session: AsyncSession, developer_id: str, session_id: str, now: datetime
+) -> DebugSessionRecord | None:
+    row = await session.get(DebugSession, session_id)
+    if row is None or row.developer_id != developer_id or row.archived_at is not None:
+        return None
+    row.archived_at = now
+    row.updated_at = now
+    await session.flush()
+    return _session(row)
+
+
+async def list_debug_sessions(
+    session: AsyncSession, developer_id: str, limit: int, before: tuple[datetime, str] | None = None
+) -> list[DebugSessionRecord]:
+    stmt = select(DebugSession).where(
+        DebugSession.developer_id == developer_id,
+        DebugSession.archived_at.is_(None),  # type: ignore[union-attr]
+    )
+    if before is not None:
+        at, session_id = before
+        stmt = stmt.where(
+            (DebugSession.created_at < at)
+            | ((DebugSession.created_at == at) & (DebugSession.id < session_id))
+        )
+    stmt = stmt.order_by(DebugSession.created_at.desc(), DebugSession.id.desc()).limit(limit)  # type: ignore[attr-defined]
+    return [_session(r) for r in (await session.execute(stmt)).scalars()]
+
+
+async def set_group_crash_status(
+    session: AsyncSession, developer_id: str, fingerprint: str, status: str, now: datetime
+) -> None:
+    """Every crash of the fingerprint takes the group's triage status."""
+    await session.execute(
+        update(CrashReport)
+        .where(CrashReport.developer_id == developer_id, CrashReport.fingerprint == fingerprint)  # type: ignore[arg-type]
+        .values(status=status, updated_at=now)
+    )
