@@ -3,7 +3,7 @@
 
 _mg_subcommands() {
     case "$1" in
-        '') echo 'chat threads npc models login logout whoami profiles symbols gateway tui completion help' ;;
+        '') echo 'chat threads npc models login logout whoami profiles symbols crashes debug gateway tui completion help' ;;
         'threads') echo 'list create group show messages rm export batch state actions' ;;
         'threads state') echo 'get set' ;;
         'threads actions') echo 'get set' ;;
@@ -12,6 +12,9 @@ _mg_subcommands() {
         'models') echo 'list catalog' ;;
         'profiles') echo 'list use add remove' ;;
         'symbols') echo 'upload check list lookup rm' ;;
+        'crashes') echo 'list show trends stats status analyze submit' ;;
+        'debug') echo 'sessions' ;;
+        'debug sessions') echo 'list create show archive' ;;
         'gateway') echo 'serve status env stop logs admin' ;;
         'completion') echo 'show install' ;;
     esac
@@ -62,6 +65,20 @@ _mg_options() {
         'symbols list') echo '--module --debug-id --type --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'symbols lookup') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'symbols rm') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'crashes') echo '--help -h' ;;
+        'crashes list') echo '--game --status --platform --version --fingerprint --limit -n --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'crashes show') echo '--all-threads --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'crashes trends') echo '--game --since --until --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'crashes stats') echo '--game --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'crashes status') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'crashes analyze') echo '--question -q --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'crashes submit') echo '--game --version --platform --wait --no-wait --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'debug') echo '--help -h' ;;
+        'debug sessions') echo '--help -h' ;;
+        'debug sessions list') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'debug sessions create') echo '--platform --engine --metadata --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'debug sessions show') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'debug sessions archive') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway') echo '--help -h' ;;
         'gateway serve') echo '--host --port --data-dir --detach -d --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway status') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -113,6 +130,17 @@ _mg_takes_value() {
         'symbols list|--module'|'symbols list|--debug-id'|'symbols list|--type'|'symbols list|--profile'|'symbols list|-p'|'symbols list|--api-key'|'symbols list|--base-url') return 0 ;;
         'symbols lookup|--profile'|'symbols lookup|-p'|'symbols lookup|--api-key'|'symbols lookup|--base-url') return 0 ;;
         'symbols rm|--profile'|'symbols rm|-p'|'symbols rm|--api-key'|'symbols rm|--base-url') return 0 ;;
+        'crashes list|--game'|'crashes list|--status'|'crashes list|--platform'|'crashes list|--version'|'crashes list|--fingerprint'|'crashes list|--limit'|'crashes list|-n'|'crashes list|--profile'|'crashes list|-p'|'crashes list|--api-key'|'crashes list|--base-url') return 0 ;;
+        'crashes show|--profile'|'crashes show|-p'|'crashes show|--api-key'|'crashes show|--base-url') return 0 ;;
+        'crashes trends|--game'|'crashes trends|--since'|'crashes trends|--until'|'crashes trends|--profile'|'crashes trends|-p'|'crashes trends|--api-key'|'crashes trends|--base-url') return 0 ;;
+        'crashes stats|--game'|'crashes stats|--profile'|'crashes stats|-p'|'crashes stats|--api-key'|'crashes stats|--base-url') return 0 ;;
+        'crashes status|--profile'|'crashes status|-p'|'crashes status|--api-key'|'crashes status|--base-url') return 0 ;;
+        'crashes analyze|--question'|'crashes analyze|-q'|'crashes analyze|--profile'|'crashes analyze|-p'|'crashes analyze|--api-key'|'crashes analyze|--base-url') return 0 ;;
+        'crashes submit|--game'|'crashes submit|--version'|'crashes submit|--platform'|'crashes submit|--profile'|'crashes submit|-p'|'crashes submit|--api-key'|'crashes submit|--base-url') return 0 ;;
+        'debug sessions list|--profile'|'debug sessions list|-p'|'debug sessions list|--api-key'|'debug sessions list|--base-url') return 0 ;;
+        'debug sessions create|--platform'|'debug sessions create|--engine'|'debug sessions create|--metadata'|'debug sessions create|--profile'|'debug sessions create|-p'|'debug sessions create|--api-key'|'debug sessions create|--base-url') return 0 ;;
+        'debug sessions show|--profile'|'debug sessions show|-p'|'debug sessions show|--api-key'|'debug sessions show|--base-url') return 0 ;;
+        'debug sessions archive|--profile'|'debug sessions archive|-p'|'debug sessions archive|--api-key'|'debug sessions archive|--base-url') return 0 ;;
         'gateway serve|--host'|'gateway serve|--port'|'gateway serve|--data-dir'|'gateway serve|--profile'|'gateway serve|-p'|'gateway serve|--api-key'|'gateway serve|--base-url') return 0 ;;
         'gateway status|--data-dir'|'gateway status|--profile'|'gateway status|-p'|'gateway status|--api-key'|'gateway status|--base-url') return 0 ;;
         'gateway env|--data-dir'|'gateway env|--shell'|'gateway env|--profile'|'gateway env|-p'|'gateway env|--api-key'|'gateway env|--base-url') return 0 ;;
@@ -216,6 +244,28 @@ _mg_option_values() {
         'symbols lookup|-p') _mg_value profiles '' ;;
         'symbols rm|--profile') _mg_value profiles '' ;;
         'symbols rm|-p') _mg_value profiles '' ;;
+        'crashes list|--profile') _mg_value profiles '' ;;
+        'crashes list|-p') _mg_value profiles '' ;;
+        'crashes show|--profile') _mg_value profiles '' ;;
+        'crashes show|-p') _mg_value profiles '' ;;
+        'crashes trends|--profile') _mg_value profiles '' ;;
+        'crashes trends|-p') _mg_value profiles '' ;;
+        'crashes stats|--profile') _mg_value profiles '' ;;
+        'crashes stats|-p') _mg_value profiles '' ;;
+        'crashes status|--profile') _mg_value profiles '' ;;
+        'crashes status|-p') _mg_value profiles '' ;;
+        'crashes analyze|--profile') _mg_value profiles '' ;;
+        'crashes analyze|-p') _mg_value profiles '' ;;
+        'crashes submit|--profile') _mg_value profiles '' ;;
+        'crashes submit|-p') _mg_value profiles '' ;;
+        'debug sessions list|--profile') _mg_value profiles '' ;;
+        'debug sessions list|-p') _mg_value profiles '' ;;
+        'debug sessions create|--profile') _mg_value profiles '' ;;
+        'debug sessions create|-p') _mg_value profiles '' ;;
+        'debug sessions show|--profile') _mg_value profiles '' ;;
+        'debug sessions show|-p') _mg_value profiles '' ;;
+        'debug sessions archive|--profile') _mg_value profiles '' ;;
+        'debug sessions archive|-p') _mg_value profiles '' ;;
         'gateway serve|--data-dir') _mg_value dirs '' ;;
         'gateway serve|--profile') _mg_value profiles '' ;;
         'gateway serve|-p') _mg_value profiles '' ;;
@@ -250,7 +300,7 @@ _mg_arguments() {
     case "$1" in
         'profiles use') _mg_value profiles '' ;;
         'profiles remove') _mg_value profiles '' ;;
-        'help') _mg_value words 'environment exit-codes chat threads npc models login logout whoami profiles symbols gateway tui completion help' ;;
+        'help') _mg_value words 'environment exit-codes chat threads npc models login logout whoami profiles symbols crashes debug gateway tui completion help' ;;
         *) COMPREPLY=() ;;
     esac
 }

@@ -9,6 +9,7 @@ it; the async namespaces at the end reuse the same functions (:func:`async_twin`
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from json import dumps as json_text
 from typing import IO, Any
 from urllib.parse import urlsplit
 
@@ -139,13 +140,82 @@ class Crashes(Resource):
         *,
         game_id: str | None = None,
         status: str | None = None,
+        platform: str | None = None,
+        version: str | None = None,
+        fingerprint: str | None = None,
         limit: int | None = None,
-        before: str | None = None,
-        **filters: Any,
+        after: str | None = None,
     ) -> JSONList:
-        """``GET /v1/debug/crashes``: crash reports (at most 100 a page), newest first."""
+        """``GET /v1/debug/crashes``: crash reports (at most 100 a page), newest first; ``after``
+        is the last id of the previous page."""
         return self._list(
-            "/v1/debug/crashes", game_id=game_id, status=status, limit=limit, before=before, **filters
+            "/v1/debug/crashes",
+            game_id=game_id,
+            status=status,
+            platform=platform,
+            version=version,
+            fingerprint=fingerprint,
+            limit=limit,
+            after=after,
+        )
+
+    def submit(
+        self,
+        *,
+        stack_trace: Sequence[str | dict[str, Any]],
+        game_id: str | None = None,
+        platform: str | None = None,
+        version: str | None = None,
+        engine: str | None = None,
+        build: str | None = None,
+        tags: dict[str, Any] | None = None,
+    ) -> JSON:
+        """``POST /v1/debug/crashes`` (JSON): a crash as a stack trace, innermost frame first
+        (``"module!function"`` strings or ``{"function", "module", "file", "line"}``)."""
+        body = drop_none(
+            {
+                "stack_trace": list(stack_trace),
+                "game_id": game_id,
+                "platform": platform,
+                "version": version,
+                "engine": engine,
+                "build": build,
+                "tags": tags,
+            }
+        )
+        return self._send("POST", "/v1/debug/crashes", body)
+
+    def submit_minidump(
+        self,
+        file: IO[bytes] | bytes,
+        *,
+        file_name: str = "crash.dmp",
+        game_id: str | None = None,
+        platform: str | None = None,
+        version: str | None = None,
+        engine: str | None = None,
+        build: str | None = None,
+        tags: dict[str, str] | None = None,
+    ) -> JSON:
+        """``POST /v1/debug/crashes`` (multipart, up to 50 MB): a minidump. The answer comes
+        before processing: poll :meth:`get` until ``processing`` is ``processed`` or ``failed``.
+        ``deduplicated`` says the same dump was sent before."""
+        fields = {
+            "game_id": game_id,
+            "platform": platform,
+            "version": version,
+            "engine": engine,
+            "build": build,
+        }
+        data = drop_none(fields)
+        if tags:
+            data["tags"] = json_text(tags)
+        return self._client._request(
+            "POST",
+            "/v1/debug/crashes",
+            cast=_json,
+            files={"upload_file_minidump": (file_name, file, "application/octet-stream")},
+            data=data,
         )
 
     def get(self, crash_id: str) -> JSON:
@@ -153,11 +223,16 @@ class Crashes(Resource):
         return self._get(f"/v1/debug/crashes/{_seg(crash_id)}")
 
     def trends(
-        self, *, game_id: str | None = None, since: str | None = None, until: str | None = None
+        self,
+        *,
+        game_id: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        limit: int | None = None,
     ) -> JSONList:
         """``GET /v1/debug/crashes/trends``: crash groups by fingerprint (count, first and last
-        seen, platforms, versions, regression flag)."""
-        return self._list("/v1/debug/crashes/trends", game_id=game_id, since=since, until=until)
+        seen, platforms, versions, status, regression flag), most frequent first."""
+        return self._list("/v1/debug/crashes/trends", game_id=game_id, since=since, until=until, limit=limit)
 
     def stats(self, *, game_id: str | None = None) -> JSON:
         """``GET /v1/debug/crashes/stats``: totals, status breakdown and velocity."""
@@ -168,10 +243,35 @@ class Crashes(Resource):
         return self._send("PATCH", f"/v1/debug/crashes/{_seg(crash_id)}", {"status": status})
 
 
+class DebugSessions(Resource):
+    """``/v1/debug/sessions``: debug sessions (DAP integrations); ``archive`` is a soft delete."""
+
+    def create(
+        self,
+        *,
+        name: str,
+        platform: str | None = None,
+        engine: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> JSON:
+        body = drop_none({"name": name, "platform": platform, "engine": engine, "metadata": metadata})
+        return self._send("POST", "/v1/debug/sessions", body)
+
+    def list(self, *, limit: int | None = None, after: str | None = None) -> JSONList:
+        return self._list("/v1/debug/sessions", limit=limit, after=after)
+
+    def get(self, session_id: str) -> JSON:
+        return self._get(f"/v1/debug/sessions/{_seg(session_id)}")
+
+    def archive(self, session_id: str) -> JSON:
+        return self._send("DELETE", f"/v1/debug/sessions/{_seg(session_id)}")
+
+
 class Debug(Resource):
     def __init__(self, client: SyncClient) -> None:
         super().__init__(client)
         self.crashes = Crashes(client)
+        self.sessions = DebugSessions(client)
 
     def analyze(
         self,
@@ -230,16 +330,27 @@ class AsyncSymbols(AsyncResource):
 class AsyncCrashes(AsyncResource):
     __doc__ = Crashes.__doc__
     list = async_twin(Crashes.list)
+    submit = async_twin(Crashes.submit)
+    submit_minidump = async_twin(Crashes.submit_minidump)
     get = async_twin(Crashes.get)
     trends = async_twin(Crashes.trends)
     stats = async_twin(Crashes.stats)
     update = async_twin(Crashes.update)
 
 
+class AsyncDebugSessions(AsyncResource):
+    __doc__ = DebugSessions.__doc__
+    create = async_twin(DebugSessions.create)
+    list = async_twin(DebugSessions.list)
+    get = async_twin(DebugSessions.get)
+    archive = async_twin(DebugSessions.archive)
+
+
 class AsyncDebug(AsyncResource):
     def __init__(self, client: AsyncClient) -> None:
         super().__init__(client)
         self.crashes = AsyncCrashes(client)
+        self.sessions = AsyncDebugSessions(client)
 
     analyze = async_twin(Debug.analyze)
 
@@ -261,12 +372,14 @@ __all__ = [
     "AsyncCrashes",
     "AsyncCredits",
     "AsyncDebug",
+    "AsyncDebugSessions",
     "AsyncLogs",
     "AsyncSymbols",
     "AsyncUsage",
     "Crashes",
     "Credits",
     "Debug",
+    "DebugSessions",
     "Logs",
     "Symbols",
     "Usage",

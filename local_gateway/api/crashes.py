@@ -122,7 +122,8 @@ async def _submit_form(request: web.Request, developer_id: str, *, breakpad: boo
     try:
         meta_fields, tags = split_breakpad_form(form.fields)
         if "tags" in tags and not breakpad:
-            tags = {**tags, **_json_object(tags.pop("tags"), "tags")}
+            given = _json_object(tags.pop("tags"), "tags")
+            tags = {**tags, **given}
         meta = parse_meta(meta_fields, tags)
         if form.storage_failed:
             crash = await services.crashes.submit_unstored(

@@ -80,6 +80,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "whoami": ("mg.cli.auth", "auth_whoami", "Show who the current key belongs to, its tier and limits."),
     "profiles": ("mg.cli.profiles", "app", "Manage profiles: named gateways, each with its own key."),
     "symbols": ("mg.cli.symbols", "app", "Upload debug symbols from a build; list, look up or remove them."),
+    "crashes": (
+        "mg.cli.crashes",
+        "app",
+        "Crash reports: list, show stacks, trends, stats, triage and AI analysis.",
+    ),
+    "debug": ("mg.cli.debug", "app", "Debug sessions for DAP integrations."),
     "gateway": ("mg.cli.gateway", "app", "Run the local gateway (offline, sandbox models) and operate it."),
     "tui": (
         "mg.cli.tui",
