@@ -1,8 +1,9 @@
 """TUI tests: animations off, a fixed size, and content that is the same on every run.
 
 Pilot tests drive the app against a real gateway process (SQLite is enough for the TUI) with a
-new developer account per test, so each sees only its own threads. Endpoints the gateway does
-not have yet are served by the stand-in in ``tests/support/fake_ops.py``.
+new developer account per test, so each sees only its own threads and crashes. Endpoints the
+gateway does not have yet (usage, credits, key health) are served by the stand-in in
+``tests/support/fake_ops.py``.
 """
 
 from __future__ import annotations
@@ -76,9 +77,68 @@ def world(sqlite_gateway: GatewayProcess) -> World:
     return seed(sqlite_gateway)
 
 
+@dataclass
+class CrashWorld:
+    """A developer with real crashes: the fixture minidump (symbolicated, sent twice) and
+    inline stack traces in every triage state, one of them an open regression."""
+
+    gateway: GatewayProcess
+    api_key: str
+    ids: dict[str, str]
+
+    def client(self) -> MonsterClient:
+        return MonsterClient(self.api_key, self.gateway.url, max_retries=0)
+
+    def app(self) -> Any:
+        from mg.client import AsyncMonsterClient
+        from tui.app import MgApp
+
+        client = AsyncMonsterClient(self.api_key, self.gateway.url, max_retries=0)
+        return MgApp(client=client, connection="test", screen="crashes", refresh_seconds=0)
+
+
+def seed_crashes(gateway: GatewayProcess) -> CrashWorld:
+    from tests.gateway.crashes.support import DUMPS, TEST_APP, TEST_APP_SYMS, upload_symbol, wait_processed
+
+    api_key = gateway.create_key(tier="studio")["api_key"]
+    ids: dict[str, str] = {}
+    with gateway.client(api_key) as http, MonsterClient(api_key, gateway.url, max_retries=0) as client:
+        for path in TEST_APP_SYMS:
+            upload_symbol(http, path)
+        for _ in range(2):
+            with (DUMPS / TEST_APP).open("rb") as fh:
+                dumped = client.debug.crashes.submit_minidump(
+                    fh, game_id="dungeon", platform="windows", version="1.4.3"
+                )
+            wait_processed(http, dumped["id"])
+        ids["dump"] = dumped["id"]
+
+        def trace(top: str, game: str, platform: str, version: str) -> str:
+            frames = [f"game.exe!{top}", "game.exe!World::Tick", "game.exe!main"]
+            made = client.debug.crashes.submit(
+                stack_trace=frames, game_id=game, platform=platform, version=version
+            )
+            return str(made["id"])
+
+        ids["collision"] = trace("CollisionCheck::Narrow", "dungeon", "linux", "1.4.2")
+        client.debug.crashes.update(ids["collision"], status="resolved")
+        ids["collision"] = trace("CollisionCheck::Narrow", "dungeon", "windows", "1.4.3")  # regression
+        ids["save"] = trace("Save::Write", "racer", "ps5", "2.0.1")
+        ids["render"] = trace("Renderer::Present", "dungeon", "windows", "1.4.3")
+        client.debug.crashes.update(ids["render"], status="investigating")
+        ids["audio"] = trace("Audio::Mix", "dungeon", "macos", "1.4.2")
+        client.debug.crashes.update(ids["audio"], status="resolved")
+    return CrashWorld(gateway, api_key, ids)
+
+
+@pytest.fixture
+def crash_world(sqlite_gateway: GatewayProcess) -> CrashWorld:
+    return seed_crashes(sqlite_gateway)
+
+
 @pytest.fixture(scope="module")
 def fake_ops() -> Iterator[FakeOps]:
-    """STAND-IN for the crash, usage, credit and key-health endpoints not built yet."""
+    """STAND-IN for the usage, credit and key-health endpoints not built yet."""
     with running_fake_ops() as fake:
         yield fake
 

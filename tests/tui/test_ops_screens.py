@@ -1,12 +1,13 @@
-"""Crash triage and keys/usage: the plain notice against the real gateway (which has no such
-routes yet), the populated screens against the stand-in in tests/support/fake_ops.py."""
+"""Crash triage against a real gateway with the fixture minidump and real triage states; keys
+and usage: the plain notice against the real gateway (which has no such routes yet), the
+populated screen against the stand-in in tests/support/fake_ops.py."""
 
 from __future__ import annotations
 
 from textual.widgets import DataTable, Markdown, Select, Sparkline
 
 from tests.support.fake_ops import FakeOps
-from tests.tui.conftest import World, ops_app, settle, text_of
+from tests.tui.conftest import CrashWorld, World, ops_app, settle, text_of
 from tui.widgets.crash_views import CrashTable
 from tui.widgets.notice import Notice
 
@@ -20,15 +21,14 @@ def rows(table: CrashTable) -> list[tuple[str, str]]:
     return [(str(table.get_row_at(i)[1]), str(table.get_row_at(i)[3])) for i in range(table.row_count)]
 
 
-async def test_crash_triage_says_plainly_when_the_gateway_has_no_crash_reports(world: World) -> None:
+async def test_crash_triage_with_no_crashes_says_how_they_arrive(world: World) -> None:
     app = world.app(screen="crashes")
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        text = notice_text(app, "#crash-notice")
-        assert text == (
-            "This gateway does not offer crash reports yet (GET /v1/debug/crashes/trends answered 404)."
-        )
-        assert app.screen.query_one("#crash-notice").has_class("-missing")
+        assert app.screen.query_one(CrashTable).row_count == 0
+        title = text_of(app.screen.query_one("#crash-title"))
+        assert "No crashes yet" in title and "/v1/debug/crashes/breakpad" in title
+        assert notice_text(app, "#crash-notice") == ""
         assert app.is_running
 
 
@@ -46,74 +46,88 @@ async def test_keys_screen_shows_the_key_and_says_what_is_missing(world: World) 
         assert usage == "This gateway does not offer usage yet (GET /v1/usage answered 404)."
 
 
-async def test_crash_groups_sorted_by_attention_with_stack_and_minidump(fresh_fake_ops: FakeOps) -> None:
-    app = ops_app(fresh_fake_ops, "crashes")
+async def test_crash_groups_sorted_by_attention_with_stack_and_minidump(crash_world: CrashWorld) -> None:
+    app = crash_world.app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = app.screen.query_one(CrashTable)
         assert rows(table) == [
             ("CollisionCheck::Narrow", "new"),  # an open regression first
+            ("`anonymous namespace'::CrashFunction", "new"),  # the dump, twice
             ("Save::Write", "new"),
             ("Renderer::Present", "investigating"),
             ("Audio::Mix", "resolved"),
         ]
+        assert "5 groups · 7 crashes · 1 regression" in text_of(app.screen.query_one("#crash-stats"))
+        await pilot.press("down")
+        await settle(pilot)
         detail = text_of(app.screen.query_one("#crash-stack"))
-        assert "CollisionCheck::Narrow" in detail and "physics/collide.cpp:212" in detail
-        assert "game.exe" in detail
+        assert "CrashFunction" in detail and "c:\\test_app.cc:58" in detail and "test_app.exe" in detail
+        assert "kernel32.dll" in detail and "BaseProcessStart" in detail
         minidump = text_of(app.screen.query_one("#crash-minidump"))
-        assert "Windows 11 (10.0.22631)" in minidump and "0x0000000000000018" in minidump
+        assert "Windows NT 5.1.2600 Service Pack 2" in minidump and "0x45" in minidump
+        assert crash_world.ids["dump"] in minidump
 
 
-async def test_one_key_changes_a_crash_groups_status(fresh_fake_ops: FakeOps) -> None:
-    app = ops_app(fresh_fake_ops, "crashes")
+async def test_one_key_changes_a_crash_groups_status(crash_world: CrashWorld) -> None:
+    app = crash_world.app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.press("down")  # Save::Write
+        await pilot.press("down", "down")  # Save::Write
         await pilot.press("r")
         await settle(pilot)
-        assert fresh_fake_ops.crashes["crash_save03"]["status"] == "resolved"
-        assert ("PATCH", "/v1/debug/crashes/crash_save03", {"status": "resolved"}) in fresh_fake_ops.calls
-        assert rows(app.screen.query_one(CrashTable))[1] == ("Save::Write", "resolved")
+        with crash_world.client() as client:
+            assert client.debug.crashes.get(crash_world.ids["save"])["status"] == "resolved"
+        assert rows(app.screen.query_one(CrashTable))[2] == ("Save::Write", "resolved")
         await pilot.press("w")
         await settle(pilot)
-        assert fresh_fake_ops.crashes["crash_save03"]["status"] == "wont_fix"
+        with crash_world.client() as client:
+            assert client.debug.crashes.get(crash_world.ids["save"])["status"] == "wont_fix"
 
 
-async def test_the_analysis_runs_from_the_screen(fresh_fake_ops: FakeOps) -> None:
-    app = ops_app(fresh_fake_ops, "crashes")
+async def test_the_analysis_runs_from_the_screen(crash_world: CrashWorld) -> None:
+    app = crash_world.app()
     async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("down")  # the symbolicated dump
         await settle(pilot)
         await pilot.press("a")
         await settle(pilot)
         analysis = app.screen.query_one("#crash-analysis", Markdown)
-        assert "Root cause" in analysis.source and "CollisionCheck::Narrow" in analysis.source
-        assert rows(app.screen.query_one(CrashTable))[0] == ("CollisionCheck::Narrow", "investigating")
+        assert "**Root Cause:**" in analysis.source and "CrashFunction" in analysis.source
+        assert "rule-based" in analysis.source
+        assert rows(app.screen.query_one(CrashTable))[1] == (
+            "`anonymous namespace'::CrashFunction",
+            "investigating",
+        )
+        with crash_world.client() as client:
+            assert client.debug.crashes.get(crash_world.ids["dump"])["status"] == "investigating"
 
 
-async def test_filters_by_status_platform_game_and_time(fresh_fake_ops: FakeOps) -> None:
-    app = ops_app(fresh_fake_ops, "crashes")
+async def test_filters_by_status_platform_game_and_time(crash_world: CrashWorld) -> None:
+    app = crash_world.app()
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         screen = app.screen
         table = screen.query_one(CrashTable)
-        screen.query_one("#filter-status", Select).value = "new"
+        screen.query_one("#filter-status", Select).value = "resolved"
         await settle(pilot)
-        assert [r[0] for r in rows(table)] == ["CollisionCheck::Narrow", "Save::Write"]
+        assert [r[0] for r in rows(table)] == ["Audio::Mix"]
         screen.query_one("#filter-status", Select).clear()
-        screen.query_one("#filter-platform", Select).value = "windows"
+        screen.query_one("#filter-platform", Select).value = "ps5"
         await settle(pilot)
-        assert [r[0] for r in rows(table)] == ["CollisionCheck::Narrow", "Renderer::Present"]
+        assert [r[0] for r in rows(table)] == ["Save::Write"]
         screen.query_one("#filter-platform", Select).clear()
         await pilot.press("ctrl+f")
         await pilot.press(*"racer", "enter")
         await settle(pilot)
         assert [r[0] for r in rows(table)] == ["Save::Write"]
-        assert ("GET", "/v1/debug/crashes/trends", {"game_id": "racer"}) in fresh_fake_ops.calls
-        screen.query_one("#filter-range", Select).value = "7d"
+        await pilot.press("ctrl+f")
+        await pilot.press(*["backspace"] * 5, "enter")
         await settle(pilot)
-        assert any(
-            path == "/v1/debug/crashes/trends" and "since" in query for _, path, query in fresh_fake_ops.calls
-        )
+        screen.query_one("#filter-range", Select).value = "24h"
+        await settle(pilot)
+        assert len(rows(table)) == 5  # all of them arrived just now
 
 
 async def test_keys_screen_with_health_credits_and_usage(fake_ops: FakeOps) -> None:

@@ -28,6 +28,10 @@ STATUSES = [
 ]
 RANGES = [("last 24 h", "24h"), ("last 7 days", "7d"), ("last 30 days", "30d"), ("last 90 days", "90d")]
 _RANGE_DAYS = {"24h": 1, "7d": 7, "30d": 30, "90d": 90}
+NO_CRASHES = (
+    "No crashes yet. Point the game's Breakpad or Crashpad handler at "
+    "/v1/debug/crashes/breakpad?api_key=…, or try mg crashes submit crash.dmp."
+)
 
 
 def since_for(range_key: str | None, now: datetime | None = None) -> str | None:
@@ -133,7 +137,9 @@ class CrashesScreen(Screen[None]):
         stats += "   n new · i investigating · r resolved · w won't fix · a analyze"
         self.query_one("#crash-stats", Static).update(stats)
         if not shown:
-            self.query_one(CrashDetail).show_group({"title": "No crash groups match.", "status": ""})
+            # An account with no crashes at all gets told how crashes arrive, not "no match".
+            title = "No crash groups match." if self.groups else NO_CRASHES
+            self.query_one(CrashDetail).show_group({"title": title, "status": ""})
             self.query_one(CrashDetail).clear_crash()
 
     @on(Select.Changed, "#filter-platform")

@@ -214,6 +214,9 @@ class CrashDetail(VerticalScroll):
 
     def show_group(self, group: dict[str, Any]) -> None:
         self.query_one("#detail-notice", Notice).clear()
+        if not group_key(group):  # a message in place of a group: no status, no fingerprint
+            self.query_one("#crash-title", Static).update(Text(title_of(group), style="italic"))
+            return
         status = str(group.get("status") or "new")
         title = Text(title_of(group), style="bold")
         title.append(f"  {status}", style=STATUS_STYLE.get(status, ""))
