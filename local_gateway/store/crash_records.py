@@ -43,7 +43,6 @@ class GroupRecord:
     fingerprint: str
     title: str | None
     status: str
-    count: int
     first_seen: datetime
     last_seen: datetime
     latest_crash_id: str

@@ -1,19 +1,23 @@
 """Aggregates over a developer's crashes: trends per fingerprint and the stats totals.
 
-Each is a handful of grouped queries over ``crash_reports`` served by its
-``(developer_id, fingerprint, created_at)`` and ``(developer_id, created_at)`` indexes, never
-one query per crash; ``bench/bench_crashes.py`` times them at 100k crashes.
+All-time trends and the stats breakdowns read running totals the store keeps on every write
+(``crash_group_games``, ``crash_counts``); windowed trends, velocity and dedup savings read
+index ranges that hold only the rows they count (``ix_crash_reports_window``,
+``ix_crash_reports_dups``; the rows themselves hold large processed results).
+``bench/bench_crashes.py`` times them at 100k crashes.
 """
 
 from __future__ import annotations
 
+import re
+from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from local_gateway.store.crash_tables import CrashGroup, CrashReport
+from local_gateway.store.crash_tables import CrashCount, CrashGroup, CrashGroupGame, CrashReport
 
 R = CrashReport
 
@@ -40,49 +44,71 @@ async def trends(
     until: datetime | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Fingerprints by occurrences in the window, most first: count, first/last seen, the
-    platforms and versions seen, and the group's triage state."""
-    where = [*_where(developer_id, game_id, since, until), R.fingerprint.is_not(None)]  # type: ignore[union-attr]
-    counted = (
-        select(
-            R.fingerprint,
-            func.count().label("count"),
-            func.min(R.created_at).label("first_seen"),
-            func.max(R.created_at).label("last_seen"),
+    """Fingerprints by occurrences, most first: count, first/last seen, the platforms and
+    versions seen, and the group's triage state.
+
+    All time, the running totals of ``crash_group_games`` answer (a row per group and game,
+    ranked in SQL). In a window (``since`` / ``until``), count and first/last seen are counted
+    from the crashes in it, over the ``(developer, created_at, fingerprint, game)`` index;
+    platforms and versions are then those the group was ever seen on.
+    """
+    G = CrashGroupGame
+    if since is None and until is None:
+        count = func.sum(G.count)
+        where: list[Any] = [G.developer_id == developer_id]
+        if game_id is not None:
+            where.append(G.game_key == game_id)
+        ranking = (
+            select(G.fingerprint, count, func.min(G.first_seen), func.max(G.last_seen))
+            .where(*where)
+            .group_by(G.fingerprint)
+            .having(count > 0)
         )
-        .where(*where)
-        .group_by(R.fingerprint)
-        .order_by(func.count().desc(), func.max(R.created_at).desc(), R.fingerprint)
-        .limit(limit)
-    )
-    rows = (await session.execute(counted)).all()
-    if not rows:
+        last = func.max(G.last_seen)
+    else:
+        count = func.count()
+        where = [*_where(developer_id, game_id, since, until), R.fingerprint.is_not(None)]  # type: ignore[union-attr]
+        ranking = (
+            select(R.fingerprint, count, func.min(R.created_at), func.max(R.created_at))
+            .where(*where)
+            .group_by(R.fingerprint)
+        )
+        last = func.max(R.created_at)
+    # Ranked in SQL: only the page's groups come back, however many the account has.
+    ranking = ranking.order_by(count.desc(), last.desc(), ranking.selected_columns[0]).limit(limit)
+    ranked = [(fp, (n, first, latest)) for fp, n, first, latest in (await session.execute(ranking)).all()]
+    if not ranked:
         return []
-    fingerprints = [r.fingerprint for r in rows]
-    scoped = [*where, R.fingerprint.in_(fingerprints)]  # type: ignore[union-attr]
-    platforms: dict[str, list[str]] = {}
-    versions: dict[str, list[str]] = {}
-    for column, into in ((R.platform, platforms), (R.version, versions)):
-        stmt = select(R.fingerprint, column).where(*scoped, column.is_not(None)).distinct()  # type: ignore[union-attr]
-        for fingerprint, value in (await session.execute(stmt)).all():
-            into.setdefault(fingerprint, []).append(value)
+    chosen = [fp for fp, _ in ranked]
+    seen = select(G.fingerprint, G.platforms, G.versions).where(
+        G.developer_id == developer_id,
+        G.fingerprint.in_(chosen),  # type: ignore[attr-defined]
+    )
+    if game_id is not None:
+        seen = seen.where(G.game_key == game_id)
+    rows = (await session.execute(seen)).all()
+    platforms: dict[str, set[str]] = defaultdict(set)
+    versions: dict[str, set[str]] = defaultdict(set)
+    for row in rows:
+        platforms[row.fingerprint].update(row.platforms)
+        versions[row.fingerprint].update(row.versions)
     groups_stmt = select(CrashGroup).where(
         CrashGroup.developer_id == developer_id,
-        CrashGroup.fingerprint.in_(fingerprints),  # type: ignore[attr-defined]
+        CrashGroup.fingerprint.in_(chosen),  # type: ignore[attr-defined]
     )
     groups = {g.fingerprint: g for g in (await session.execute(groups_stmt)).scalars()}
     out = []
-    for r in rows:
-        group = groups.get(r.fingerprint)
+    for fingerprint, (count, first, last) in ranked:
+        group = groups.get(fingerprint)
         out.append(
             {
-                "fingerprint": r.fingerprint,
+                "fingerprint": fingerprint,
                 "title": group.title if group else None,
-                "count": int(r.count),
-                "first_seen": r.first_seen,
-                "last_seen": r.last_seen,
-                "platforms": sorted(platforms.get(r.fingerprint, [])),
-                "versions": versions.get(r.fingerprint, []),
+                "count": int(count),
+                "first_seen": first,
+                "last_seen": last,
+                "platforms": sorted(platforms[fingerprint]),
+                "versions": sorted(versions[fingerprint], key=_release),
                 "status": group.status if group else "new",
                 "resolved_version": group.resolved_version if group else None,
                 "regressed_at": group.regressed_at if group else None,
@@ -92,43 +118,62 @@ async def trends(
     return out
 
 
+def _release(version: str) -> tuple[tuple[int, ...], str]:
+    return tuple(int(n) for n in re.findall(r"\d+", version)[:8]), version
+
+
 async def stats(
     session: AsyncSession, developer_id: str, now: datetime, *, game_id: str | None = None
 ) -> dict[str, Any]:
-    """Totals, status breakdown, velocity, per-platform and per-game counts, dedup savings."""
-    where = _where(developer_id, game_id, None, None)
-    totals = (
-        await session.execute(
-            select(
-                func.count(),
-                func.count(func.distinct(R.fingerprint)),
-                func.sum(case((R.created_at >= now - timedelta(hours=24), 1), else_=0)),
-                func.sum(case((R.created_at >= now - timedelta(days=7), 1), else_=0)),
-            ).where(*where)
-        )
-    ).one()
+    """Totals, status breakdown, velocity, per-platform and per-game counts, dedup savings.
 
-    async def counts(column: Any) -> dict[str, int]:
-        stmt = select(column, func.count()).where(*where).group_by(column)
-        return {str(k): int(n) for k, n in (await session.execute(stmt)).all() if k is not None}
+    Breakdowns come from ``crash_counts`` and the unique fingerprints from the running totals
+    (both kept by :mod:`.crashes`); only the 24 h / 7 d velocity and the dedup savings count
+    rows, over index ranges that hold just those rows."""
+    C, G = CrashCount, CrashGroupGame
+    counted = select(C.game_key, C.status, C.processing, C.platform_key, C.count).where(
+        C.developer_id == developer_id, C.count > 0
+    )
+    groups = select(func.count(func.distinct(G.fingerprint))).where(
+        G.developer_id == developer_id, G.count > 0
+    )
+    if game_id is not None:
+        counted = counted.where(C.game_key == game_id)
+        groups = groups.where(G.game_key == game_id)
+    total = 0
+    by: dict[str, dict[str, int]] = {"status": {}, "processing": {}, "platform": {}, "game": {}}
+    for game, status, processing, platform, count in (await session.execute(counted)).all():
+        total += count
+        for name, key in (
+            ("status", status),
+            ("processing", processing),
+            ("platform", platform),
+            ("game", game),
+        ):
+            if key:
+                by[name][key] = by[name].get(key, 0) + int(count)
+
+    async def since(at: datetime) -> int:
+        stmt = select(func.count()).where(*_where(developer_id, game_id, at, None))
+        return int((await session.execute(stmt)).scalar_one())
 
     dedup = (
         await session.execute(
             select(func.count(), func.coalesce(func.sum(R.minidump_size), 0)).where(
-                *where,
+                *_where(developer_id, game_id, None, None),
                 R.duplicate_of.is_not(None),  # type: ignore[union-attr]
             )
         )
     ).one()
     return {
-        "total": int(totals[0]),
-        "unique_fingerprints": int(totals[1]),
-        "last_24h": int(totals[2] or 0),
-        "last_7d": int(totals[3] or 0),
-        "by_status": await counts(R.status),
-        "by_processing": await counts(R.processing),
-        "by_platform": await counts(R.platform),
-        "by_game": await counts(R.game_id),
+        "total": total,
+        "unique_fingerprints": int((await session.execute(groups)).scalar_one()),
+        "last_24h": await since(now - timedelta(hours=24)),
+        "last_7d": await since(now - timedelta(days=7)),
+        "by_status": by["status"],
+        "by_processing": by["processing"],
+        "by_platform": by["platform"],
+        "by_game": by["game"],
         "duplicates": int(dedup[0]),
         "bytes_saved": int(dedup[1]),
     }

@@ -10,11 +10,19 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from local_gateway.store.crash_records import CrashRecord, DebugSessionRecord, GroupRecord
-from local_gateway.store.crash_tables import CrashGroup, CrashMissingSymbol, CrashReport, DebugSession
+from local_gateway.store.crash_tables import (
+    CrashCount,
+    CrashGroup,
+    CrashGroupGame,
+    CrashMissingSymbol,
+    CrashReport,
+    DebugSession,
+)
 from local_gateway.store.dialect import insert_ignore
 
 _CRASH_FIELDS = [f.name for f in fields(CrashRecord)]
@@ -46,10 +54,31 @@ def _session(row: DebugSession) -> DebugSessionRecord:
 # -- crashes ---------------------------------------------------------------------------------
 
 
+def _count_key(row: CrashReport | CrashRecord) -> tuple[str, str, str, str]:
+    return (row.game_id or "", row.status, row.processing, row.platform or "")
+
+
+async def _bump(session: AsyncSession, developer_id: str, key: tuple[str, str, str, str], by: int) -> None:
+    """``crash_counts`` of this (game, status, processing, platform) += ``by``, in one upsert."""
+    game_key, status, processing, platform_key = key
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(CrashCount).values(
+        developer_id=developer_id, game_key=game_key, status=status, processing=processing,
+        platform_key=platform_key, count=by,
+    )  # fmt: skip
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["developer_id", "game_key", "status", "processing", "platform_key"],
+            set_={"count": CrashCount.count + stmt.excluded.count},
+        )
+    )
+
+
 async def add_crash(session: AsyncSession, **values: Any) -> CrashRecord:
     row = CrashReport(**values)
     session.add(row)
     await session.flush()
+    await _bump(session, row.developer_id, _count_key(row), 1)
     return _crash(row)
 
 
@@ -69,9 +98,13 @@ async def update_crash(
     row = await session.get(CrashReport, crash_id)
     if row is None or row.developer_id != developer_id:
         return None
+    before = _count_key(row)
     for name, value in values.items():
         setattr(row, name, value)
     await session.flush()
+    if (after := _count_key(row)) != before:
+        await _bump(session, developer_id, before, -1)
+        await _bump(session, developer_id, after, 1)
     return _crash(row)
 
 
@@ -166,7 +199,6 @@ async def claim_group(
         fingerprint=fingerprint,
         title=title,
         status="new",
-        count=0,
         first_seen=now,
         last_seen=now,
         latest_crash_id=crash_id,
@@ -179,6 +211,51 @@ async def update_group(session: AsyncSession, developer_id: str, fingerprint: st
         update(CrashGroup)
         .where(CrashGroup.developer_id == developer_id, CrashGroup.fingerprint == fingerprint)  # type: ignore[arg-type]
         .values(**values)
+    )
+
+
+async def count_occurrence(
+    session: AsyncSession,
+    developer_id: str,
+    fingerprint: str,
+    game_id: str | None,
+    at: datetime,
+    platform: str | None,
+    version: str | None,
+) -> None:
+    """One more crash of ``fingerprint`` in this game: the running totals of trends."""
+    game_key = game_id or ""
+    await session.execute(
+        insert_ignore(session, CrashGroupGame).values(
+            developer_id=developer_id, fingerprint=fingerprint, game_key=game_key, count=0,
+            first_seen=at, last_seen=at, platforms=[], versions=[],
+        )
+    )  # fmt: skip
+    row = await session.get(CrashGroupGame, (developer_id, fingerprint, game_key), with_for_update=True)
+    assert row is not None
+    row.count += 1
+    row.first_seen = min(row.first_seen, at)
+    row.last_seen = max(row.last_seen, at)
+    if platform and platform not in row.platforms:
+        row.platforms = sorted([*row.platforms, platform])
+    if version and version not in row.versions:
+        row.versions = [*row.versions, version]
+    await session.flush()
+
+
+async def uncount_occurrence(
+    session: AsyncSession, developer_id: str, fingerprint: str, game_id: str | None
+) -> None:
+    """A crash left ``fingerprint`` (reprocessed into another one)."""
+    await session.execute(
+        update(CrashGroupGame)
+        .where(
+            CrashGroupGame.developer_id == developer_id,  # type: ignore[arg-type]
+            CrashGroupGame.fingerprint == fingerprint,  # type: ignore[arg-type]
+            CrashGroupGame.game_key == (game_id or ""),  # type: ignore[arg-type]
+            CrashGroupGame.count > 0,  # type: ignore[arg-type]
+        )
+        .values(count=CrashGroupGame.count - 1)
     )
 
 
@@ -283,6 +360,16 @@ async def set_group_crash_status(
     session: AsyncSession, developer_id: str, fingerprint: str, status: str, now: datetime
 ) -> None:
     """Every crash of the fingerprint takes the group's triage status."""
+    of_group = (CrashReport.developer_id == developer_id, CrashReport.fingerprint == fingerprint)
+    moving = select(
+        CrashReport.game_id, CrashReport.status, CrashReport.processing, CrashReport.platform, func.count()
+    ).where(*of_group, CrashReport.status != status)  # type: ignore[arg-type]
+    for game_id, old, processing, platform, n in (
+        await session.execute(moving.group_by(CrashReport.game_id, CrashReport.status, CrashReport.processing,
+                                              CrashReport.platform))
+    ).all():  # fmt: skip
+        await _bump(session, developer_id, (game_id or "", old, processing, platform or ""), -n)
+        await _bump(session, developer_id, (game_id or "", status, processing, platform or ""), n)
     await session.execute(
         update(CrashReport)
         .where(CrashReport.developer_id == developer_id, CrashReport.fingerprint == fingerprint)  # type: ignore[arg-type]

@@ -69,11 +69,14 @@ def _event(kind: str, crash: CrashRecord, now: datetime) -> NewEvent:
     return NewEvent(id=new_id("evt"), type=kind, data=data, created_at=now)
 
 
-async def record(session: Session, crash: CrashRecord, now: datetime, *, first: bool) -> CrashRecord:
+async def record(
+    session: Session, crash: CrashRecord, now: datetime, *, previous: str | None = None, first: bool
+) -> CrashRecord:
     """Account a (re)processed crash to its fingerprint's group; returns the crash as stored.
 
     ``first`` is False when symbols arrived and the crash was processed again: it is not a new
-    occurrence, so counts, regressions and events are left alone.
+    occurrence, so regressions and events are left alone; if its fingerprint changed
+    (``previous``), it moves from that group's totals to the new one's.
     """
     fingerprint = crash.fingerprint
     assert fingerprint is not None
@@ -83,20 +86,24 @@ async def record(session: Session, crash: CrashRecord, now: datetime, *, first: 
     )
     group = await store.get_group(session, developer_id, fingerprint, lock=True)
     assert group is not None
-    if not first:
-        if group.title is None and crash.title:
-            await store.update_group(session, developer_id, fingerprint, title=crash.title)
-        return await _with_status(session, crash, group.status, regression=crash.regression)
-    events = [_event(NEW_FINGERPRINT, crash, now)] if created else []
-    status, regression = group.status, False
     values: dict[str, object] = {
-        "count": group.count + 1,
         "last_seen": max(group.last_seen, crash.created_at),
         "first_seen": min(group.first_seen, crash.created_at),
         "latest_crash_id": crash.id if crash.created_at >= group.last_seen else group.latest_crash_id,
     }
     if crash.title and group.title is None:
         values["title"] = crash.title
+    if previous != fingerprint:
+        if previous is not None:
+            await store.uncount_occurrence(session, developer_id, previous, crash.game_id)
+        await store.count_occurrence(
+            session, developer_id, fingerprint, crash.game_id, crash.created_at, crash.platform, crash.version
+        )
+    if not first:
+        await store.update_group(session, developer_id, fingerprint, **values)
+        return await _with_status(session, crash, group.status, regression=crash.regression)
+    events = [_event(NEW_FINGERPRINT, crash, now)] if created else []
+    status, regression = group.status, False
     if group.status == "resolved" and (
         newer(crash.version, group.resolved_version)
         or (group.resolved_version is None and crash.created_at > (group.resolved_at or now))

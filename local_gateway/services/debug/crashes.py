@@ -232,7 +232,9 @@ class CrashService:
             if missing and await symbol_store.for_modules(session, developer_id, missing):
                 # Symbols arrived while this run was walking without them: run once more.
                 await self._enqueue(session, crash)
-            return await crash_groups.record(session, crash, now, first=before.processed_at is None)
+            return await crash_groups.record(
+                session, crash, now, previous=before.fingerprint, first=before.fingerprint is None
+            )
 
     async def _fail(self, developer_id: str, crash_id: str, reason: str) -> CrashRecord | None:
         now = self.clock.now()

@@ -65,6 +65,9 @@ def test_symbols_uploaded_after_the_crash_reprocess_it(client: httpx.Client) -> 
     assert crashing_frames(crash)[0]["line"] == 58
     assert crash["fingerprint"] != unsymbolicated and crash["missing_symbols"] == []
     assert crash["title"] == "`anonymous namespace'::CrashFunction"
+    # The crash moved groups: the unsymbolicated one is empty and gone from the trends.
+    trends = client.get("/v1/debug/crashes/trends").json()["data"]
+    assert [(g["fingerprint"], g["count"]) for g in trends] == [(crash["fingerprint"], 1)]
 
 
 def test_list_filters_and_pages(client: httpx.Client) -> None:
@@ -105,7 +108,9 @@ def test_status_is_validated_and_applies_to_the_group(client: httpx.Client) -> N
     assert client.get("/v1/debug/crashes", params={"status": "wont_fix"}).json()["data"][0]["id"] == b["id"]
 
 
-def test_a_resolved_fingerprint_recurring_in_a_newer_version_is_a_regression(client: httpx.Client) -> None:
+def test_a_resolved_fingerprint_recurring_in_a_newer_version_is_a_regression(
+    gw: GatewayProcess, client: httpx.Client
+) -> None:
     first = _trace(client, "Inventory::Add", version="1.9.0")
     _trace(client, "Inventory::Add", version="1.4.2")
     client.patch(f"/v1/debug/crashes/{first['id']}", json={"status": "resolved"})
@@ -121,6 +126,13 @@ def test_a_resolved_fingerprint_recurring_in_a_newer_version_is_a_regression(cli
     assert group["regression"] is True and group["status"] == "new" and group["count"] == 4
     assert group["versions"] and set(group["versions"]) == {"1.9.0", "1.4.2", "1.10.0"}
     assert group["latest_crash_id"] == new["id"]
+    # The outbox holds what webhooks will announce: the new fingerprint once, the regression once.
+    developer = gw.query("SELECT developer_id FROM crash_reports WHERE id = $1", new["id"])[0]["developer_id"]
+    events = gw.query(
+        "SELECT type, data FROM events WHERE developer_id = $1 AND type LIKE 'crash.%' ORDER BY created_at",
+        developer,
+    )
+    assert [e["type"] for e in events] == ["crash.new_fingerprint", "crash.regression"]
 
 
 def test_trends_rank_and_window(gw: GatewayProcess, client: httpx.Client) -> None:
@@ -159,6 +171,51 @@ def test_stats_count_and_move_with_the_clock(gw: GatewayProcess, client: httpx.C
         assert moved["last_24h"] == 0 and moved["last_7d"] == 3
     finally:
         offset.write_text("0")
+
+
+def test_the_kept_counts_equal_a_recount(gw: GatewayProcess, client: httpx.Client, tmp_path: Path) -> None:
+    """Inserts, triage of whole groups, processing that fails, reprocessing: the running totals
+    the stats read agree with counting the rows."""
+    made = [
+        _trace(client, f"T{i % 3}", version=f"1.{i}", platform=("linux", "windows")[i % 2]) for i in range(6)
+    ]
+    client.patch(f"/v1/debug/crashes/{made[0]['id']}", json={"status": "resolved"})
+    client.patch(f"/v1/debug/crashes/{made[1]['id']}", json={"status": "investigating"})
+    client.patch(f"/v1/debug/crashes/{made[1]['id']}", json={"status": "wont_fix"})
+    bad = tmp_path / "bad.dmp"
+    bad.write_bytes(b"MDMP" + b"\xff" * 64)
+    wait_processed(client, submit_dump(client, bad, game_id="g").json()["id"])
+    wait_processed(client, submit_dump(client, TEST_APP, game_id="g").json()["id"])
+    for path in TEST_APP_SYMS:
+        upload_symbol(client, path)
+    time.sleep(1.0)
+    while any(c["processing"] == "processing" for c in client.get("/v1/debug/crashes").json()["data"]):
+        time.sleep(0.1)
+    stats = client.get("/v1/debug/crashes/stats").json()
+    developer = gw.query("SELECT developer_id FROM crash_reports WHERE id = $1", made[0]["id"])[0][
+        "developer_id"
+    ]
+    rows = gw.query(
+        "SELECT status, processing, platform, game_id FROM crash_reports WHERE developer_id = $1", developer
+    )
+
+    def tally(name: str) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for row in rows:
+            if row[name]:
+                out[row[name]] = out.get(row[name], 0) + 1
+        return out
+
+    assert stats["total"] == len(rows) == 8
+    assert stats["by_status"] == tally("status") and stats["by_processing"] == tally("processing")
+    assert stats["by_platform"] == tally("platform") and stats["by_game"] == tally("game_id")
+    fingerprints = gw.query(
+        "SELECT DISTINCT fingerprint FROM crash_reports WHERE developer_id = $1 AND fingerprint IS NOT NULL",
+        developer,
+    )
+    assert stats["unique_fingerprints"] == len(fingerprints) == 4
+    trends = client.get("/v1/debug/crashes/trends").json()["data"]
+    assert sum(g["count"] for g in trends) == 7  # every processed crash, each in one group
 
 
 def test_rule_based_analysis_for_test_keys(client: httpx.Client) -> None:

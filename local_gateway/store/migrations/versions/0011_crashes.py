@@ -15,6 +15,16 @@ down_revision: str | Sequence[str] | None = "0001_base"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+_CRASH_INDEXES = {
+    "ix_crash_reports_dev_time": ["developer_id", "created_at", "id"],
+    "ix_crash_reports_dev_status_time": ["developer_id", "status", "created_at"],
+    "ix_crash_reports_dev_game_time": ["developer_id", "game_id", "created_at"],
+    "ix_crash_reports_dev_sha": ["developer_id", "minidump_sha256"],
+    "ix_crash_reports_dev_fp_time": ["developer_id", "fingerprint", "created_at"],
+    "ix_crash_reports_window": ["developer_id", "created_at", "fingerprint", "game_id"],
+    "ix_crash_reports_dups": ["developer_id", "duplicate_of", "game_id", "minidump_size"],
+}
+
 
 def upgrade() -> None:
     op.create_table(
@@ -23,7 +33,6 @@ def upgrade() -> None:
         sa.Column("fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("title", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
         sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
-        sa.Column("count", sa.BigInteger(), nullable=False),
         sa.Column("first_seen", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("last_seen", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.Column("latest_crash_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -35,6 +44,30 @@ def upgrade() -> None:
             ["developers.id"],
         ),
         sa.PrimaryKeyConstraint("developer_id", "fingerprint"),
+    )
+    op.create_table(
+        "crash_group_games",
+        sa.Column("developer_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("fingerprint", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("game_key", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("count", sa.BigInteger(), nullable=False),
+        sa.Column("first_seen", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("last_seen", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+        sa.Column("platforms", sa.JSON(), nullable=False),
+        sa.Column("versions", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(["developer_id"], ["developers.id"]),
+        sa.PrimaryKeyConstraint("developer_id", "fingerprint", "game_key"),
+    )
+    op.create_table(
+        "crash_counts",
+        sa.Column("developer_id", sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
+        sa.Column("game_key", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("status", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("processing", sqlmodel.sql.sqltypes.AutoString(length=12), nullable=False),
+        sa.Column("platform_key", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("count", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(["developer_id"], ["developers.id"]),
+        sa.PrimaryKeyConstraint("developer_id", "game_key", "status", "processing", "platform_key"),
     )
     op.create_table(
         "crash_missing_symbols",
@@ -83,17 +116,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("crash_reports", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_crash_reports_dev_fp_time", ["developer_id", "fingerprint", "created_at"], unique=False
-        )
-        batch_op.create_index(
-            "ix_crash_reports_dev_game_time", ["developer_id", "game_id", "created_at"], unique=False
-        )
-        batch_op.create_index("ix_crash_reports_dev_sha", ["developer_id", "minidump_sha256"], unique=False)
-        batch_op.create_index(
-            "ix_crash_reports_dev_status_time", ["developer_id", "status", "created_at"], unique=False
-        )
-        batch_op.create_index("ix_crash_reports_dev_time", ["developer_id", "created_at", "id"], unique=False)
+        for name, columns in _CRASH_INDEXES.items():
+            batch_op.create_index(name, columns, unique=False)
 
     op.create_table(
         "debug_sessions",
@@ -124,12 +148,11 @@ def downgrade() -> None:
 
     op.drop_table("debug_sessions")
     with op.batch_alter_table("crash_reports", schema=None) as batch_op:
-        batch_op.drop_index("ix_crash_reports_dev_time")
-        batch_op.drop_index("ix_crash_reports_dev_status_time")
-        batch_op.drop_index("ix_crash_reports_dev_sha")
-        batch_op.drop_index("ix_crash_reports_dev_game_time")
-        batch_op.drop_index("ix_crash_reports_dev_fp_time")
+        for name in _CRASH_INDEXES:
+            batch_op.drop_index(name)
 
     op.drop_table("crash_reports")
     op.drop_table("crash_missing_symbols")
+    op.drop_table("crash_group_games")
+    op.drop_table("crash_counts")
     op.drop_table("crash_groups")
