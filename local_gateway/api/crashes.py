@@ -22,9 +22,11 @@ from local_gateway.services.debug.crash_params import (
 )
 from local_gateway.services.debug.crashes import STORAGE_FAILED, Submission
 from local_gateway.store.crash_records import CrashRecord
-from mg.errors import InvalidRequestError, ServiceUnavailableError
+from mg.errors import AuthenticationError, InvalidRequestError, ServiceUnavailableError
 from mg.times import format_time
 
+# Handlers of one path stay next to each other: aiohttp makes one resource of adjacent routes
+# only, and a second resource for the same path would answer a wrong method with 401, not 405.
 routes = web.RouteTableDef()
 _ID = "{crash_id:(?!(?:trends|stats|breakpad)$)[^/]+}"
 _JSON_LIMIT = 1024 * 1024
@@ -184,22 +186,6 @@ async def submit(request: web.Request) -> web.Response:
     return json_response(dict(crash_json(crash), deduplicated=False), status=201)
 
 
-@routes.post("/v1/debug/crashes/breakpad")
-async def submit_breakpad(request: web.Request) -> web.Response:
-    """The form Breakpad and Crashpad clients send; they read the answer as the report id."""
-    api_key = request.query.get("api_key")
-    if not api_key:
-        raise InvalidRequestError(
-            "Pass the key in the URL: …/v1/debug/crashes/breakpad?api_key=mg_live_… "
-            "(crash handlers cannot set headers)."
-        )
-    principal = await authenticate(request, api_key=api_key)
-    if not request.content_type.startswith("multipart/"):
-        raise InvalidRequestError("Breakpad and Crashpad uploads are multipart/form-data.")
-    submission = await _submit_form(request, principal.developer_id, breakpad=True)
-    return web.Response(text=submission.crash.id + "\n", content_type="text/plain")
-
-
 @routes.get("/v1/debug/crashes")
 async def list_crashes(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
@@ -210,6 +196,22 @@ async def list_crashes(request: web.Request) -> web.Response:
         principal.developer_id, limit, parse_filters(query), after=query.get("after") or None
     )
     return json_response({"object": "list", "data": [crash_json(c) for c in rows], "has_more": has_more})
+
+
+@routes.post("/v1/debug/crashes/breakpad")
+async def submit_breakpad(request: web.Request) -> web.Response:
+    """The form Breakpad and Crashpad clients send; they read the answer as the report id."""
+    api_key = request.query.get("api_key")
+    if not api_key:
+        raise AuthenticationError(
+            "Missing API key: pass it in the URL: …/v1/debug/crashes/breakpad?api_key=mg_live_… "
+            "(crash handlers cannot set headers)."
+        )
+    principal = await authenticate(request, api_key=api_key)
+    if not request.content_type.startswith("multipart/"):
+        raise InvalidRequestError("Breakpad and Crashpad uploads are multipart/form-data.")
+    submission = await _submit_form(request, principal.developer_id, breakpad=True)
+    return web.Response(text=submission.crash.id + "\n", content_type="text/plain")
 
 
 @routes.get("/v1/debug/crashes/trends")
