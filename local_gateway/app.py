@@ -21,6 +21,7 @@ from local_gateway.api import (
     symbol_server,
     symbols,
     threads,
+    webhooks,
 )
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.middleware import ACCESS_LOG_ENABLED, request_context
@@ -49,6 +50,7 @@ from local_gateway.services.npc.recorder import TurnRecorder
 from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.templates import load_templates
 from local_gateway.services.npc.threads import ThreadService
+from local_gateway.services.webhooks import Deliverer, Dispatcher, WebhookService
 from local_gateway.settings import Settings
 from local_gateway.store.blobs import DiskBlobStore
 from local_gateway.store.db import Database
@@ -61,6 +63,7 @@ JOB_RUNNER = web.AppKey("job_runner", JobRunner)
 # health before models: /v1/models/health must not be read as a model id.
 ROUTE_MODULES = [
     chat, health, models, meta, npc_templates, npc, threads, embeddings, structured, symbols, symbol_server,
+    webhooks,
 ]  # fmt: skip
 LOCAL_EMAIL = "local@localhost"
 
@@ -154,6 +157,9 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         health = InProcessHealth(clock, settings.breaker_failures, settings.breaker_cooldown)
         runner = FallbackRunner(catalog, health, retries=settings.upstream_retries)
         blobs = DiskBlobStore(settings.data_dir / "blobs")
+        deliverer = Deliverer(
+            db, clock, jobs, private_urls=settings.webhooks_private_urls, timeout=settings.webhooks_timeout
+        )
         services = Services(
             settings=settings,
             clock=clock,
@@ -184,6 +190,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             ),
             symbol_server=SymbolServer(db),
             jobs=jobs,
+            webhooks=WebhookService(db, clock, deliverer, Dispatcher(db, clock, deliverer)),
         )
         app[SERVICES] = services
         if settings.bootstrap and await keys.is_empty():
@@ -216,9 +223,11 @@ def _jobs_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         )
         runner.start()
         app[JOB_RUNNER] = runner
+        app[SERVICES].webhooks.dispatcher.start()
         try:
             yield
         finally:
+            await app[SERVICES].webhooks.dispatcher.stop()
             await runner.stop()
 
     return ctx
