@@ -64,6 +64,10 @@ def refusal(address: Address) -> str | None:
     return None
 
 
+def scheme_refusal(url: str) -> str | None:
+    return None if urlsplit(url).scheme == "https" else "a live account's webhook URL must be https"
+
+
 async def system_resolve(host: str, port: int) -> list[str]:
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -159,8 +163,9 @@ async def post(
     resolver: AbstractResolver | None = None
     if not allow_private:
         try:
-            if urlsplit(url).scheme != "https":
-                raise Refused("a live account's webhook URL must be https")
+            why = scheme_refusal(url)
+            if why:
+                raise Refused(why)
             resolver = _PinnedResolver(await checked_addresses(url, resolve))
         except Refused as exc:
             return Answer(None, took(), f"refused: {exc}", None, None)

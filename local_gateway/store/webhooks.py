@@ -54,7 +54,7 @@ _ENDPOINT_COLUMNS = [ep[f] for f in EndpointRecord.__dataclass_fields__]
 
 
 def _endpoints(rows: Any) -> list[EndpointRecord]:
-    return [EndpointRecord(*row[:4], list(row[4]), *row[5:]) for row in rows]
+    return [EndpointRecord(*row[:3], list(row[3]), *row[4:]) for row in rows]
 
 
 async def insert_endpoint(session: AsyncSession, **values: Any) -> EndpointRecord:
