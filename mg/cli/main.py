@@ -80,6 +80,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "whoami": ("mg.cli.auth", "auth_whoami", "Show who the current key belongs to, its tier and limits."),
     "profiles": ("mg.cli.profiles", "app", "Manage profiles: named gateways, each with its own key."),
     "symbols": ("mg.cli.symbols", "app", "Upload debug symbols from a build; list, look up or remove them."),
+    "webhooks": (
+        "mg.cli.webhooks",
+        "app",
+        "Webhooks: register endpoints, see deliveries, listen for events locally.",
+    ),
     "gateway": ("mg.cli.gateway", "app", "Run the local gateway (offline, sandbox models) and operate it."),
     "tui": (
         "mg.cli.tui",
