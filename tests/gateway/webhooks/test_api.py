@@ -132,7 +132,8 @@ def test_a_thread_made_through_the_api_is_announced(dev: httpx.Client, receiver:
         time.sleep(0.05)
     assert [e["event"] for e in mine] == ["thread.created", "thread.state_changed"]
     listed = dev.get("/v1/webhooks/deliveries", params={"webhook_id": hook["id"]}).json()
-    assert [d["event"] for d in listed["data"]] == ["thread.state_changed", "thread.created"]
+    # One dispatch can make both deliveries in the same instant: their order in the list is open.
+    assert sorted(d["event"] for d in listed["data"]) == ["thread.created", "thread.state_changed"]
     assert all(d["status"] == "delivered" and d["thread_id"] == thread["id"] for d in listed["data"])
 
 
