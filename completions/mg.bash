@@ -3,7 +3,7 @@
 
 _mg_subcommands() {
     case "$1" in
-        '') echo 'chat threads npc models login logout whoami profiles symbols crashes debug gateway tui completion help' ;;
+        '') echo 'chat threads npc models login logout whoami profiles symbols crashes debug webhooks gateway tui completion help' ;;
         'threads') echo 'list create group show messages rm export batch state actions' ;;
         'threads state') echo 'get set' ;;
         'threads actions') echo 'get set' ;;
@@ -15,6 +15,7 @@ _mg_subcommands() {
         'crashes') echo 'list show trends stats status analyze submit' ;;
         'debug') echo 'sessions' ;;
         'debug sessions') echo 'list create show archive' ;;
+        'webhooks') echo 'list add show rm ping rotate deliveries redeliver listen' ;;
         'gateway') echo 'serve status env stop logs admin' ;;
         'completion') echo 'show install' ;;
     esac
@@ -79,6 +80,16 @@ _mg_options() {
         'debug sessions create') echo '--platform --engine --metadata --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'debug sessions show') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'debug sessions archive') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'webhooks') echo '--help -h' ;;
+        'webhooks list') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'webhooks add') echo '--events -e --description -d --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'webhooks show') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'webhooks rm') echo '--profile -p --api-key --base-url --no-retry --help -h' ;;
+        'webhooks ping') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'webhooks rotate') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'webhooks deliveries') echo '--webhook --failed --limit -n --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'webhooks redeliver') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'webhooks listen') echo '--events -e --forward-to -f --port --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway') echo '--help -h' ;;
         'gateway serve') echo '--host --port --data-dir --detach -d --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway status') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -141,6 +152,15 @@ _mg_takes_value() {
         'debug sessions create|--platform'|'debug sessions create|--engine'|'debug sessions create|--metadata'|'debug sessions create|--profile'|'debug sessions create|-p'|'debug sessions create|--api-key'|'debug sessions create|--base-url') return 0 ;;
         'debug sessions show|--profile'|'debug sessions show|-p'|'debug sessions show|--api-key'|'debug sessions show|--base-url') return 0 ;;
         'debug sessions archive|--profile'|'debug sessions archive|-p'|'debug sessions archive|--api-key'|'debug sessions archive|--base-url') return 0 ;;
+        'webhooks list|--profile'|'webhooks list|-p'|'webhooks list|--api-key'|'webhooks list|--base-url') return 0 ;;
+        'webhooks add|--events'|'webhooks add|-e'|'webhooks add|--description'|'webhooks add|-d'|'webhooks add|--profile'|'webhooks add|-p'|'webhooks add|--api-key'|'webhooks add|--base-url') return 0 ;;
+        'webhooks show|--profile'|'webhooks show|-p'|'webhooks show|--api-key'|'webhooks show|--base-url') return 0 ;;
+        'webhooks rm|--profile'|'webhooks rm|-p'|'webhooks rm|--api-key'|'webhooks rm|--base-url') return 0 ;;
+        'webhooks ping|--profile'|'webhooks ping|-p'|'webhooks ping|--api-key'|'webhooks ping|--base-url') return 0 ;;
+        'webhooks rotate|--profile'|'webhooks rotate|-p'|'webhooks rotate|--api-key'|'webhooks rotate|--base-url') return 0 ;;
+        'webhooks deliveries|--webhook'|'webhooks deliveries|--limit'|'webhooks deliveries|-n'|'webhooks deliveries|--profile'|'webhooks deliveries|-p'|'webhooks deliveries|--api-key'|'webhooks deliveries|--base-url') return 0 ;;
+        'webhooks redeliver|--profile'|'webhooks redeliver|-p'|'webhooks redeliver|--api-key'|'webhooks redeliver|--base-url') return 0 ;;
+        'webhooks listen|--events'|'webhooks listen|-e'|'webhooks listen|--forward-to'|'webhooks listen|-f'|'webhooks listen|--port'|'webhooks listen|--profile'|'webhooks listen|-p'|'webhooks listen|--api-key'|'webhooks listen|--base-url') return 0 ;;
         'gateway serve|--host'|'gateway serve|--port'|'gateway serve|--data-dir'|'gateway serve|--profile'|'gateway serve|-p'|'gateway serve|--api-key'|'gateway serve|--base-url') return 0 ;;
         'gateway status|--data-dir'|'gateway status|--profile'|'gateway status|-p'|'gateway status|--api-key'|'gateway status|--base-url') return 0 ;;
         'gateway env|--data-dir'|'gateway env|--shell'|'gateway env|--profile'|'gateway env|-p'|'gateway env|--api-key'|'gateway env|--base-url') return 0 ;;
@@ -266,6 +286,24 @@ _mg_option_values() {
         'debug sessions show|-p') _mg_value profiles '' ;;
         'debug sessions archive|--profile') _mg_value profiles '' ;;
         'debug sessions archive|-p') _mg_value profiles '' ;;
+        'webhooks list|--profile') _mg_value profiles '' ;;
+        'webhooks list|-p') _mg_value profiles '' ;;
+        'webhooks add|--profile') _mg_value profiles '' ;;
+        'webhooks add|-p') _mg_value profiles '' ;;
+        'webhooks show|--profile') _mg_value profiles '' ;;
+        'webhooks show|-p') _mg_value profiles '' ;;
+        'webhooks rm|--profile') _mg_value profiles '' ;;
+        'webhooks rm|-p') _mg_value profiles '' ;;
+        'webhooks ping|--profile') _mg_value profiles '' ;;
+        'webhooks ping|-p') _mg_value profiles '' ;;
+        'webhooks rotate|--profile') _mg_value profiles '' ;;
+        'webhooks rotate|-p') _mg_value profiles '' ;;
+        'webhooks deliveries|--profile') _mg_value profiles '' ;;
+        'webhooks deliveries|-p') _mg_value profiles '' ;;
+        'webhooks redeliver|--profile') _mg_value profiles '' ;;
+        'webhooks redeliver|-p') _mg_value profiles '' ;;
+        'webhooks listen|--profile') _mg_value profiles '' ;;
+        'webhooks listen|-p') _mg_value profiles '' ;;
         'gateway serve|--data-dir') _mg_value dirs '' ;;
         'gateway serve|--profile') _mg_value profiles '' ;;
         'gateway serve|-p') _mg_value profiles '' ;;
@@ -300,7 +338,7 @@ _mg_arguments() {
     case "$1" in
         'profiles use') _mg_value profiles '' ;;
         'profiles remove') _mg_value profiles '' ;;
-        'help') _mg_value words 'environment exit-codes chat threads npc models login logout whoami profiles symbols crashes debug gateway tui completion help' ;;
+        'help') _mg_value words 'environment exit-codes chat threads npc models login logout whoami profiles symbols crashes debug webhooks gateway tui completion help' ;;
         *) COMPREPLY=() ;;
     esac
 }

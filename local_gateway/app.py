@@ -24,6 +24,7 @@ from local_gateway.api import (
     symbol_server,
     symbols,
     threads,
+    webhooks,
 )
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.middleware import ACCESS_LOG_ENABLED, request_context
@@ -57,6 +58,7 @@ from local_gateway.services.npc.recorder import TurnRecorder
 from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.templates import load_templates
 from local_gateway.services.npc.threads import ThreadService
+from local_gateway.services.webhooks import Deliverer, Dispatcher, WebhookService
 from local_gateway.settings import Settings
 from local_gateway.store.blobs import DiskBlobStore
 from local_gateway.store.db import Database
@@ -70,6 +72,7 @@ JOB_RUNNER = web.AppKey("job_runner", JobRunner)
 ROUTE_MODULES = [
     chat, health, models, meta, npc_templates, npc, threads, embeddings, structured, symbols, symbol_server,
     crashes, debug_sessions,
+    webhooks,
 ]  # fmt: skip
 LOCAL_EMAIL = "local@localhost"
 
@@ -169,6 +172,9 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         )
         crash_service = CrashService(db, blobs, clock, jobs)
         symbols_service.after_upload = crash_service.symbols_arrived
+        deliverer = Deliverer(
+            db, clock, jobs, private_urls=settings.webhooks_private_urls, timeout=settings.webhooks_timeout
+        )
         services = Services(
             settings=settings,
             clock=clock,
@@ -198,6 +204,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             crashes=crash_service,
             crash_triage=CrashTriage(db, clock, complete=_completer(chat)),
             debug_sessions=DebugSessionService(db, clock),
+            webhooks=WebhookService(db, clock, deliverer, Dispatcher(db, clock, deliverer)),
         )
         app[SERVICES] = services
         if settings.bootstrap and await keys.is_empty():
@@ -242,9 +249,11 @@ def _jobs_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         )
         runner.start()
         app[JOB_RUNNER] = runner
+        app[SERVICES].webhooks.dispatcher.start()
         try:
             yield
         finally:
+            await app[SERVICES].webhooks.dispatcher.stop()
             await runner.stop()
 
     return ctx

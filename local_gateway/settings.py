@@ -72,6 +72,11 @@ ENVIRONMENT: dict[str, str] = {
         "seconds a job stays claimed without a renewal; a killed worker's jobs run again after it "
         "(default 60)"
     ),
+    "MG_WEBHOOKS_PRIVATE_URLS": (
+        "1 to let live keys' webhooks reach http and private addresses (a gateway on a laptop); "
+        "test keys always may (default 0)"
+    ),
+    "MG_WEBHOOKS_TIMEOUT": "seconds a webhook receiver has to answer one delivery (default 10)",
     "MG_CLOCK_OFFSET_FILE": (
         "test hook: a file holding seconds to add to the gateway's clock, re-read when it changes "
         "(lets end-to-end tests expire tokens without waiting); leave unset in production"
@@ -137,6 +142,8 @@ class Settings:
     jobs_concurrency: int = 4
     jobs_poll_interval: float = 1.0
     jobs_lease_seconds: float = 60.0
+    webhooks_private_urls: bool = False
+    webhooks_timeout: float = 10.0
     clock_offset_file: Path | None = None
     # Create a local developer and a test key when the database is empty.
     bootstrap: bool = True

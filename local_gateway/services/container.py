@@ -24,6 +24,7 @@ from local_gateway.services.npc.conversation import ConversationService
 from local_gateway.services.npc.export import ExportService
 from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.threads import ThreadService
+from local_gateway.services.webhooks import WebhookService
 from local_gateway.settings import Settings
 from local_gateway.store.blobs import BlobStore
 from local_gateway.store.db import Database
@@ -53,4 +54,5 @@ class Services:
     crashes: CrashService
     crash_triage: CrashTriage
     debug_sessions: DebugSessionService
+    webhooks: WebhookService
     started_at: float = field(default_factory=time.time)

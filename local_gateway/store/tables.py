@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 
@@ -91,6 +91,12 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         Index("ix_events_dev_time", "developer_id", "created_at"),
         Index("ux_events_thread_seq", "thread_id", "seq", unique=True),
+        Index(
+            "ix_events_undispatched",
+            "created_at",
+            sqlite_where=text("dispatched_at IS NULL"),
+            postgresql_where=text("dispatched_at IS NULL"),
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=40)
@@ -101,6 +107,8 @@ class Event(SQLModel, table=True):
     # No foreign key: a thread's events outlive the thread (a deliverer may still owe them).
     thread_id: str | None = Field(default=None, max_length=40)
     seq: int | None = None
+    # Set when the webhook dispatcher has turned the event into deliveries (migration 0012).
+    dispatched_at: datetime | None = None
 
 
 class EventSequence(SQLModel, table=True):

@@ -86,6 +86,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Crash reports: list, show stacks, trends, stats, triage and AI analysis.",
     ),
     "debug": ("mg.cli.debug", "app", "Debug sessions for DAP integrations."),
+    "webhooks": (
+        "mg.cli.webhooks",
+        "app",
+        "Webhooks: register endpoints, see deliveries, listen for events locally.",
+    ),
     "gateway": ("mg.cli.gateway", "app", "Run the local gateway (offline, sandbox models) and operate it."),
     "tui": (
         "mg.cli.tui",

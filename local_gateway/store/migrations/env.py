@@ -14,6 +14,7 @@ from local_gateway.store import (  # noqa: F401  (registers the tables)
     tables,
     template_tables,
     thread_tables,
+    webhook_tables,
 )
 from local_gateway.store.db import async_url
 
