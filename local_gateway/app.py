@@ -10,6 +10,7 @@ import aiohttp
 from aiohttp import web
 
 from local_gateway.api import (
+    billing,
     chat,
     embeddings,
     health,
@@ -20,6 +21,7 @@ from local_gateway.api import (
     structured,
     symbol_server,
     symbols,
+    telemetry,
     threads,
 )
 from local_gateway.api.appkeys import SERVICES
@@ -29,7 +31,8 @@ from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services import monster_gpt
 from local_gateway.services.accounts.keys import KeyService, NewKey
 from local_gateway.services.accounts.limits import InProcessLimiter, RateLimiter
-from local_gateway.services.billing.service import Billing
+from local_gateway.services.billing.retention import Retention
+from local_gateway.services.billing.service import Billing, make_book
 from local_gateway.services.container import Services
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.debug.symbol_server import SymbolServer
@@ -49,6 +52,7 @@ from local_gateway.services.npc.recorder import TurnRecorder
 from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.templates import load_templates
 from local_gateway.services.npc.threads import ThreadService
+from local_gateway.services.telemetry.events import TelemetryService
 from local_gateway.settings import Settings
 from local_gateway.store.blobs import DiskBlobStore
 from local_gateway.store.db import Database
@@ -61,6 +65,7 @@ JOB_RUNNER = web.AppKey("job_runner", JobRunner)
 # health before models: /v1/models/health must not be read as a model id.
 ROUTE_MODULES = [
     chat, health, models, meta, npc_templates, npc, threads, embeddings, structured, symbols, symbol_server,
+    billing, telemetry,
 ]  # fmt: skip
 LOCAL_EMAIL = "local@localhost"
 
@@ -111,7 +116,13 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             threading.Thread(target=monster_gpt.warm, name="monster-gpt-warm", daemon=True).start()
         keys = KeyService(db, clock)
         limiter = _limiter(settings, clock)
-        billing = Billing.start(db, clock, settings.log_flush_interval)
+        billing = Billing.start(
+            db,
+            clock,
+            settings.log_flush_interval,
+            book=make_book(settings.redis_url, settings.redis_prefix),
+            low_percent=settings.credit_low_percent,
+        )
         providers = ProviderRegistry(
             settings.environ,
             upstream_session,
@@ -122,6 +133,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         # Every domain registers its job kinds on this queue while it is built, below.
         jobs = JobQueue(db, clock)
         register_probe(jobs)
+        retention = Retention(jobs, billing.usage, clock, settings.log_retention_days)
         embedder = HashingEmbedder()
         recall = RecallCache(embedder.dimensions)
         recorder = TurnRecorder(db, clock, embedder)
@@ -134,6 +146,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             upstream=providers.upstream_route,
             models=catalog.get,
             meter=billing.meter,
+            admission=billing.admission,
             principals=keys.principal_by_key_id,
             window=settings.npc_window_messages,
             summary_tokens=settings.npc_summary_tokens,
@@ -184,8 +197,10 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             ),
             symbol_server=SymbolServer(db),
             jobs=jobs,
+            telemetry=TelemetryService(db, clock),
         )
         app[SERVICES] = services
+        await retention.schedule()
         if settings.bootstrap and await keys.is_empty():
             app[BOOTSTRAP_KEY] = await keys.create_key(
                 LOCAL_EMAIL, tier="studio", environment="test", name="local"

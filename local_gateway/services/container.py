@@ -21,6 +21,7 @@ from local_gateway.services.npc.conversation import ConversationService
 from local_gateway.services.npc.export import ExportService
 from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.threads import ThreadService
+from local_gateway.services.telemetry.events import TelemetryService
 from local_gateway.settings import Settings
 from local_gateway.store.blobs import BlobStore
 from local_gateway.store.db import Database
@@ -47,4 +48,5 @@ class Services:
     symbols: SymbolService
     symbol_server: SymbolServer
     jobs: JobQueue
+    telemetry: TelemetryService
     started_at: float = field(default_factory=time.time)

@@ -8,7 +8,7 @@ from alembic import context
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
-from local_gateway.store import job_tables, tables, template_tables, thread_tables  # noqa: F401  (registers the tables)
+from local_gateway.store import billing_tables, job_tables, tables, template_tables, thread_tables  # noqa: F401  (registers the tables)
 from local_gateway.store.db import async_url
 
 config = context.config
