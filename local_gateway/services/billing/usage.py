@@ -143,7 +143,8 @@ class UsageService:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(CSV_FIELDS)
         for row in rows:
-            writer.writerow([row[name] for name in CSV_FIELDS])
+            # Fixed decimals: a spreadsheet must not be handed 6e-06.
+            writer.writerow([f"{row[n]:.6f}" if n == "cost_usd" else row[n] for n in CSV_FIELDS])
         return out.getvalue()
 
     async def rows_for_csv(self, developer_id: str, days: int) -> list[dict[str, Any]]:
