@@ -3,13 +3,14 @@
 
 _mg_subcommands() {
     case "$1" in
-        '') echo 'chat threads npc models login logout whoami profiles symbols crashes debug webhooks gateway tui completion help' ;;
+        '') echo 'chat threads npc models login logout whoami credits usage logs billing tiers pricing cost profiles symbols crashes debug webhooks gateway tui completion help' ;;
         'threads') echo 'list create group show messages rm export batch state actions' ;;
         'threads state') echo 'get set' ;;
         'threads actions') echo 'get set' ;;
         'npc') echo 'templates template' ;;
         'npc template') echo 'show init create update rm diff' ;;
         'models') echo 'list catalog' ;;
+        'billing') echo 'spend-limit' ;;
         'profiles') echo 'list use add remove' ;;
         'symbols') echo 'upload check list lookup rm' ;;
         'crashes') echo 'list show trends stats status analyze submit' ;;
@@ -55,6 +56,14 @@ _mg_options() {
         'login') echo '--with-token --default --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'logout') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'whoami') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'credits') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'usage') echo '--days -d --csv --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'logs') echo '--limit -n --model --status --before --follow -f --interval --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'billing') echo '--help -h' ;;
+        'billing spend-limit') echo '--daily --monthly --clear --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'tiers') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'pricing') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'cost') echo '--in --out --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'profiles') echo '--help -h' ;;
         'profiles list') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'profiles use') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -133,6 +142,13 @@ _mg_takes_value() {
         'login|--profile'|'login|-p'|'login|--api-key'|'login|--base-url') return 0 ;;
         'logout|--profile'|'logout|-p'|'logout|--api-key'|'logout|--base-url') return 0 ;;
         'whoami|--profile'|'whoami|-p'|'whoami|--api-key'|'whoami|--base-url') return 0 ;;
+        'credits|--profile'|'credits|-p'|'credits|--api-key'|'credits|--base-url') return 0 ;;
+        'usage|--days'|'usage|-d'|'usage|--profile'|'usage|-p'|'usage|--api-key'|'usage|--base-url') return 0 ;;
+        'logs|--limit'|'logs|-n'|'logs|--model'|'logs|--status'|'logs|--before'|'logs|--interval'|'logs|--profile'|'logs|-p'|'logs|--api-key'|'logs|--base-url') return 0 ;;
+        'billing spend-limit|--daily'|'billing spend-limit|--monthly'|'billing spend-limit|--profile'|'billing spend-limit|-p'|'billing spend-limit|--api-key'|'billing spend-limit|--base-url') return 0 ;;
+        'tiers|--profile'|'tiers|-p'|'tiers|--api-key'|'tiers|--base-url') return 0 ;;
+        'pricing|--profile'|'pricing|-p'|'pricing|--api-key'|'pricing|--base-url') return 0 ;;
+        'cost|--in'|'cost|--out'|'cost|--profile'|'cost|-p'|'cost|--api-key'|'cost|--base-url') return 0 ;;
         'profiles list|--profile'|'profiles list|-p'|'profiles list|--api-key'|'profiles list|--base-url') return 0 ;;
         'profiles use|--profile'|'profiles use|-p'|'profiles use|--api-key'|'profiles use|--base-url') return 0 ;;
         'profiles add|--model'|'profiles add|-m'|'profiles add|--profile'|'profiles add|-p'|'profiles add|--api-key'|'profiles add|--base-url') return 0 ;;
@@ -248,6 +264,20 @@ _mg_option_values() {
         'logout|-p') _mg_value profiles '' ;;
         'whoami|--profile') _mg_value profiles '' ;;
         'whoami|-p') _mg_value profiles '' ;;
+        'credits|--profile') _mg_value profiles '' ;;
+        'credits|-p') _mg_value profiles '' ;;
+        'usage|--profile') _mg_value profiles '' ;;
+        'usage|-p') _mg_value profiles '' ;;
+        'logs|--profile') _mg_value profiles '' ;;
+        'logs|-p') _mg_value profiles '' ;;
+        'billing spend-limit|--profile') _mg_value profiles '' ;;
+        'billing spend-limit|-p') _mg_value profiles '' ;;
+        'tiers|--profile') _mg_value profiles '' ;;
+        'tiers|-p') _mg_value profiles '' ;;
+        'pricing|--profile') _mg_value profiles '' ;;
+        'pricing|-p') _mg_value profiles '' ;;
+        'cost|--profile') _mg_value profiles '' ;;
+        'cost|-p') _mg_value profiles '' ;;
         'profiles list|--profile') _mg_value profiles '' ;;
         'profiles list|-p') _mg_value profiles '' ;;
         'profiles use|--profile') _mg_value profiles '' ;;
@@ -338,7 +368,7 @@ _mg_arguments() {
     case "$1" in
         'profiles use') _mg_value profiles '' ;;
         'profiles remove') _mg_value profiles '' ;;
-        'help') _mg_value words 'environment exit-codes chat threads npc models login logout whoami profiles symbols crashes debug webhooks gateway tui completion help' ;;
+        'help') _mg_value words 'environment exit-codes chat threads npc models login logout whoami credits usage logs billing tiers pricing cost profiles symbols crashes debug webhooks gateway tui completion help' ;;
         *) COMPREPLY=() ;;
     esac
 }

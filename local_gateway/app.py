@@ -11,6 +11,7 @@ import aiohttp
 from aiohttp import web
 
 from local_gateway.api import (
+    billing,
     chat,
     crashes,
     debug_sessions,
@@ -23,6 +24,7 @@ from local_gateway.api import (
     structured,
     symbol_server,
     symbols,
+    telemetry,
     threads,
     webhooks,
 )
@@ -34,7 +36,8 @@ from local_gateway.services import monster_gpt
 from local_gateway.services.accounts.keys import KeyService, NewKey
 from local_gateway.services.accounts.limits import InProcessLimiter, RateLimiter
 from local_gateway.services.billing.context import RequestContext
-from local_gateway.services.billing.service import Billing
+from local_gateway.services.billing.retention import Retention
+from local_gateway.services.billing.service import Billing, make_book
 from local_gateway.services.container import Services
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.debug.crash_triage import Complete, CrashTriage
@@ -58,6 +61,7 @@ from local_gateway.services.npc.recorder import TurnRecorder
 from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.templates import load_templates
 from local_gateway.services.npc.threads import ThreadService
+from local_gateway.services.telemetry.events import TelemetryService
 from local_gateway.services.webhooks import Deliverer, Dispatcher, WebhookService
 from local_gateway.settings import Settings
 from local_gateway.store.blobs import DiskBlobStore
@@ -73,6 +77,7 @@ ROUTE_MODULES = [
     chat, health, models, meta, npc_templates, npc, threads, embeddings, structured, symbols, symbol_server,
     crashes, debug_sessions,
     webhooks,
+    billing, telemetry,
 ]  # fmt: skip
 LOCAL_EMAIL = "local@localhost"
 
@@ -123,7 +128,13 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             threading.Thread(target=monster_gpt.warm, name="monster-gpt-warm", daemon=True).start()
         keys = KeyService(db, clock)
         limiter = _limiter(settings, clock)
-        billing = Billing.start(db, clock, settings.log_flush_interval)
+        billing = Billing.start(
+            db,
+            clock,
+            settings.log_flush_interval,
+            book=make_book(settings.redis_url, settings.redis_prefix),
+            low_percent=settings.credit_low_percent,
+        )
         providers = ProviderRegistry(
             settings.environ,
             upstream_session,
@@ -134,6 +145,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         # Every domain registers its job kinds on this queue while it is built, below.
         jobs = JobQueue(db, clock)
         register_probe(jobs)
+        retention = Retention(jobs, billing.usage, clock, settings.log_retention_days)
         embedder = HashingEmbedder()
         recall = RecallCache(embedder.dimensions)
         recorder = TurnRecorder(db, clock, embedder)
@@ -146,6 +158,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             upstream=providers.upstream_route,
             models=catalog.get,
             meter=billing.meter,
+            admission=billing.admission,
             principals=keys.principal_by_key_id,
             window=settings.npc_window_messages,
             summary_tokens=settings.npc_summary_tokens,
@@ -205,8 +218,10 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             crash_triage=CrashTriage(db, clock, complete=_completer(chat)),
             debug_sessions=DebugSessionService(db, clock),
             webhooks=WebhookService(db, clock, deliverer, Dispatcher(db, clock, deliverer)),
+            telemetry=TelemetryService(db, clock),
         )
         app[SERVICES] = services
+        await retention.schedule()
         if settings.bootstrap and await keys.is_empty():
             app[BOOTSTRAP_KEY] = await keys.create_key(
                 LOCAL_EMAIL, tier="studio", environment="test", name="local"

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from local_gateway import cli_billing
 from local_gateway.settings import Settings
 
 if TYPE_CHECKING:
@@ -50,13 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("--json", action="store_true", help="print JSON")
     revoke.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
 
-    credit = admin_sub.add_parser("add-credit", help="append a credit-ledger entry (negative to debit)")
-    credit.add_argument("--email", required=True)
-    # Read as text: the amount becomes whole micro-dollars without passing through a float.
-    credit.add_argument("--amount", required=True, help="US dollars, e.g. 10, 4.99 or -5")
-    credit.add_argument("--reason", default="adjustment")
-    credit.add_argument("--json", action="store_true", help="print JSON")
-    credit.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
+    cli_billing.add_parsers(admin_sub)
     _jobs_parser(admin_sub)
     return parser
 
@@ -110,8 +105,6 @@ def main(argv: list[str] | None = None) -> int:
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
     from local_gateway.services.accounts.keys import KeyService
-    from local_gateway.services.billing.credits import Credits
-    from local_gateway.services.billing.money import format_usd, micros_to_usd, usd_to_micros
     from local_gateway.services.core.clock import Clock
     from local_gateway.store.db import Database
     from local_gateway.store.migrate import upgrade_async
@@ -126,15 +119,9 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         if args.admin_command == "revoke-key":
             key = await keys.revoke(args.key_id)
             return _print(args, {"key_id": key.id, "revoked": True}, f"Revoked {key.id}.")
-        if args.admin_command == "add-credit":
-            amount = usd_to_micros(args.amount)
-            balance = await Credits(db, Clock()).add(args.email, amount, args.reason)
-            result = {
-                "email": args.email,
-                "amount_usd": micros_to_usd(amount),
-                "balance_usd": micros_to_usd(balance),
-            }
-            return _print(args, result, f"Balance of {args.email}: {format_usd(balance)}")
+        billing = await cli_billing.run(settings, db, args)
+        if billing is not None:
+            return _print(args, billing, cli_billing.message(args, billing))
         return await _create_key(keys, args)
     finally:
         await db.close()

@@ -29,7 +29,8 @@ ENVIRONMENT: dict[str, str] = {
     "MG_SHUTDOWN_TIMEOUT": "seconds in-flight requests get to finish on shutdown (default 30)",
     "MG_UPSTREAM_TIMEOUT": "seconds to wait for an upstream provider (default 120)",
     "MG_REDIS_URL": (
-        "redis://host:port/db: keep rate-limit state in Redis, exact across gateway processes "
+        "redis://host:port/db: keep rate limits, credit reservations and spend caps in Redis, exact "
+        "across gateway processes "
         "(default: in process; needs the 'remote' extra)"
     ),
     "MG_REDIS_PREFIX": "prefix of every Redis key the gateway writes (default mg:)",
@@ -77,6 +78,11 @@ ENVIRONMENT: dict[str, str] = {
         "test keys always may (default 0)"
     ),
     "MG_WEBHOOKS_TIMEOUT": "seconds a webhook receiver has to answer one delivery (default 10)",
+    "MG_CREDIT_LOW_PERCENT": (
+        "player.credit_low is emitted once when the balance falls below this percentage of the "
+        "last grant (default 20)"
+    ),
+    "MG_LOG_RETENTION_DAYS": "days the per-request log is kept; daily usage totals stay (default 90)",
     "MG_CLOCK_OFFSET_FILE": (
         "test hook: a file holding seconds to add to the gateway's clock, re-read when it changes "
         "(lets end-to-end tests expire tokens without waiting); leave unset in production"
@@ -145,6 +151,8 @@ class Settings:
     webhooks_private_urls: bool = False
     webhooks_timeout: float = 10.0
     clock_offset_file: Path | None = None
+    credit_low_percent: int = 20
+    log_retention_days: int = 90
     # Create a local developer and a test key when the database is empty.
     bootstrap: bool = True
     # Save the bootstrap key into the CLI's `local` profile.

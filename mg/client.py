@@ -82,6 +82,9 @@ class MonsterClient(BaseClient):
         self.usage = _resources_ops.Usage(self)
         self.logs = _resources_ops.Logs(self)
         self.credits = _resources_ops.Credits(self)
+        self.billing = _resources_ops.Billing(self)
+        self.pricing = _resources_ops.Pricing(self)
+        self.telemetry = _resources_ops.Telemetry(self)
 
     @classmethod
     def from_profile(cls, profile: str | None = None, **options: Unpack[ClientOptions]) -> MonsterClient:
@@ -188,6 +191,9 @@ class AsyncMonsterClient(BaseClient):
         self.usage = _resources_ops.AsyncUsage(self)
         self.logs = _resources_ops.AsyncLogs(self)
         self.credits = _resources_ops.AsyncCredits(self)
+        self.billing = _resources_ops.AsyncBilling(self)
+        self.pricing = _resources_ops.AsyncPricing(self)
+        self.telemetry = _resources_ops.AsyncTelemetry(self)
 
     async def _send(self, method: str, path: str, *, stream: bool, **kwargs: Any) -> httpx.Response:
         request = self._http.build_request(method, self.base_url + path, headers=self._headers(), **kwargs)

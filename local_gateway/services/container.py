@@ -24,6 +24,7 @@ from local_gateway.services.npc.conversation import ConversationService
 from local_gateway.services.npc.export import ExportService
 from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.threads import ThreadService
+from local_gateway.services.telemetry.events import TelemetryService
 from local_gateway.services.webhooks import WebhookService
 from local_gateway.settings import Settings
 from local_gateway.store.blobs import BlobStore
@@ -55,4 +56,5 @@ class Services:
     crash_triage: CrashTriage
     debug_sessions: DebugSessionService
     webhooks: WebhookService
+    telemetry: TelemetryService
     started_at: float = field(default_factory=time.time)

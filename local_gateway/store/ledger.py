@@ -1,17 +1,35 @@
-"""The credit ledger: append-only entries in integer micro-dollars; the balance is their sum."""
+"""The credit ledger: append-only entries in integer micro-dollars; the balance is their sum.
+
+Reasons: ``welcome`` (the free credit of a new account), ``grant`` and ``purchase`` (credit
+added), ``usage`` (a request's debit), ``expiration`` (what was left of a lapsed grant),
+``correction`` / ``adjustment`` (an operator's entry, either sign).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, String, and_, cast, func, insert, literal, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from local_gateway.store.tables import CreditEntry
 
 _INSERT = insert(CreditEntry)
+# Entries that add credit (and so may carry an expiry, and set the low-balance threshold).
+CREDIT_REASONS = ("welcome", "grant", "purchase")
+
+
+@dataclass(frozen=True)
+class Grant:
+    id: int
+    amount_micros: int
+    reason: str
+    created_at: datetime
+    expires_at: datetime | None
 
 
 async def add_entry(
@@ -21,19 +39,20 @@ async def add_entry(
     reason: str,
     created_at: datetime,
     request_id: str | None = None,
-) -> None:
-    await session.execute(
-        _INSERT,
-        [
-            {
-                "developer_id": developer_id,
-                "amount_micros": amount_micros,
-                "reason": reason,
-                "request_id": request_id,
-                "created_at": created_at,
-            }
-        ],
-    )
+    expires_at: datetime | None = None,
+    note: str | None = None,
+) -> int:
+    """Append one entry; returns its id."""
+    stmt = _INSERT.values(
+        developer_id=developer_id,
+        amount_micros=amount_micros,
+        reason=reason,
+        request_id=request_id,
+        created_at=created_at,
+        expires_at=expires_at,
+        note=note,
+    ).returning(CreditEntry.id)
+    return int((await session.execute(stmt)).scalar_one())
 
 
 def add_debits(conn: Connection, debits: Sequence[dict[str, Any]]) -> None:
@@ -43,9 +62,101 @@ def add_debits(conn: Connection, debits: Sequence[dict[str, Any]]) -> None:
         conn.execute(_INSERT, list(debits))
 
 
-async def balance(session: AsyncSession, developer_id: str) -> int:
-    """The developer's balance in micro-dollars: the sum of every entry."""
+async def balance(session: AsyncSession, developer_id: str, at: datetime | None = None) -> int:
+    """The developer's balance in micro-dollars: the sum of every entry (made by ``at``)."""
     stmt = select(func.coalesce(func.sum(CreditEntry.amount_micros), 0)).where(
         CreditEntry.developer_id == developer_id
     )
+    if at is not None:
+        stmt = stmt.where(CreditEntry.created_at <= at)
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def last_grant(session: AsyncSession, developer_id: str) -> Grant | None:
+    stmt = (
+        select(CreditEntry)
+        .where(CreditEntry.developer_id == developer_id, CreditEntry.reason.in_(CREDIT_REASONS))
+        .where(CreditEntry.amount_micros > 0)
+        .order_by(CreditEntry.id.desc())
+        .limit(1)
+    )
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    return _grant(row) if row is not None else None
+
+
+def _grant(row: CreditEntry) -> Grant:
+    assert row.id is not None
+    return Grant(row.id, row.amount_micros, row.reason, row.created_at, row.expires_at)
+
+
+async def expiring_grants(session: AsyncSession, developer_id: str) -> list[Grant]:
+    """Grants with an expiry that has no ``expiration`` entry yet, soonest first."""
+    expired = select(CreditEntry.request_id).where(
+        CreditEntry.developer_id == developer_id, CreditEntry.reason == "expiration"
+    )
+    stmt = (
+        select(CreditEntry)
+        .where(CreditEntry.developer_id == developer_id, CreditEntry.expires_at.is_not(None))
+        .where(CreditEntry.amount_micros > 0)
+        .where((literal("grant:") + cast(CreditEntry.id, String)).not_in(expired))
+        .order_by(CreditEntry.expires_at, CreditEntry.id)
+    )
+    return [_grant(r) for r in (await session.execute(stmt)).scalars()]
+
+
+async def outlasting_credit(session: AsyncSession, developer_id: str, grant: Grant, at: datetime) -> int:
+    """Credit granted by ``at`` that lasts longer than ``grant`` (a later expiry, or none)."""
+    assert grant.expires_at is not None
+    stmt = select(func.coalesce(func.sum(CreditEntry.amount_micros), 0)).where(
+        CreditEntry.developer_id == developer_id,
+        CreditEntry.amount_micros > 0,
+        CreditEntry.reason.in_(CREDIT_REASONS),
+        CreditEntry.created_at <= at,
+        CreditEntry.id != grant.id,
+        or_(
+            CreditEntry.expires_at.is_(None),
+            CreditEntry.expires_at > grant.expires_at,
+            and_(CreditEntry.expires_at == grant.expires_at, CreditEntry.id > grant.id),
+        ),
+    )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def add_expiration(session: AsyncSession, developer_id: str, grant: Grant, amount_micros: int) -> None:
+    """Book what was left of ``grant`` as expired, once (a concurrent writer's twin is skipped)."""
+    assert grant.expires_at is not None
+    bind = session.get_bind()
+    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    stmt = (
+        dialect.insert(CreditEntry)
+        .values(
+            developer_id=developer_id,
+            amount_micros=-amount_micros,
+            reason="expiration",
+            request_id=f"grant:{grant.id}",
+            created_at=grant.expires_at,
+        )
+        .on_conflict_do_nothing(index_elements=["request_id"], index_where=CreditEntry.reason == "expiration")
+    )
+    await session.execute(stmt)
+
+
+async def entries_of(session: AsyncSession, developer_id: str, limit: int = 50) -> list[dict[str, Any]]:
+    """The newest entries other than usage debits (grants, purchases, corrections, expirations)."""
+    stmt = (
+        select(CreditEntry)
+        .where(CreditEntry.developer_id == developer_id, CreditEntry.reason != "usage")
+        .order_by(CreditEntry.id.desc())
+        .limit(limit)
+    )
+    return [
+        {
+            "id": r.id,
+            "amount_micros": r.amount_micros,
+            "reason": r.reason,
+            "created_at": r.created_at,
+            "expires_at": r.expires_at,
+            "note": r.note,
+        }
+        for r in (await session.execute(stmt)).scalars()
+    ]

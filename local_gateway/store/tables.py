@@ -46,7 +46,17 @@ class CreditEntry(SQLModel, table=True):
     """
 
     __tablename__ = "credit_ledger"
-    __table_args__ = (Index("ix_credit_ledger_dev_time", "developer_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_credit_ledger_dev_time", "developer_id", "created_at"),
+        # One expiration per grant: ``request_id`` names the grant (``grant:<id>``).
+        Index(
+            "ux_credit_ledger_expiration",
+            "request_id",
+            unique=True,
+            sqlite_where=text("reason = 'expiration'"),
+            postgresql_where=text("reason = 'expiration'"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     developer_id: str = Field(foreign_key="developers.id", max_length=40)
@@ -54,11 +64,23 @@ class CreditEntry(SQLModel, table=True):
     reason: str = Field(max_length=40)
     request_id: str | None = Field(default=None, max_length=64)
     created_at: datetime
+    # A grant or purchase that lapses: what is left of it then is booked as an ``expiration``.
+    expires_at: datetime | None = None
+    # The operator's words for a grant or correction (``admin grant-credits --reason``).
+    note: str | None = Field(default=None, max_length=200)
 
 
 class RequestLog(SQLModel, table=True):
     __tablename__ = "request_log"
-    __table_args__ = (Index("ix_request_log_dev_time", "developer_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_request_log_dev_time", "developer_id", "created_at"),
+        # GET /v1/logs pages newest first by id, optionally of one model or status.
+        Index("ix_request_log_dev_id", "developer_id", "id"),
+        Index("ix_request_log_dev_model_id", "developer_id", "model", "id"),
+        Index("ix_request_log_dev_status_id", "developer_id", "status", "id"),
+        # Retention pruning deletes by age across every developer.
+        Index("ix_request_log_time", "created_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: str = Field(max_length=64, index=True)

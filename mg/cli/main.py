@@ -78,6 +78,37 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Remove the stored key of a profile (the profile itself stays).",
     ),
     "whoami": ("mg.cli.auth", "auth_whoami", "Show who the current key belongs to, its tier and limits."),
+    "credits": (
+        "mg.cli.billing",
+        "credits_show",
+        "Show the credit balance, what was spent today and this month, and credit that expires.",
+    ),
+    "usage": (
+        "mg.cli.billing",
+        "usage_show",
+        "Show usage per day as a bar chart, per model, and where the month is heading.",
+    ),
+    "logs": (
+        "mg.cli.billing",
+        "logs_list",
+        "Show the per-request log: model, tokens, cost, latency, status; newest first.",
+    ),
+    "billing": ("mg.cli.billing", "app", "Your own spend caps (monthly and daily)."),
+    "tiers": (
+        "mg.cli.billing",
+        "tiers_list",
+        "Show the tiers: monthly price, discount, requests per minute, daily cap, seats.",
+    ),
+    "pricing": (
+        "mg.cli.billing",
+        "pricing_list",
+        "Show every model's list price per million tokens (before your tier's discount).",
+    ),
+    "cost": (
+        "mg.cli.billing",
+        "cost_estimate",
+        "Estimate what a request costs: list price, and with your tier's discount when logged in.",
+    ),
     "profiles": ("mg.cli.profiles", "app", "Manage profiles: named gateways, each with its own key."),
     "symbols": ("mg.cli.symbols", "app", "Upload debug symbols from a build; list, look up or remove them."),
     "crashes": (

@@ -35,9 +35,15 @@ def _shape(path: str) -> str:
 SPEC = json.loads((Path(__file__).resolve().parents[1] / "data" / "api_spec.json").read_text())
 
 
+# Named by the reference's Pricing Tiers section without an auth marker: list prices and the
+# tier table are public, like the model catalog (the calculator applies a discount when authed).
+PUBLIC_PRICING = {("GET", "/v1/tiers"), ("GET", "/v1/pricing"), ("GET", "/v1/cost-calculator")}
+
+
 def public_endpoints() -> set[tuple[str, str]]:
     """The endpoints the API reference marks Public (no key needed)."""
-    return {(r["method"], _shape(r["path"])) for r in SPEC["routes"] if r["auth"] == "public"}
+    marked = {(r["method"], _shape(r["path"])) for r in SPEC["routes"] if r["auth"] == "public"}
+    return marked | PUBLIC_PRICING
 
 
 @pytest.fixture

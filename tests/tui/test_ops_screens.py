@@ -41,9 +41,24 @@ async def test_keys_screen_shows_the_key_and_says_what_is_missing(world: World) 
         assert row[1].startswith("mg_test_") and row[3] == "Studio" and row[4] == "$5.00"
         missing = notice_text(app, "#keys-notice")
         assert "does not offer key health yet (GET /v1/keys/health answered 404)" in missing
-        assert "does not offer credit balances yet (GET /v1/credits/balance answered 404)" in missing
-        usage = notice_text(app, "#usage-notice")
-        assert usage == "This gateway does not offer usage yet (GET /v1/usage answered 404)."
+        assert "credit balances" not in missing
+        assert notice_text(app, "#usage-notice") == ""
+
+
+async def test_keys_screen_draws_the_gateways_own_credits_and_usage(world: World) -> None:
+    """The real /v1/credits/balance and /v1/usage: the seeded completion is today's one request."""
+    app = world.app(screen="keys")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        days = app.screen.query_one("#usage-days", Sparkline)
+        assert days.display and list(days.data)[-1] == 1 and sum(days.data) == 1
+        models = text_of(app.screen.query_one("#usage-models"))
+        assert "deepseek-chat" in models
+        detail = text_of(app.screen.query_one("#key-detail"))
+        assert "spent today" in detail
+        await pilot.press("d")
+        await settle(pilot)
+        assert len(app.screen.query_one("#usage-days", Sparkline).data) > 7
 
 
 async def test_crash_groups_sorted_by_attention_with_stack_and_minidump(crash_world: CrashWorld) -> None:

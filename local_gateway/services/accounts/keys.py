@@ -148,6 +148,19 @@ class KeyService:
         self._cache.clear()
         return NewKey(api_key, key, developer, created)
 
+    async def set_tier(self, email: str, tier: str) -> DeveloperRecord:
+        """Move the developer with ``email`` to ``tier`` (every key of the account follows)."""
+        tier = normalize_tier(tier)
+        async with self.db.write() as session:
+            developer = await accounts.get_developer_by_email(session, email.strip().lower())
+            if developer is None:
+                raise ValueError(f"no developer with email {email!r}")
+            await accounts.set_developer_tier(session, developer.id, tier, None)
+            updated = await accounts.get_developer(session, developer.id)
+        assert updated is not None
+        self._cache.clear()
+        return updated
+
     async def revoke(self, key_id: str) -> KeyRecord:
         """Revoke a key; other processes stop accepting it within ``AUTH_CACHE_TTL``."""
         async with self.db.write() as session:

@@ -1,4 +1,5 @@
-"""The account tiers: their order, names, rate limits and daily caps (data in ``data/models.json``)."""
+"""The account tiers as data (``data/models.json``): order, names, rate limits, daily caps,
+discounts, seats and which models they reach."""
 
 from __future__ import annotations
 
@@ -19,6 +20,26 @@ class Tier:
     price_monthly_usd: float | None
     rpm: int
     daily_cap_usd: float | None
+    # None: negotiated per account (Enterprise); billed at list price until one is set.
+    discount_pct: int | None = 0
+    seats: int | None = None
+    models: str = ""
+
+    @property
+    def discount(self) -> int:
+        return self.discount_pct or 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "price_monthly_usd": self.price_monthly_usd,
+            "discount_pct": self.discount_pct,
+            "requests_per_minute": self.rpm,
+            "daily_cap_usd": self.daily_cap_usd,
+            "seats": self.seats,
+            "models": self.models,
+        }
 
 
 def normalize_tier(name: str) -> str:
@@ -35,7 +56,16 @@ def tier_allows(tier: str, minimum: str) -> bool:
 
 def tiers_from(raw: list[dict[str, Any]]) -> dict[str, Tier]:
     return {
-        t["id"]: Tier(t["id"], t["name"], t.get("price_monthly_usd"), t["rpm"], t.get("daily_cap_usd"))
+        t["id"]: Tier(
+            t["id"],
+            t["name"],
+            t.get("price_monthly_usd"),
+            t["rpm"],
+            t.get("daily_cap_usd"),
+            t.get("discount_pct"),
+            t.get("seats"),
+            t.get("models", ""),
+        )
         for t in raw
     }
 

@@ -15,7 +15,10 @@ of 10⁻¹² USD (micro-dollars × 10⁶). A request's cost is::
     cost  = (exact + 500_000) // 1_000_000                              # micro-dollars
 
 i.e. the whole request is rounded once, to the nearest micro-dollar, halves up, never per
-token or per side. The rounded ``cost`` is what the request log records and what the ledger
+token or per side. A tier's discount (a whole percentage) scales ``exact`` before that one
+rounding: ``cost = (exact × (100 − pct) + 50_000_000) // 100_000_000``.
+
+The rounded ``cost`` is what the request log records and what the ledger
 debits, so ``balance = grants − Σ request-log costs`` holds to the micro-dollar.
 """
 
@@ -72,10 +75,13 @@ class Price:
     input: int
     output: int
 
-    def cost(self, prompt_tokens: int, completion_tokens: int) -> int:
+    def cost(self, prompt_tokens: int, completion_tokens: int, discount_pct: int = 0) -> int:
         """Micro-dollars for one request, rounded once (see the module docstring)."""
         exact = prompt_tokens * self.input + completion_tokens * self.output
-        return (exact + _HALF) // MICROS_PER_USD
+        if not discount_pct:
+            return (exact + _HALF) // MICROS_PER_USD
+        scale = MICROS_PER_USD * 100
+        return (exact * (100 - discount_pct) + scale // 2) // scale
 
 
 @lru_cache(maxsize=4096)
@@ -88,6 +94,7 @@ def price_of(model: Priced) -> Price:
     return _price(model.input_per_1m, model.output_per_1m)
 
 
-def cost_micros(model: Priced, prompt_tokens: int, completion_tokens: int) -> int:
-    """What ``prompt_tokens`` in and ``completion_tokens`` out of ``model`` cost, in micro-dollars."""
-    return price_of(model).cost(prompt_tokens, completion_tokens)
+def cost_micros(model: Priced, prompt_tokens: int, completion_tokens: int, discount_pct: int = 0) -> int:
+    """What ``prompt_tokens`` in and ``completion_tokens`` out of ``model`` cost, in micro-dollars,
+    less ``discount_pct`` percent."""
+    return price_of(model).cost(prompt_tokens, completion_tokens, discount_pct)

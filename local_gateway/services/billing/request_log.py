@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -45,6 +45,9 @@ class LogEntry:
     charge_micros: int = 0
     # Outbox events the row causes (``store/events.py``), committed with it.
     events: list[NewEvent] = field(default_factory=list)
+    # The reservation this row settles (admission's hold), and whether the key pays at all.
+    hold_id: str | None = None
+    billed: bool = False
 
 
 class RequestLogWriter:
@@ -52,16 +55,18 @@ class RequestLogWriter:
         self,
         db: Database,
         interval: float = 0.0,
-        on_commit: Callable[[Sequence[LogEntry]], None] | None = None,
+        on_commit: Callable[[Sequence[LogEntry]], Awaitable[None]] | None = None,
     ) -> None:
         self.db = db
         # Extra time a batch waits for company before it commits (0: none, see the module doc).
         self.interval = interval
+        # Runs after each batch commits and before its waiters are answered (settlement).
         self.on_commit = on_commit
         self._pending: list[tuple[LogEntry, asyncio.Future[None] | None]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._busy = False
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._run(), name="request-log-writer")
@@ -87,7 +92,11 @@ class RequestLogWriter:
             await asyncio.sleep(self.interval if self.interval and not self._closing else 0)
             batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
             if batch:
-                await self._flush(batch)
+                self._busy = True
+                try:
+                    await self._flush(batch)
+                finally:
+                    self._busy = False
 
     async def _flush(self, batch: list[tuple[LogEntry, asyncio.Future[None] | None]]) -> None:
         try:
@@ -101,12 +110,17 @@ class RequestLogWriter:
             return
         if self.on_commit is not None:
             try:
-                self.on_commit([entry for entry, _ in batch])
+                await self.on_commit([entry for entry, _ in batch])
             except Exception:  # bookkeeping only: the rows are committed and are acknowledged
                 log.exception("request log on_commit hook failed")
         for _, future in batch:
             if future is not None and not future.done():
                 future.set_result(None)
+
+    async def drain(self) -> None:
+        """Return once every row queued so far (also without waiting) is committed and settled."""
+        while self._pending or self._busy:
+            await asyncio.sleep(0.001)
 
     async def close(self) -> None:
         self._closing = True

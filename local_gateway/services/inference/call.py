@@ -11,9 +11,14 @@ from local_gateway.providers.base import ChatRequest, Completion, ModelInfo, Pro
 from local_gateway.providers.registry import ProviderRoute
 from local_gateway.services import monster_gpt
 from local_gateway.services.billing.context import RequestContext
+from local_gateway.services.billing.metering import price
+from local_gateway.services.billing.money import micros_to_usd
 from local_gateway.services.inference.params import ChatParams
 from local_gateway.services.npc.conversation import PreparedConversation
 from mg.errors import ContextOverflowError
+
+# Tokens a re-ask adds besides the answer it quotes (the validation error, the instruction).
+REASK_ALLOWANCE = 512
 
 
 @dataclass
@@ -107,7 +112,7 @@ class Call:
             headers["X-Monster-Memory"] = conversation.memory_header()
         return headers
 
-    def completion_object(self, result: Completion) -> dict[str, Any]:
+    def completion_object(self, result: Completion, cost_micros: int | None = None) -> dict[str, Any]:
         message = result.message()
         if self.conversation is not None and self.conversation.speaker:
             message["name"] = self.conversation.speaker
@@ -120,11 +125,13 @@ class Call:
             "choices": [
                 {"index": 0, "message": message, "logprobs": None, "finish_reason": result.finish_reason}
             ],
-            "usage": result.usage.as_dict(),
+            "usage": usage_object(result.usage, cost_micros),
             **self._thread_fields(),
         }
 
-    def chunk(self, choices: list[dict[str, Any]], usage: Usage | None = None) -> dict[str, Any]:
+    def chunk(
+        self, choices: list[dict[str, Any]], usage: Usage | None = None, cost_micros: int | None = None
+    ) -> dict[str, Any]:
         chunk: dict[str, Any] = {
             "id": self.completion_id,
             "object": "chat.completion.chunk",
@@ -135,7 +142,7 @@ class Call:
             **self._thread_fields(),
         }
         if self.params.include_usage:
-            chunk["usage"] = usage.as_dict() if usage else None
+            chunk["usage"] = usage_object(usage, cost_micros) if usage else None
         return chunk
 
     def _thread_fields(self) -> dict[str, Any]:
@@ -146,6 +153,30 @@ class Call:
         if conversation.speaker:
             fields["npc_id"] = conversation.speaker
         return fields
+
+
+def usage_object(usage: Usage, cost_micros: int | None) -> dict[str, Any]:
+    """OpenAI's usage object, with what the request cost in USD (as OpenRouter reports it)."""
+    body: dict[str, Any] = dict(usage.as_dict())
+    if cost_micros is not None:
+        body["cost"] = micros_to_usd(cost_micros)
+    return body
+
+
+def worst_case_micros(call: Call, plan: list[ModelInfo], attempts: int) -> int:
+    """The most ``call`` can cost on any model of its fallback ``plan``: every attempt (a
+    structured re-ask, an NPC regeneration) producing ``max_tokens`` (or the model's most) on a
+    prompt grown by the answers before it."""
+    prompt = tokens.count_messages(call.request.messages, call.request.tools)
+    worst = 0
+    for model in plan:
+        out = max_tokens_for(model, call.params) or model.max_output or max(model.context_window - prompt, 1)
+        total, grown = 0, prompt
+        for _ in range(attempts):
+            total += price(call.ctx, model, Usage(grown, out))
+            grown += out + REASK_ALLOWANCE
+        worst = max(worst, total)
+    return worst
 
 
 def check_context(

@@ -2,8 +2,9 @@
 
 The HTTP layer hands over the request's context and a parsed body, and gets back either a
 completion object or an async iterator of OpenAI chunk objects; SSE framing stays in the HTTP
-layer. One completion walks: ``_prepare`` (model, Monster-GPT, admission, NPC prompt, the
-provider route, decided once) → the fallback runner (the call) → metering (one record).
+layer. One completion walks: ``_prepare`` (model, Monster-GPT, NPC prompt, the provider
+route, decided once) → admission (the worst case over the fallback plan, reserved) → the fallback
+runner (the call) → metering (one record, which settles the reservation).
 """
 
 from __future__ import annotations
@@ -24,7 +25,13 @@ from local_gateway.services.billing.metering import Meter
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.core.ids import new_id
 from local_gateway.services.inference import structured
-from local_gateway.services.inference.call import Call, check_context, max_tokens_for, sandbox_context
+from local_gateway.services.inference.call import (
+    Call,
+    check_context,
+    max_tokens_for,
+    sandbox_context,
+    worst_case_micros,
+)
 from local_gateway.services.inference.catalog import Catalog
 from local_gateway.services.inference.fallback import FallbackRunner, Served
 from local_gateway.services.inference.params import ChatParams
@@ -63,19 +70,32 @@ class ChatService:
 
     async def create(self, ctx: RequestContext, params: ChatParams) -> ChatOutcome:
         """Serve one ``POST /v1/chat/completions`` (or ``/v1/stream``, ``/v1/structured``)."""
-        return await self._create(await self._prepare(ctx, params))
+        try:
+            return await self._create(await self._prepare(ctx, params))
+        except BaseException:
+            # Failed before anything was recorded: the reservation goes back (after a record
+            # the slot is empty and this does nothing).
+            await self.admission.release(ctx)
+            raise
 
     async def speak(self, ctx: RequestContext, thread_id: str, params: ChatParams) -> ChatOutcome:
         """Have an NPC of ``thread_id`` answer; the conversation service fills in what speak omits."""
         if self.conversations is None:
             raise InternalError("NPC threads are not available on this gateway.")
         thread = await self.conversations.speak_defaults(ctx.principal, thread_id, params)
-        return await self._create(await self._prepare(ctx, params, thread))
+        try:
+            return await self._create(await self._prepare(ctx, params, thread))
+        except BaseException:
+            await self.admission.release(ctx)
+            raise
 
     async def _create(self, base: Call) -> ChatOutcome:
         params = base.params
         plan = self.runner.plan(base.model, base.ctx.principal.tier, params.allow_fallback, base.upstreams)
         schema = base.request.json_schema
+        # Every attempt the request may make: a structured re-ask, an NPC regeneration.
+        attempts = 1 + (schema is not None) + (base.conversation is not None)
+        await self.admission.reserve(base.ctx, worst_case_micros(base, plan, attempts))
         if schema is not None:
             return await self._create_structured(base, plan, schema)
         if params.stream:
@@ -101,17 +121,18 @@ class ChatService:
             raise
         call, result = served.result
         call.attempts = served.attempts
-        await self._finish(call, result)
-        return ChatOutcome(call.headers(), completion=call.completion_object(result))
+        cost = await self._finish(call, result)
+        return ChatOutcome(call.headers(), completion=call.completion_object(result, cost))
 
-    async def _finish(self, call: Call, result: Completion) -> None:
-        """Meter a finished completion and store its NPC turn."""
-        await self.meter.record(
+    async def _finish(self, call: Call, result: Completion) -> int:
+        """Meter a finished completion and store its NPC turn; returns its cost."""
+        cost = await self.meter.record(
             call.ctx, call.model, call.provider_name, result.usage,
             stream=call.params.stream, extra=call.log_extra(),
         )  # fmt: skip
         if call.conversation is not None and self.conversations is not None:
             await self.conversations.commit(call.conversation)
+        return cost
 
     async def _complete_on(self, base: Call, model: ModelInfo, provider: Provider) -> tuple[Call, Completion]:
         call = base.on(model, provider)
@@ -146,23 +167,24 @@ class ChatService:
             raise
         call = replace(served[-1].result[0], request=base.request)
         call.attempts = sum(s.attempts for s in served)
-        await self._finish(call, result)
+        cost = await self._finish(call, result)
         headers = dict(call.headers(), **{"X-Monster-Validated": "json_schema"})
         if len(served) > 1:
             headers["X-Monster-Repaired"] = "1"
         if base.params.stream:
-            chunks = self.streams.relay(call, replay(as_events(result)), record=False)
+            chunks = self.streams.relay(call, replay(as_events(result)), record=False, cost=cost)
             return ChatOutcome(headers, chunks=chunks)
-        completion = call.completion_object(result)
+        completion = call.completion_object(result, cost)
         if base.params.extensions.get("structured") and value is not None:
             completion["choices"][0]["message"]["parsed"] = value
         return ChatOutcome(headers, completion=completion)
 
     async def _record_failure(self, call: Call, exc: MonsterError, usage: Usage | None = None) -> None:
-        # A failed request is logged with what it asked for, and is not charged.
+        # A failed request is logged with what it asked for and is not charged, unless the
+        # provider did produce tokens (answers that never validated): those are debited.
         await self.meter.record(
             call.ctx, call.model, call.provider_name, usage or call.prompt_usage(),
-            status=exc.status, error_code=exc.code, charged=False,
+            status=exc.status, error_code=exc.code, charged=usage is not None,
             stream=call.params.stream, extra=call.log_extra(),
         )  # fmt: skip
 
@@ -188,7 +210,6 @@ class ChatService:
                 model, route = await asyncio.to_thread(self._monster_gpt, params.messages, principal)
             else:
                 model, route = self._monster_gpt(params.messages, principal)
-        await self.admission.admit(ctx)
         upstreams = self.providers.for_caller(principal)
         conversation = None
         if self.conversations is not None and self.conversations.applies(params):

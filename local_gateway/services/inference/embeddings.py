@@ -19,7 +19,8 @@ from local_gateway.providers.embedders import Embedder, default_embedder, projec
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services.billing.admission import Admission
 from local_gateway.services.billing.context import RequestContext
-from local_gateway.services.billing.metering import Meter
+from local_gateway.services.billing.metering import Meter, price
+from local_gateway.services.billing.money import micros_to_usd
 from local_gateway.services.inference.catalog import Catalog
 from mg.errors import ContextOverflowError, InvalidRequestError
 
@@ -133,9 +134,14 @@ class EmbeddingService:
             prompt_tokens, provider_name = sum(counts), "sandbox"
             headers = {"X-Monster-Provider": "sandbox", "X-Monster-Embedder": self.embedder.name}
         else:
-            await self.admission.admit(ctx)
-            provider = self.providers.embedding_provider(model)
-            result = await provider.embed(model, params.inputs, params.dimensions)
+            # An embedding's cost is known before the call: its input, priced.
+            await self.admission.reserve(ctx, price(ctx, model, Usage(sum(counts), 0)))
+            try:
+                provider = self.providers.embedding_provider(model)
+                result = await provider.embed(model, params.inputs, params.dimensions)
+            except BaseException:
+                await self.admission.release(ctx)
+                raise
             full, prompt_tokens, provider_name = result.vectors, result.prompt_tokens, provider.name
             headers = {"X-Monster-Provider": provider.name}
         headers["X-Monster-Model"] = model.id
@@ -145,11 +151,15 @@ class EmbeddingService:
             for i, v in enumerate(full)
         ]
         extra = {"inputs": len(params.inputs), "dimensions": len(full[0]) if full else 0}
-        await self.meter.record(ctx, model, provider_name, Usage(prompt_tokens, 0), extra=extra)
+        cost = await self.meter.record(ctx, model, provider_name, Usage(prompt_tokens, 0), extra=extra)
         body = {
             "object": "list",
             "data": data,
             "model": model.id,
-            "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens},
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "total_tokens": prompt_tokens,
+                "cost": micros_to_usd(cost),
+            },
         }
         return EmbeddingOutcome(body, headers)

@@ -17,7 +17,7 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import Completion, StreamEvent, Usage
-from local_gateway.services.billing.metering import Meter
+from local_gateway.services.billing.metering import Meter, price
 from local_gateway.services.inference.call import Call
 from local_gateway.services.npc.conversation import ConversationService
 from mg.errors import MonsterError
@@ -89,9 +89,14 @@ class StreamRelay:
         self.conversations = conversations
 
     async def relay(
-        self, call: Call, events: AsyncIterator[StreamEvent], record: bool = True
+        self,
+        call: Call,
+        events: AsyncIterator[StreamEvent],
+        record: bool = True,
+        cost: int | None = None,
     ) -> AsyncIterator[dict[str, Any]]:
-        """The chunks of ``events``; ``record=False`` when the caller has stored and metered already."""
+        """The chunks of ``events``; ``record=False`` when the caller has stored and metered
+        already (and says what it ``cost``)."""
         tally = Tally()
         status, error = 200, None
         conversation = call.conversation if record else None
@@ -115,7 +120,8 @@ class StreamRelay:
                 # Stored before [DONE], so a client that reads the thread next finds the turn.
                 await self.conversations.commit(conversation)
             if call.params.include_usage:
-                yield call.chunk([], tally.usage_for(call))
+                usage = tally.usage_for(call)
+                yield call.chunk([], usage, cost if cost is not None else price(call.ctx, call.model, usage))
         except MonsterError as exc:
             status, error = exc.status, exc.code
             raise

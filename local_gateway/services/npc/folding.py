@@ -15,11 +15,13 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from local_gateway.providers.base import ModelInfo, Usage
+from local_gateway.providers import tokens
+from local_gateway.providers.base import ChatRequest, ModelInfo, Usage
 from local_gateway.providers.registry import ProviderRoute
 from local_gateway.services.accounts.keys import Principal
+from local_gateway.services.billing.admission import Admission
 from local_gateway.services.billing.context import RequestContext
-from local_gateway.services.billing.metering import Meter
+from local_gateway.services.billing.metering import Meter, price
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.jobs import JobQueue, JobRecord
 from local_gateway.services.npc.embedder import Embedder, embed_matrix, pack
@@ -28,7 +30,6 @@ from local_gateway.services.npc.summary import (
     ExtractiveSummarizer,
     ModelSummarizer,
     Summarizer,
-    SummaryMeter,
     archive_text,
 )
 from local_gateway.services.npc.threads import player_label, thread_labels
@@ -37,6 +38,7 @@ from local_gateway.store import messages as message_store
 from local_gateway.store import threads as thread_store
 from local_gateway.store.db import Database, Session
 from local_gateway.store.thread_records import MessageRecord, NewMemory, ThreadRecord
+from mg.errors import CreditsExhaustedError, RateLimitError
 
 log = logging.getLogger("mg.gateway.npc")
 FOLD_SLACK = 20
@@ -63,6 +65,7 @@ class Folder:
         upstream: ProviderRoute | None = None,
         models: Callable[[str], ModelInfo | None] | None = None,
         meter: Meter | None = None,
+        admission: Admission | None = None,
         principals: Callable[[str], Awaitable[Principal | None]] | None = None,
         window: int = 40,
         summary_tokens: int = 600,
@@ -76,6 +79,7 @@ class Folder:
         self.upstream = upstream
         self.models = models
         self.meter = meter
+        self.admission = admission
         self.principals = principals
         self.window = window
         self.summary_tokens = summary_tokens
@@ -130,22 +134,37 @@ class Folder:
             provider = self.upstream.provider(model)
         except Exception:
             return ExtractiveSummarizer()
-        return ModelSummarizer(provider, model, payload.get("npc_name") or "NPC", await self._meter(payload))
-
-    async def _meter(self, payload: dict[str, Any]) -> SummaryMeter | None:
-        meter, key_id = self.meter, payload.get("key_id")
-        if meter is None or self.principals is None or not key_id:
-            return None
-        principal = await self.principals(key_id)
-        if principal is None:
-            return None
-        ctx = RequestContext(principal, payload.get("request_id") or "", SUMMARY_ENDPOINT)
+        ctx = await self._context(payload)
+        meter, admission = self.meter, self.admission
+        if ctx is None or meter is None:
+            return ModelSummarizer(provider, model, payload.get("npc_name") or "NPC")
         thread_id = payload["thread_id"]
 
         async def record(model: ModelInfo, provider: str, usage: Usage) -> None:
             await meter.record(ctx, model, provider, usage, extra={"thread_id": thread_id})
 
-        return record
+        async def reserve(request: ChatRequest) -> bool:
+            # Reserved like any request (prompt + max_tokens); the record above settles it.
+            if admission is None:
+                return True
+            prompt = tokens.count_messages(request.messages, None)
+            await admission.release(ctx)  # a previous chunk's call that failed before its record
+            try:
+                await admission.reserve(ctx, price(ctx, model, Usage(prompt, request.max_tokens or 0)))
+            except (CreditsExhaustedError, RateLimitError):
+                return False
+            return True
+
+        return ModelSummarizer(provider, model, payload.get("npc_name") or "NPC", record, reserve)
+
+    async def _context(self, payload: dict[str, Any]) -> RequestContext | None:
+        key_id = payload.get("key_id")
+        if self.principals is None or not key_id:
+            return None
+        principal = await self.principals(key_id)
+        if principal is None:
+            return None
+        return RequestContext(principal, payload.get("request_id") or "", SUMMARY_ENDPOINT)
 
     async def fold(
         self,

@@ -27,6 +27,8 @@ MAX_LINE_WORDS = 30
 Labeler = Callable[[MessageRecord], str]
 # Records a summary's model call (model, provider name, usage) on the developer's account.
 SummaryMeter = Callable[[ModelInfo, str, Usage], Awaitable[None]]
+# Reserves a summary's worst case before the call; False when the account cannot afford it.
+SummaryReserve = Callable[[ChatRequest], Awaitable[bool]]
 
 
 @dataclass
@@ -86,12 +88,18 @@ class ModelSummarizer:
     """Asks the thread's own model for the new summary (live keys)."""
 
     def __init__(
-        self, provider: Provider, model: ModelInfo, npc_name: str, meter: SummaryMeter | None = None
+        self,
+        provider: Provider,
+        model: ModelInfo,
+        npc_name: str,
+        meter: SummaryMeter | None = None,
+        reserve: SummaryReserve | None = None,
     ) -> None:
         self.provider = provider
         self.model = model
         self.npc_name = npc_name
         self.meter = meter
+        self.reserve = reserve
         self.fallback = ExtractiveSummarizer()
 
     async def fold(
@@ -112,6 +120,9 @@ class ModelSummarizer:
             max_tokens=budget_tokens,
             temperature=0.2,
         )
+        if self.reserve is not None and not await self.reserve(request):
+            # Out of credit or past a cap: the thread still folds, extractively and for free.
+            return await self.fallback.fold(previous, messages, label, budget_tokens)
         try:
             result = await self.provider.complete(request)
         except Exception:  # a failed summary must not lose the fold: fall back to extraction

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 from local_gateway.store import (  # noqa: F401  (registers the tables)
+    billing_tables,
     crash_tables,
     job_tables,
     tables,

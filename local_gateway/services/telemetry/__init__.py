@@ -1,0 +1,1 @@
+"""Telemetry: usage events that SDK extensions and tools report, and their summary."""
