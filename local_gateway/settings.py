@@ -64,6 +64,7 @@ ENVIRONMENT: dict[str, str] = {
     "MG_SYMBOL_UPLOAD_LIMIT": "largest direct symbol upload in bytes (default 10 MB)",
     "MG_SYMBOL_PRESIGN_LIMIT": "largest presigned symbol upload in bytes (default 500 MB)",
     "MG_SYMBOL_PRESIGN_TTL": "seconds a presigned symbol-upload token stays valid (default 3600)",
+    "MG_CRASH_UPLOAD_LIMIT": "largest minidump a crash report may carry, in bytes (default 50 MB)",
     "MG_JOBS_WORKER": (
         "0 to run no job runner in this process (web-only processes when workers run apart; default 1)"
     ),
