@@ -18,9 +18,12 @@ from local_gateway.api import (
     embeddings,
     health,
     meta,
+    metrics,
     models,
     npc,
     npc_templates,
+    status,
+    status_page,
     structured,
     symbol_server,
     symbols,
@@ -30,6 +33,7 @@ from local_gateway.api import (
 )
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.middleware import ACCESS_LOG_ENABLED, request_context
+from local_gateway.api.observe import observe
 from local_gateway.providers.embedders import default_embedder
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services import monster_gpt
@@ -61,6 +65,7 @@ from local_gateway.services.npc.recorder import TurnRecorder
 from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.templates import load_templates
 from local_gateway.services.npc.threads import ThreadService
+from local_gateway.services.status import IncidentLog, Metrics, ObservedHealth, StatusService, observe_log
 from local_gateway.services.telemetry.events import TelemetryService
 from local_gateway.services.webhooks import Deliverer, Dispatcher, WebhookService
 from local_gateway.settings import Settings
@@ -78,13 +83,14 @@ ROUTE_MODULES = [
     crashes, debug_sessions,
     webhooks,
     billing, telemetry,
+    status, status_page, metrics,
 ]  # fmt: skip
 LOCAL_EMAIL = "local@localhost"
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> web.Application:
     # Uploads stream through their own size checks; this cap only stops absurd bodies early.
-    app = web.Application(middlewares=[request_context], client_max_size=600 * 1024 * 1024)
+    app = web.Application(middlewares=[request_context, observe], client_max_size=600 * 1024 * 1024)
     app[CLOCK] = clock or Clock(offset_file=settings.clock_offset_file)
     app[ACCESS_LOG_ENABLED] = settings.access_log
     for module in ROUTE_MODULES:
@@ -176,7 +182,11 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             recall_k=settings.npc_recall_k,
             default_model=settings.npc_default_model,
         )
-        health = InProcessHealth(clock, settings.breaker_failures, settings.breaker_cooldown)
+        metrics, incidents = Metrics(), IncidentLog(clock)
+        observe_log(billing.request_log, metrics)
+        health = ObservedHealth(
+            InProcessHealth(clock, settings.breaker_failures, settings.breaker_cooldown), incidents, metrics
+        )
         runner = FallbackRunner(catalog, health, retries=settings.upstream_retries)
         blobs = DiskBlobStore(settings.data_dir / "blobs")
         chat = ChatService(catalog, providers, billing.admission, billing.meter, clock, runner, conversations)
@@ -219,6 +229,9 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             debug_sessions=DebugSessionService(db, clock),
             webhooks=WebhookService(db, clock, deliverer, Dispatcher(db, clock, deliverer)),
             telemetry=TelemetryService(db, clock),
+            status=StatusService(
+                db, clock, catalog, providers, health, blobs, incidents, metrics, redis_url=settings.redis_url
+            ),
         )
         app[SERVICES] = services
         await retention.schedule()

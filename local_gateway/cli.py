@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from local_gateway import cli_billing
+from local_gateway import cli_billing, cli_status
 from local_gateway.settings import Settings
 
 if TYPE_CHECKING:
@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     revoke.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
 
     cli_billing.add_parsers(admin_sub)
+    cli_status.add_parsers(admin_sub)
     _jobs_parser(admin_sub)
     return parser
 
@@ -119,6 +120,9 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         if args.admin_command == "revoke-key":
             key = await keys.revoke(args.key_id)
             return _print(args, {"key_id": key.id, "revoked": True}, f"Revoked {key.id}.")
+        maintenance = await cli_status.run(settings, db, args)
+        if maintenance is not None:
+            return _print(args, maintenance, cli_status.message(maintenance))
         billing = await cli_billing.run(settings, db, args)
         if billing is not None:
             return _print(args, billing, cli_billing.message(args, billing))

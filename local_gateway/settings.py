@@ -88,6 +88,8 @@ ENVIRONMENT: dict[str, str] = {
         "test hook: a file holding seconds to add to the gateway's clock, re-read when it changes "
         "(lets end-to-end tests expire tokens without waiting); leave unset in production"
     ),
+    "MG_METRICS_PUBLIC": "1 to let anyone scrape GET /metrics (default: closed)",
+    "MG_METRICS_TOKEN": "bearer token a Prometheus scraper sends to read GET /metrics",
     "MG_<PROVIDER>_BASE_URL": (
         "base URL of a provider's API, e.g. MG_OPENAI_BASE_URL, MG_ANTHROPIC_BASE_URL, MG_GOOGLE_BASE_URL"
     ),

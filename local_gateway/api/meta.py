@@ -1,13 +1,9 @@
-"""Key introspection and service metadata: whoami, keys/me, health, version."""
+"""Key introspection: whoami and keys/me (health and version live in ``api/status.py``)."""
 
 from __future__ import annotations
 
-import time
-
 from aiohttp import web
-from sqlalchemy import text
 
-from local_gateway import __version__
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response
@@ -15,7 +11,6 @@ from local_gateway.services.accounts.limits import rpm_for
 from local_gateway.services.billing.money import micros_to_usd
 
 routes = web.RouteTableDef()
-API_VERSION = "2026-11-01"
 
 
 @routes.get("/v1/whoami")
@@ -67,34 +62,3 @@ async def key_me(request: web.Request) -> web.Response:
             "created_at": key.created_at.isoformat().replace("+00:00", "Z"),
         }
     )
-
-
-@routes.get("/v1/health")
-async def health(request: web.Request) -> web.Response:
-    services = request.app[SERVICES]
-    db_ok = True
-    try:
-        async with services.db.read() as session:
-            await session.execute(text("SELECT 1"))
-    except Exception:
-        db_ok = False
-    status = "healthy" if db_ok else "unhealthy"
-    body = {
-        "status": status,
-        "version": __version__,
-        "uptime_seconds": round(time.time() - services.started_at, 1),
-        "subsystems": {
-            "database": {
-                "status": "ok" if db_ok else "down",
-                "backend": "sqlite" if services.db.is_sqlite else "postgresql",
-            },
-            "config": {"status": "ok"},
-            "sandbox": {"status": "ok"},
-        },
-    }
-    return json_response(body, status=200 if db_ok else 503)
-
-
-@routes.get("/v1/version")
-async def version(request: web.Request) -> web.Response:
-    return json_response({"version": API_VERSION, "gateway": __version__})

@@ -24,6 +24,7 @@ from local_gateway.services.npc.conversation import ConversationService
 from local_gateway.services.npc.export import ExportService
 from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.threads import ThreadService
+from local_gateway.services.status import StatusService
 from local_gateway.services.telemetry.events import TelemetryService
 from local_gateway.services.webhooks import WebhookService
 from local_gateway.settings import Settings
@@ -57,4 +58,5 @@ class Services:
     debug_sessions: DebugSessionService
     webhooks: WebhookService
     telemetry: TelemetryService
+    status: StatusService
     started_at: float = field(default_factory=time.time)

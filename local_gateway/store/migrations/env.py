@@ -12,6 +12,7 @@ from local_gateway.store import (  # noqa: F401  (registers the tables)
     billing_tables,
     crash_tables,
     job_tables,
+    status_tables,
     tables,
     template_tables,
     thread_tables,

@@ -1,0 +1,90 @@
+"""The gateway's Prometheus metrics, on a registry of its own per app (tests run several apps in
+one process; the default global registry would mix them)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from local_gateway.services.billing.request_log import LogEntry
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+BREAKER_STATES = ("closed", "half_open", "open")
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.requests = Counter(
+            "mg_http_requests", "HTTP requests answered, by route template and status.",
+            ["method", "route", "status"], registry=r,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "mg_http_request_duration_seconds", "Time to answer (first byte for streams), by route template.",
+            ["method", "route"], buckets=_LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.upstream = Counter(
+            "mg_upstream_requests", "Attempts sent to upstream providers, by outcome (ok or error).",
+            ["provider", "outcome"], registry=r,
+        )  # fmt: skip
+        self.upstream_latency = Histogram(
+            "mg_upstream_duration_seconds", "Upstream attempt latency per provider.",
+            ["provider"], buckets=_LATENCY_BUCKETS, registry=r,
+        )  # fmt: skip
+        self.breaker = Gauge(
+            "mg_breaker_state", "1 for the circuit-breaker state each provider is in.",
+            ["provider", "state"], registry=r,
+        )  # fmt: skip
+        self.tokens = Counter(
+            "mg_tokens", "Tokens metered, by provider, model and direction (prompt or completion).",
+            ["provider", "model", "direction"], registry=r,
+        )  # fmt: skip
+        self.cost = Counter(
+            "mg_cost_usd", "List cost metered, in US dollars, by provider and model.",
+            ["provider", "model"], registry=r,
+        )  # fmt: skip
+        self.jobs_queued = Gauge(
+            "mg_jobs_queued", "Background jobs waiting in the queue, by kind.", ["kind"], registry=r
+        )
+        self.jobs_age = Gauge(
+            "mg_jobs_oldest_age_seconds", "How long the oldest due job of each kind has waited.",
+            ["kind"], registry=r,
+        )  # fmt: skip
+        self.maintenance = Gauge("mg_maintenance", "1 while maintenance mode is on.", registry=r)
+
+    def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests.labels(method, route, str(status)).inc()
+        self.latency.labels(method, route).observe(seconds)
+
+    def observe_upstream(self, provider: str, ok: bool, latency_ms: float) -> None:
+        self.upstream.labels(provider, "ok" if ok else "error").inc()
+        self.upstream_latency.labels(provider).observe(latency_ms / 1000)
+
+    def set_breaker(self, provider: str, state: str) -> None:
+        for candidate in BREAKER_STATES:
+            self.breaker.labels(provider, candidate).set(1 if candidate == state else 0)
+
+    def observe_logged(self, entries: list[LogEntry]) -> None:
+        for e in entries:
+            provider, model = e.provider or "none", e.model or "none"
+            if e.prompt_tokens:
+                self.tokens.labels(provider, model, "prompt").inc(e.prompt_tokens)
+            if e.completion_tokens:
+                self.tokens.labels(provider, model, "completion").inc(e.completion_tokens)
+            if e.cost_micros:
+                self.cost.labels(provider, model).inc(e.cost_micros / 1_000_000)
+
+    def set_backlog(self, backlog: dict[str, tuple[int, float]]) -> None:
+        """``{kind: (queued, oldest age in seconds)}``; kinds no longer queued drop to 0."""
+        for gauge in (self.jobs_queued, self.jobs_age):
+            for labels in list(gauge._metrics):
+                if labels[0] not in backlog:
+                    gauge.labels(*labels).set(0)
+        for kind, (queued, age) in backlog.items():
+            self.jobs_queued.labels(kind).set(queued)
+            self.jobs_age.labels(kind).set(age)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
