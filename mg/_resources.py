@@ -1,6 +1,6 @@
 """The API's namespaces for :class:`~mg.client.MonsterClient`: chat, embeddings, models, keys,
 threads and NPC templates (the async ones are in :mod:`mg._resources_async`, the operations ones
-in :mod:`mg._resources_ops`).
+in :mod:`mg._resources_ops` and :mod:`mg._resources_debug`).
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 import httpx
 
-from mg import _resources, _resources_async, _resources_ops
+from mg import _resources, _resources_async, _resources_debug, _resources_ops
 from mg._client_base import (
     BaseClient,
     ClientOptions,
@@ -77,8 +77,8 @@ class MonsterClient(BaseClient):
         self.keys = _resources.Keys(self)
         self.threads = _resources.Threads(self)
         self.npc = _resources.Npc(self)
-        self.symbols = _resources_ops.Symbols(self)
-        self.debug = _resources_ops.Debug(self)
+        self.symbols = _resources_debug.Symbols(self)
+        self.debug = _resources_debug.Debug(self)
         self.usage = _resources_ops.Usage(self)
         self.logs = _resources_ops.Logs(self)
         self.credits = _resources_ops.Credits(self)
@@ -186,8 +186,8 @@ class AsyncMonsterClient(BaseClient):
         self.keys = _resources_async.AsyncKeys(self)
         self.threads = _resources_async.AsyncThreads(self)
         self.npc = _resources_async.AsyncNpc(self)
-        self.symbols = _resources_ops.AsyncSymbols(self)
-        self.debug = _resources_ops.AsyncDebug(self)
+        self.symbols = _resources_debug.AsyncSymbols(self)
+        self.debug = _resources_debug.AsyncDebug(self)
         self.usage = _resources_ops.AsyncUsage(self)
         self.logs = _resources_ops.AsyncLogs(self)
         self.credits = _resources_ops.AsyncCredits(self)
