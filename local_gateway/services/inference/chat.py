@@ -51,6 +51,7 @@ class ChatService:
         clock: Clock,
         runner: FallbackRunner,
         conversations: ConversationService | None = None,
+        semantic: monster_gpt.SemanticLayer | None = None,
     ) -> None:
         self.catalog = catalog
         self.providers = providers
@@ -59,6 +60,8 @@ class ChatService:
         self.clock = clock
         self.runner = runner
         self.conversations = conversations
+        # Monster-GPT's semantic layer over the app's embedder; None when it is off or lexical-only.
+        self.semantic = semantic
         self.streams = StreamRelay(meter, conversations)
 
     async def create(self, ctx: RequestContext, params: ChatParams) -> ChatOutcome:
@@ -183,7 +186,7 @@ class ChatService:
         model = await self._resolve(params.model, principal)
         route = None
         if model.api == "router":
-            if monster_gpt.semantic_ready():
+            if self.semantic is not None and self.semantic.ready:
                 # A close call may cost a MiniLM encode (milliseconds): keep it off the event loop.
                 model, route = await asyncio.to_thread(self._monster_gpt, params.messages, principal)
             else:
@@ -232,7 +235,8 @@ class ChatService:
     ) -> tuple[ModelInfo, monster_gpt.Route]:
         """Classify the last user message: the discipline's specialist and backend model."""
         last = next((m for m in reversed(messages) if m["role"] == "user"), None)
-        route = monster_gpt.route(text_of(last.get("content")) if last else "", principal.tier)
+        text = text_of(last.get("content")) if last else ""
+        route = monster_gpt.route(text, principal.tier, self.semantic)
         backend = self.catalog.get(route.model)
         if backend is None or backend.kind != "chat" or backend.api == "router":
             raise InternalError(f"Monster-GPT routes {route.discipline} to an unknown model.")

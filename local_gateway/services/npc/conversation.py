@@ -29,6 +29,7 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ModelInfo
+from local_gateway.providers.embedders import Embedder
 from local_gateway.providers.registry import ProviderRoute
 from local_gateway.services.accounts.keys import Principal
 from local_gateway.services.billing.context import RequestContext
@@ -37,7 +38,6 @@ from local_gateway.services.core.clock import Clock
 from local_gateway.services.inference.params import ChatParams
 from local_gateway.services.npc import prompt
 from local_gateway.services.npc.actions import CallChecker, as_tools, check_tool_choice, merge_tools
-from local_gateway.services.npc.embedder import Embedder, content_words, embed_matrix
 from local_gateway.services.npc.folding import Folder
 from local_gateway.services.npc.guard import scene_stops
 from local_gateway.services.npc.memory import RecallCache
@@ -54,6 +54,7 @@ from local_gateway.services.npc.threads import (
     thread_labels,
 )
 from local_gateway.services.npc.turn import TurnResult, TurnRunner, Voice
+from local_gateway.services.npc.vectors import content_words, embed_matrix
 from local_gateway.store import memory as memory_store
 from local_gateway.store import messages as message_store
 from local_gateway.store.db import Database, Session
@@ -380,7 +381,7 @@ class ConversationService:
         index.extend(await memory_store.memories_after(session, thread.id, index.last_id))
         self.recall.trim()
         before = window[0].seq if window else thread.last_seq + 1
-        vector = embed_matrix(self.embedder, [query])[0]
+        vector = (await embed_matrix(self.embedder, [query]))[0]
         # Ranked by the memory stream's score, kept only if they share a word with the player's:
         # hashed trigrams rank well but would let a short, unrelated line recall something.
         found = index.search(
