@@ -89,7 +89,7 @@ def _limiter(settings: Settings, clock: Clock) -> RateLimiter:
     return RedisLimiter(settings.redis_url, clock, settings.redis_prefix)
 
 
-def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
+def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         await upgrade_async(settings.db_url)
@@ -258,7 +258,7 @@ def _in_daemon_thread(fn: Callable[[], None], name: str) -> asyncio.Future[None]
     return done
 
 
-def _jobs_ctx(settings: Settings):  # type: ignore[no-untyped-def]
+def _jobs_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         if not settings.jobs_worker:
             yield

@@ -9,7 +9,7 @@ provider route, decided once) → the fallback runner (the call) → metering (o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -38,7 +38,7 @@ from mg.errors import InternalError, ModelNotFoundError, MonsterError
 class ChatOutcome:
     headers: dict[str, str]
     completion: dict[str, Any] | None = None
-    chunks: AsyncIterator[dict[str, Any]] | None = None
+    chunks: AsyncGenerator[dict[str, Any], None] | None = None
 
 
 class ChatService:
@@ -122,7 +122,7 @@ class ChatService:
 
     async def _open_on(
         self, base: Call, model: ModelInfo, provider: Provider
-    ) -> tuple[Call, AsyncIterator[StreamEvent]]:
+    ) -> tuple[Call, AsyncGenerator[StreamEvent, None]]:
         call = base.on(model, provider)
         return call, await open_stream(call.stream_events())
 

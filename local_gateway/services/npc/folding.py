@@ -184,7 +184,7 @@ class Folder:
                 return
             folded = await summarizer.fold(summary.text if summary else "", batch, label, self.summary_tokens)
             archived = archive_text(folded.archived)
-            vectors = await embed_matrix(self.embedder, archived) if archived else []
+            vectors = await embed_matrix(self.embedder, archived)
             memories = [
                 NewMemory("summary", batch[0].seq, batch[-1].seq, text, importance(text), pack(vec))
                 for text, vec in zip(archived, vectors, strict=False)

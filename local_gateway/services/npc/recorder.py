@@ -153,12 +153,12 @@ class TurnRecorder:
                 if await thread_store.record_interaction(
                     session, thread.developer_id, npc, thread.player_id, thread.id, now
                 ):
-                    data = {"npc_id": npc, "player_id": thread.player_id, "thread_id": thread.id}
-                    events.append(event("npc.first_interaction", data, now, n))
+                    first = {"npc_id": npc, "player_id": thread.player_id, "thread_id": thread.id}
+                    events.append(event("npc.first_interaction", first, now, n))
                     n += 1
         for m in stored:
             npc_id = m.name if thread.is_group and m.role == "assistant" else thread.npc_id
-            data = {
+            data: dict[str, Any] = {
                 "thread_id": thread.id,
                 "message_id": m.id,
                 "role": m.role,
