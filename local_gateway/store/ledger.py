@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from local_gateway.store.tables import CreditEntry
 
@@ -45,7 +46,7 @@ def add_debits(conn: Connection, debits: Sequence[dict[str, Any]]) -> None:
 
 async def balance(session: AsyncSession, developer_id: str) -> int:
     """The developer's balance in micro-dollars: the sum of every entry."""
-    stmt = select(func.coalesce(func.sum(CreditEntry.amount_micros), 0)).where(
-        CreditEntry.developer_id == developer_id
+    stmt = select(func.coalesce(func.sum(col(CreditEntry.amount_micros)), 0)).where(
+        col(CreditEntry.developer_id) == developer_id
     )
     return int((await session.execute(stmt)).scalar_one())

@@ -21,7 +21,7 @@ _LOG_FIELDS = (
 )  # fmt: skip
 
 
-_LOG = RequestLog.__table__.insert()  # type: ignore[attr-defined]
+_LOG = RequestLog.metadata.tables["request_log"].insert()
 
 
 def insert_batch(conn: Connection, entries: Sequence[Any]) -> None:
