@@ -22,10 +22,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from local_gateway.services.monster_gpt import semantic as discipline_semantic  # noqa: E402
+from local_gateway.providers.embedders import MiniLMEmbedder  # noqa: E402
 from local_gateway.services.monster_gpt.bayes import train  # noqa: E402
 from local_gateway.services.monster_gpt.disciplines import load_disciplines  # noqa: E402
 from local_gateway.services.monster_gpt.router import SEMANTIC, classify  # noqa: E402
+from local_gateway.services.monster_gpt.semantic import SemanticLayer  # noqa: E402
 from local_gateway.services.monster_gpt.term_index import build_index  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -43,17 +44,16 @@ def _percentile(sorted_values: list[float], q: float) -> float:
 
 def _run(method: str, rounds: int) -> None:
     disciplines = load_disciplines()
-    discipline_semantic.reset()
-    if method == "lexical":
-        discipline_semantic.use_encoder(None, disciplines)
-    elif discipline_semantic.semantic_layer(disciplines) is None:
-        print(f"\n[{method}] skipped: the MiniLM package (embeddings-local extra) is not installed")
-        return
+    layer = None
+    if method != "lexical":
+        if not MiniLMEmbedder.available():
+            print(f"\n[{method}] skipped: the MiniLM package (embeddings-local extra) is not installed")
+            return
+        layer = SemanticLayer(MiniLMEmbedder(), disciplines)
     started = time.perf_counter()
-    layer = discipline_semantic.semantic_layer(disciplines)
     if layer is not None:
         layer.centroids()
-    classify("warm up the cached index and model")
+    classify("warm up the cached index and model", layer)
     print(f"\n[{method}] warm-up {(time.perf_counter() - started) * 1e3:.0f} ms")
 
     sets = {name: _rows(name) for name in SETS}
@@ -67,7 +67,7 @@ def _run(method: str, rounds: int) -> None:
     for _ in range(rounds):
         for text in texts:
             t0 = time.perf_counter()
-            found = classify(text)
+            found = classify(text, layer)
             timings.append(time.perf_counter() - t0)
             semantic_calls += found.method == SEMANTIC
     timings.sort()

@@ -32,6 +32,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from local_gateway.providers.embedders import HashedNgramEmbedder  # noqa: E402
 from local_gateway.providers.registry import ProviderRegistry  # noqa: E402
 from local_gateway.services.accounts.keys import KeyService  # noqa: E402
 from local_gateway.services.billing.context import RequestContext  # noqa: E402
@@ -40,7 +41,6 @@ from local_gateway.services.inference.catalog import load_catalog  # noqa: E402
 from local_gateway.services.inference.params import parse_chat  # noqa: E402
 from local_gateway.services.jobs import JobQueue  # noqa: E402
 from local_gateway.services.npc.conversation import ConversationService  # noqa: E402
-from local_gateway.services.npc.embedder import HashingEmbedder  # noqa: E402
 from local_gateway.services.npc.export import ExportService  # noqa: E402
 from local_gateway.services.npc.folding import Folder  # noqa: E402
 from local_gateway.services.npc.memory import RecallCache  # noqa: E402
@@ -98,7 +98,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     db = Database(url)
     clock = Clock()
     templates = TemplateService(db, clock, load_templates(), load_catalog())
-    embedder = HashingEmbedder()
+    embedder = HashedNgramEmbedder()
     recall = RecallCache(embedder.dimensions)
     recorder = TurnRecorder(db, clock, embedder)
     threads = ThreadService(db, clock, templates, recorder, recall)

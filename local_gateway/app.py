@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -34,7 +36,7 @@ from local_gateway.api import (
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.middleware import ACCESS_LOG_ENABLED, request_context
 from local_gateway.api.observe import observe
-from local_gateway.providers.embedders import default_embedder
+from local_gateway.providers.embedders import Embedder, MiniLMEmbedder, local_embedder
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services import monster_gpt
 from local_gateway.services.accounts.keys import KeyService, NewKey
@@ -57,7 +59,6 @@ from local_gateway.services.inference.fallback import FallbackRunner
 from local_gateway.services.inference.params import ChatParams
 from local_gateway.services.jobs import JobQueue, JobRunner, register_probe
 from local_gateway.services.npc.conversation import ConversationService
-from local_gateway.services.npc.embedder import HashingEmbedder
 from local_gateway.services.npc.export import ExportService
 from local_gateway.services.npc.folding import Folder
 from local_gateway.services.npc.memory import RecallCache
@@ -111,7 +112,7 @@ def _limiter(settings: Settings, clock: Clock) -> RateLimiter:
     return RedisLimiter(settings.redis_url, clock, settings.redis_prefix)
 
 
-def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
+def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         await upgrade_async(settings.db_url)
@@ -128,10 +129,12 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             return http
 
         catalog = catalog_with(settings.models_file)
-        if monster_gpt.configure_semantic(settings.classifier_semantic):
-            # Loading MiniLM and embedding the disciplines takes seconds: do it in the background.
-            # Until it is done Monster-GPT classifies lexically (Classification.method says so).
-            threading.Thread(target=monster_gpt.warm, name="monster-gpt-warm", daemon=True).start()
+        # One embedder per process (one MiniLM in memory when the extra is installed), given to
+        # every service that embeds; it loads its model on first use or at warm-up.
+        embedder = local_embedder(settings.embedder)
+        semantic = monster_gpt.semantic_layer(
+            settings.classifier_semantic, embedder, monster_gpt.load_disciplines()
+        )
         keys = KeyService(db, clock)
         limiter = _limiter(settings, clock)
         billing = Billing.start(
@@ -152,7 +155,6 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         jobs = JobQueue(db, clock)
         register_probe(jobs)
         retention = Retention(jobs, billing.usage, clock, settings.log_retention_days)
-        embedder = HashingEmbedder()
         recall = RecallCache(embedder.dimensions)
         recorder = TurnRecorder(db, clock, embedder)
         thread_service = ThreadService(db, clock, templates, recorder, recall)
@@ -189,7 +191,9 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
         )
         runner = FallbackRunner(catalog, health, retries=settings.upstream_retries)
         blobs = DiskBlobStore(settings.data_dir / "blobs")
-        chat = ChatService(catalog, providers, billing.admission, billing.meter, clock, runner, conversations)
+        chat = ChatService(
+            catalog, providers, billing.admission, billing.meter, clock, runner, conversations, semantic
+        )
         symbols_service = SymbolService(
             db, blobs, clock, settings.symbol_presign_limit, settings.symbol_presign_ttl
         )
@@ -207,6 +211,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             limiter=limiter,
             billing=billing,
             providers=providers,
+            embedder=embedder,
             chat=chat,
             health=health,
             embeddings=EmbeddingService(
@@ -214,7 +219,7 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
                 providers,
                 billing.admission,
                 billing.meter,
-                default_embedder(settings.embedder),
+                embedder,
             ),
             templates=templates,
             threads=thread_service,
@@ -239,9 +244,13 @@ def _services_ctx(settings: Settings):  # type: ignore[no-untyped-def]
             app[BOOTSTRAP_KEY] = await keys.create_key(
                 LOCAL_EMAIL, tier="studio", environment="test", name="local"
             )
+        warming = asyncio.ensure_future(_warm(embedder, semantic))
         try:
             yield
         finally:
+            warming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await warming
             await conversations.close()
             await billing.close()
             await limiter.close()
@@ -264,7 +273,55 @@ def _completer(chat: ChatService) -> Complete:
     return complete
 
 
-def _jobs_ctx(settings: Settings):  # type: ignore[no-untyped-def]
+async def _warm(embedder: Embedder, semantic: monster_gpt.SemanticLayer | None) -> None:
+    """Build Monster-GPT's caches and, with the semantic layer on, load MiniLM and embed the
+    disciplines (seconds of CPU). Until it is done Monster-GPT classifies lexically
+    (Classification.method says so) and the first embedding loads the model itself.
+
+    A task of this process, not a job: what it builds lives in this process's memory, so a job
+    claimed by another gateway process (or left over from a previous run) would warm the wrong
+    one. With the layer off the model stays unloaded until something embeds, so processes that
+    never embed (tests, web-only deployments without NPCs) do not pay for it.
+    """
+
+    def work() -> None:
+        if semantic is not None and isinstance(embedder, MiniLMEmbedder):
+            embedder.warm()
+        monster_gpt.warm(semantic)
+
+    try:
+        await _in_daemon_thread(work, "mg-warm-up")
+    except Exception:  # warm-up is an optimisation: a failure leaves the lexical path serving
+        log.exception("warm-up failed; Monster-GPT stays lexical")
+
+
+def _in_daemon_thread(fn: Callable[[], None], name: str) -> asyncio.Future[None]:
+    """``fn`` in a daemon thread, awaitable: unlike asyncio.to_thread, a shutdown in the middle
+    of loading the model does not wait for it to finish."""
+    loop = asyncio.get_running_loop()
+    done: asyncio.Future[None] = loop.create_future()
+
+    def settle(error: BaseException | None) -> None:
+        if done.cancelled():
+            return
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+    def run() -> None:
+        try:
+            fn()
+        except BaseException as exc:  # handed to the awaiting task, which logs it
+            loop.call_soon_threadsafe(settle, exc)
+        else:
+            loop.call_soon_threadsafe(settle, None)
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return done
+
+
+def _jobs_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         if not settings.jobs_worker:
             yield

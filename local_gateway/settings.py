@@ -54,8 +54,8 @@ ENVIRONMENT: dict[str, str] = {
     "MG_BREAKER_FAILURES": "consecutive failures that open a provider's circuit breaker (default 5)",
     "MG_BREAKER_COOLDOWN": "seconds an open breaker waits before it lets one probe through (default 30)",
     "MG_EMBEDDER": (
-        "offline embedder for test keys: auto (MiniLM when mg[embeddings-local] is installed, "
-        "else hashed), minilm or hashed"
+        "the one offline embedder of test-key embeddings, NPC memory and Monster-GPT: auto "
+        "(MiniLM when mg[embeddings-local] is installed, else hashed), minilm or hashed"
     ),
     "MG_LOCAL_BASE_URL": (
         "an OpenAI-compatible server on this machine (Ollama, llama.cpp, LM Studio, vLLM), e.g. "

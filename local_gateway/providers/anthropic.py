@@ -12,7 +12,7 @@ thinking and signature deltas never reach the client; an ``error`` event raises.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import aiohttp
@@ -244,7 +244,7 @@ class AnthropicProvider:
         content = "".join(texts) if texts or not calls else None
         return Completion(content, calls or None, finish, _usage(data.get("usage"), request, content or ""))
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         forced = schema_tool(request)
         produced: list[str] = []
         prompt_usage: dict[str, Any] = {}

@@ -8,9 +8,9 @@ the SSE framing, so that every adapter only translates.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,10 @@ class Provider(Protocol):
 
     async def complete(self, request: ChatRequest) -> Completion: ...
 
-    def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]: ...
+    def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]: ...
 
 
+@runtime_checkable  # the registry asks an adapter whether it embeds
 class EmbeddingProvider(Protocol):
     """An upstream that also serves embeddings (OpenAI-compatible, Gemini)."""
 

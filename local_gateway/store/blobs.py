@@ -71,7 +71,8 @@ class BlobStore(Protocol):
     async def delete(self, sha256: str) -> None: ...
 
 
-def check_sha256(sha256: str) -> str:
+def check_sha256(sha256: object) -> str:
+    # Callers pass what a client sent, so anything may arrive here.
     if not isinstance(sha256, str) or not _SHA256.fullmatch(sha256):
         raise ValueError("a blob is addressed by 64 lower-case hex digits")
     return sha256

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from local_gateway.store.crash_tables import CrashCount, CrashGroup, CrashGroupGame, CrashReport
 
@@ -25,13 +26,13 @@ R = CrashReport
 def _where(
     developer_id: str, game_id: str | None, since: datetime | None, until: datetime | None
 ) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [R.developer_id == developer_id]  # type: ignore[list-item]
+    conditions: list[ColumnElement[bool]] = [col(R.developer_id) == developer_id]
     if game_id is not None:
-        conditions.append(R.game_id == game_id)  # type: ignore[arg-type]
+        conditions.append(col(R.game_id) == game_id)
     if since is not None:
-        conditions.append(R.created_at >= since)  # type: ignore[arg-type]
+        conditions.append(col(R.created_at) >= since)
     if until is not None:
-        conditions.append(R.created_at < until)  # type: ignore[arg-type]
+        conditions.append(col(R.created_at) < until)
     return conditions
 
 
@@ -53,13 +54,17 @@ async def trends(
     platforms and versions are then those the group was ever seen on.
     """
     G = CrashGroupGame
+    # The ranking query: totals of the running table, or a count over the window's rows.
+    count: Any
+    ranking: Any
+    last: Any
     if since is None and until is None:
         count = func.sum(G.count)
         where: list[Any] = [G.developer_id == developer_id]
         if game_id is not None:
             where.append(G.game_key == game_id)
         ranking = (
-            select(G.fingerprint, count, func.min(G.first_seen), func.max(G.last_seen))
+            select(col(G.fingerprint), count, func.min(col(G.first_seen)), func.max(col(G.last_seen)))
             .where(*where)
             .group_by(G.fingerprint)
             .having(count > 0)
@@ -67,9 +72,9 @@ async def trends(
         last = func.max(G.last_seen)
     else:
         count = func.count()
-        where = [*_where(developer_id, game_id, since, until), R.fingerprint.is_not(None)]  # type: ignore[union-attr]
+        where = [*_where(developer_id, game_id, since, until), col(R.fingerprint).is_not(None)]
         ranking = (
-            select(R.fingerprint, count, func.min(R.created_at), func.max(R.created_at))
+            select(col(R.fingerprint), count, func.min(col(R.created_at)), func.max(col(R.created_at)))
             .where(*where)
             .group_by(R.fingerprint)
         )
@@ -80,12 +85,12 @@ async def trends(
     if not ranked:
         return []
     chosen = [fp for fp, _ in ranked]
-    seen = select(G.fingerprint, G.platforms, G.versions).where(
-        G.developer_id == developer_id,
-        G.fingerprint.in_(chosen),  # type: ignore[attr-defined]
+    seen = select(col(G.fingerprint), col(G.platforms), col(G.versions)).where(
+        col(G.developer_id) == developer_id,
+        col(G.fingerprint).in_(chosen),
     )
     if game_id is not None:
-        seen = seen.where(G.game_key == game_id)
+        seen = seen.where(col(G.game_key) == game_id)
     rows = (await session.execute(seen)).all()
     platforms: dict[str, set[str]] = defaultdict(set)
     versions: dict[str, set[str]] = defaultdict(set)
@@ -93,20 +98,20 @@ async def trends(
         platforms[row.fingerprint].update(row.platforms)
         versions[row.fingerprint].update(row.versions)
     groups_stmt = select(CrashGroup).where(
-        CrashGroup.developer_id == developer_id,
-        CrashGroup.fingerprint.in_(chosen),  # type: ignore[attr-defined]
+        col(CrashGroup.developer_id) == developer_id,
+        col(CrashGroup.fingerprint).in_(chosen),
     )
     groups = {g.fingerprint: g for g in (await session.execute(groups_stmt)).scalars()}
     out = []
-    for fingerprint, (count, first, last) in ranked:
+    for fingerprint, (occurrences, first, latest) in ranked:
         group = groups.get(fingerprint)
         out.append(
             {
                 "fingerprint": fingerprint,
                 "title": group.title if group else None,
-                "count": int(count),
+                "count": int(occurrences),
                 "first_seen": first,
-                "last_seen": last,
+                "last_seen": latest,
                 "platforms": sorted(platforms[fingerprint]),
                 "versions": sorted(versions[fingerprint], key=_release),
                 "status": group.status if group else "new",
@@ -131,15 +136,15 @@ async def stats(
     (both kept by :mod:`.crashes`); only the 24 h / 7 d velocity and the dedup savings count
     rows, over index ranges that hold just those rows."""
     C, G = CrashCount, CrashGroupGame
-    counted = select(C.game_key, C.status, C.processing, C.platform_key, C.count).where(
-        C.developer_id == developer_id, C.count > 0
-    )
+    counted = select(
+        col(C.game_key), col(C.status), col(C.processing), col(C.platform_key), col(C.count)
+    ).where(col(C.developer_id) == developer_id, col(C.count) > 0)
     groups = select(func.count(func.distinct(G.fingerprint))).where(
-        G.developer_id == developer_id, G.count > 0
+        col(G.developer_id) == developer_id, col(G.count) > 0
     )
     if game_id is not None:
-        counted = counted.where(C.game_key == game_id)
-        groups = groups.where(G.game_key == game_id)
+        counted = counted.where(col(C.game_key) == game_id)
+        groups = groups.where(col(G.game_key) == game_id)
     total = 0
     by: dict[str, dict[str, int]] = {"status": {}, "processing": {}, "platform": {}, "game": {}}
     for game, status, processing, platform, count in (await session.execute(counted)).all():
@@ -161,7 +166,7 @@ async def stats(
         await session.execute(
             select(func.count(), func.coalesce(func.sum(R.minidump_size), 0)).where(
                 *_where(developer_id, game_id, None, None),
-                R.duplicate_of.is_not(None),  # type: ignore[union-attr]
+                col(R.duplicate_of).is_not(None),
             )
         )
     ).one()
@@ -174,6 +179,6 @@ async def stats(
         "by_processing": by["processing"],
         "by_platform": by["platform"],
         "by_game": by["game"],
-        "duplicates": int(dedup[0]),
-        "bytes_saved": int(dedup[1]),
+        "duplicates": int(dedup[0] or 0),
+        "bytes_saved": int(dedup[1] or 0),
     }

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from local_gateway.store.crash_records import CrashRecord, DebugSessionRecord, GroupRecord
 from local_gateway.store.crash_tables import (
@@ -23,7 +24,7 @@ from local_gateway.store.crash_tables import (
     CrashReport,
     DebugSession,
 )
-from local_gateway.store.dialect import insert_ignore
+from local_gateway.store.dialect import affected, insert_ignore
 
 _CRASH_FIELDS = [f.name for f in fields(CrashRecord)]
 _GROUP_FIELDS = [f.name for f in fields(GroupRecord)]
@@ -61,7 +62,7 @@ def _count_key(row: CrashReport | CrashRecord) -> tuple[str, str, str, str]:
 async def _bump(session: AsyncSession, developer_id: str, key: tuple[str, str, str, str], by: int) -> None:
     """``crash_counts`` of this (game, status, processing, platform) += ``by``, in one upsert."""
     game_key, status, processing, platform_key = key
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(CrashCount).values(
         developer_id=developer_id, game_key=game_key, status=status, processing=processing,
         platform_key=platform_key, count=by,
@@ -85,7 +86,9 @@ async def add_crash(session: AsyncSession, **values: Any) -> CrashRecord:
 async def get_crash(
     session: AsyncSession, developer_id: str, crash_id: str, *, lock: bool = False
 ) -> CrashRecord | None:
-    stmt = select(CrashReport).where(CrashReport.id == crash_id, CrashReport.developer_id == developer_id)
+    stmt = select(CrashReport).where(
+        col(CrashReport.id) == crash_id, col(CrashReport.developer_id) == developer_id
+    )
     if lock:
         stmt = stmt.with_for_update()
     row = (await session.execute(stmt)).scalar_one_or_none()
@@ -113,20 +116,22 @@ async def first_with_dump(
 ) -> CrashRecord | None:
     """The earliest crash of this developer whose stored minidump has this content."""
     stmt = select(CrashReport).where(
-        CrashReport.developer_id == developer_id,
-        CrashReport.minidump_sha256 == sha256,
-        CrashReport.minidump_stored.is_(True),  # type: ignore[attr-defined]
-        CrashReport.duplicate_of.is_(None),  # type: ignore[union-attr]
+        col(CrashReport.developer_id) == developer_id,
+        col(CrashReport.minidump_sha256) == sha256,
+        col(CrashReport.minidump_stored).is_(True),
+        col(CrashReport.duplicate_of).is_(None),
     )
     if exclude is not None:
-        stmt = stmt.where(CrashReport.id != exclude)
-    row = (await session.execute(stmt.order_by(CrashReport.created_at, CrashReport.id).limit(1))).scalar()
+        stmt = stmt.where(col(CrashReport.id) != exclude)
+    row = (
+        await session.execute(stmt.order_by(col(CrashReport.created_at), col(CrashReport.id)).limit(1))
+    ).scalar()
     return _crash(row) if row is not None else None
 
 
 async def duplicates_of(session: AsyncSession, developer_id: str, crash_id: str) -> list[str]:
-    stmt = select(CrashReport.id).where(
-        CrashReport.developer_id == developer_id, CrashReport.duplicate_of == crash_id
+    stmt = select(col(CrashReport.id)).where(
+        col(CrashReport.developer_id) == developer_id, col(CrashReport.duplicate_of) == crash_id
     )
     return list((await session.execute(stmt)).scalars())
 
@@ -141,15 +146,16 @@ async def list_crashes(
 ) -> list[CrashRecord]:
     """Newest first; ``filters`` maps a column (game_id, status, platform, version, fingerprint,
     processing) to the value it must equal."""
-    stmt = select(CrashReport).where(CrashReport.developer_id == developer_id)
+    stmt = select(CrashReport).where(col(CrashReport.developer_id) == developer_id)
     for name, value in (filters or {}).items():
         stmt = stmt.where(getattr(CrashReport, name) == value)
     if before is not None:
         at, crash_id = before
         stmt = stmt.where(
-            (CrashReport.created_at < at) | ((CrashReport.created_at == at) & (CrashReport.id < crash_id))
+            (col(CrashReport.created_at) < at)
+            | ((col(CrashReport.created_at) == at) & (col(CrashReport.id) < crash_id))
         )
-    stmt = stmt.order_by(CrashReport.created_at.desc(), CrashReport.id.desc()).limit(limit)  # type: ignore[attr-defined]
+    stmt = stmt.order_by(col(CrashReport.created_at).desc(), col(CrashReport.id).desc()).limit(limit)
     return [_crash(r) for r in (await session.execute(stmt)).scalars()]
 
 
@@ -160,7 +166,7 @@ async def get_group(
     session: AsyncSession, developer_id: str, fingerprint: str, *, lock: bool = False
 ) -> GroupRecord | None:
     stmt = select(CrashGroup).where(
-        CrashGroup.developer_id == developer_id, CrashGroup.fingerprint == fingerprint
+        col(CrashGroup.developer_id) == developer_id, col(CrashGroup.fingerprint) == fingerprint
     )
     if lock:
         stmt = stmt.with_for_update()
@@ -175,8 +181,8 @@ async def groups_of(
     if not wanted:
         return {}
     stmt = select(CrashGroup).where(
-        CrashGroup.developer_id == developer_id,
-        CrashGroup.fingerprint.in_(wanted),  # type: ignore[attr-defined]
+        col(CrashGroup.developer_id) == developer_id,
+        col(CrashGroup.fingerprint).in_(wanted),
     )
     return {row.fingerprint: _group(row) for row in (await session.execute(stmt)).scalars()}
 
@@ -203,13 +209,13 @@ async def claim_group(
         last_seen=now,
         latest_crash_id=crash_id,
     )
-    return bool((await session.execute(stmt)).rowcount == 1)
+    return await affected(session, stmt) == 1
 
 
 async def update_group(session: AsyncSession, developer_id: str, fingerprint: str, **values: Any) -> None:
     await session.execute(
         update(CrashGroup)
-        .where(CrashGroup.developer_id == developer_id, CrashGroup.fingerprint == fingerprint)  # type: ignore[arg-type]
+        .where(col(CrashGroup.developer_id) == developer_id, col(CrashGroup.fingerprint) == fingerprint)
         .values(**values)
     )
 
@@ -250,10 +256,10 @@ async def uncount_occurrence(
     await session.execute(
         update(CrashGroupGame)
         .where(
-            CrashGroupGame.developer_id == developer_id,  # type: ignore[arg-type]
-            CrashGroupGame.fingerprint == fingerprint,  # type: ignore[arg-type]
-            CrashGroupGame.game_key == (game_id or ""),  # type: ignore[arg-type]
-            CrashGroupGame.count > 0,  # type: ignore[arg-type]
+            col(CrashGroupGame.developer_id) == developer_id,
+            col(CrashGroupGame.fingerprint) == fingerprint,
+            col(CrashGroupGame.game_key) == (game_id or ""),
+            col(CrashGroupGame.count) > 0,
         )
         .values(count=CrashGroupGame.count - 1)
     )
@@ -261,11 +267,11 @@ async def uncount_occurrence(
 
 async def versions_of(session: AsyncSession, developer_id: str, fingerprint: str) -> list[str]:
     stmt = (
-        select(CrashReport.version)
+        select(col(CrashReport.version))
         .where(
-            CrashReport.developer_id == developer_id,
-            CrashReport.fingerprint == fingerprint,
-            CrashReport.version.is_not(None),  # type: ignore[union-attr]
+            col(CrashReport.developer_id) == developer_id,
+            col(CrashReport.fingerprint) == fingerprint,
+            col(CrashReport.version).is_not(None),
         )
         .distinct()
     )
@@ -280,8 +286,8 @@ async def set_missing_symbols(
 ) -> None:
     await session.execute(
         delete(CrashMissingSymbol).where(
-            CrashMissingSymbol.developer_id == developer_id,  # type: ignore[arg-type]
-            CrashMissingSymbol.crash_id == crash_id,  # type: ignore[arg-type]
+            col(CrashMissingSymbol.developer_id) == developer_id,
+            col(CrashMissingSymbol.crash_id) == crash_id,
         )
     )
     for module_key, debug_id in sorted(set(modules)):
@@ -299,10 +305,10 @@ async def crashes_missing(
     """Crashes that lacked symbols of any of these ``(module_key, debug_id)`` pairs."""
     found: set[str] = set()
     for module_key, debug_id in set(modules):
-        stmt = select(CrashMissingSymbol.crash_id).where(
-            CrashMissingSymbol.developer_id == developer_id,
-            CrashMissingSymbol.module_key == module_key,
-            CrashMissingSymbol.debug_id == debug_id,
+        stmt = select(col(CrashMissingSymbol.crash_id)).where(
+            col(CrashMissingSymbol.developer_id) == developer_id,
+            col(CrashMissingSymbol.module_key) == module_key,
+            col(CrashMissingSymbol.debug_id) == debug_id,
         )
         found.update((await session.execute(stmt)).scalars())
     return sorted(found)
@@ -343,16 +349,16 @@ async def list_debug_sessions(
     session: AsyncSession, developer_id: str, limit: int, before: tuple[datetime, str] | None = None
 ) -> list[DebugSessionRecord]:
     stmt = select(DebugSession).where(
-        DebugSession.developer_id == developer_id,
-        DebugSession.archived_at.is_(None),  # type: ignore[union-attr]
+        col(DebugSession.developer_id) == developer_id,
+        col(DebugSession.archived_at).is_(None),
     )
     if before is not None:
         at, session_id = before
         stmt = stmt.where(
-            (DebugSession.created_at < at)
+            (col(DebugSession.created_at) < at)
             | ((DebugSession.created_at == at) & (DebugSession.id < session_id))
         )
-    stmt = stmt.order_by(DebugSession.created_at.desc(), DebugSession.id.desc()).limit(limit)  # type: ignore[attr-defined]
+    stmt = stmt.order_by(col(DebugSession.created_at).desc(), col(DebugSession.id).desc()).limit(limit)
     return [_session(r) for r in (await session.execute(stmt)).scalars()]
 
 
@@ -360,18 +366,20 @@ async def set_group_crash_status(
     session: AsyncSession, developer_id: str, fingerprint: str, status: str, now: datetime
 ) -> None:
     """Every crash of the fingerprint takes the group's triage status."""
-    of_group = (CrashReport.developer_id == developer_id, CrashReport.fingerprint == fingerprint)
-    moving = select(
-        CrashReport.game_id, CrashReport.status, CrashReport.processing, CrashReport.platform, func.count()
-    ).where(*of_group, CrashReport.status != status)  # type: ignore[arg-type]
+    R = CrashReport
+    of_group = (col(R.developer_id) == developer_id, col(R.fingerprint) == fingerprint)
+    moving = select(col(R.game_id), col(R.status), col(R.processing), col(R.platform), func.count()).where(
+        *of_group, col(R.status) != status
+    )
     for game_id, old, processing, platform, n in (
-        await session.execute(moving.group_by(CrashReport.game_id, CrashReport.status, CrashReport.processing,
-                                              CrashReport.platform))
-    ).all():  # fmt: skip
+        await session.execute(
+            moving.group_by(col(R.game_id), col(R.status), col(R.processing), col(R.platform))
+        )
+    ).all():
         await _bump(session, developer_id, (game_id or "", old, processing, platform or ""), -n)
         await _bump(session, developer_id, (game_id or "", status, processing, platform or ""), n)
     await session.execute(
         update(CrashReport)
-        .where(CrashReport.developer_id == developer_id, CrashReport.fingerprint == fingerprint)  # type: ignore[arg-type]
+        .where(col(CrashReport.developer_id) == developer_id, col(CrashReport.fingerprint) == fingerprint)
         .values(status=status, updated_at=now)
     )

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from local_gateway.store.tables import Event, EventSequence
 
@@ -66,9 +67,9 @@ def _append(conn: Connection | Session, developer_id: str, events: Sequence[NewE
             dialect.insert(EventSequence)
             .values(thread_id=thread_id, last_seq=n)
             .on_conflict_do_update(
-                index_elements=["thread_id"], set_={"last_seq": EventSequence.last_seq + n}
+                index_elements=["thread_id"], set_={"last_seq": col(EventSequence.last_seq) + n}
             )
-            .returning(EventSequence.last_seq)
+            .returning(col(EventSequence.last_seq))
         )
         last = int(conn.execute(bump).scalar_one())
         for offset, i in enumerate(positions):
@@ -102,10 +103,10 @@ def _record(e: Event) -> dict[str, Any]:
 async def events_of(
     session: AsyncSession, developer_id: str, types: Sequence[str] | None = None, limit: int = 1000
 ) -> list[dict[str, Any]]:
-    stmt = select(Event).where(Event.developer_id == developer_id)
+    stmt = select(Event).where(col(Event.developer_id) == developer_id)
     if types:
-        stmt = stmt.where(Event.type.in_(list(types)))
-    stmt = stmt.order_by(Event.created_at, Event.id).limit(limit)
+        stmt = stmt.where(col(Event.type).in_(list(types)))
+    stmt = stmt.order_by(col(Event.created_at), col(Event.id)).limit(limit)
     return [_record(e) for e in (await session.execute(stmt)).scalars()]
 
 
@@ -115,8 +116,12 @@ async def thread_events(
     """A thread's events in sequence order after ``after_seq`` (how a deliverer reads them)."""
     stmt = (
         select(Event)
-        .where(Event.developer_id == developer_id, Event.thread_id == thread_id, Event.seq > after_seq)
-        .order_by(Event.seq)
+        .where(
+            col(Event.developer_id) == developer_id,
+            col(Event.thread_id) == thread_id,
+            col(Event.seq) > after_seq,
+        )
+        .order_by(col(Event.seq))
         .limit(limit)
     )
     return [_record(e) for e in (await session.execute(stmt)).scalars()]

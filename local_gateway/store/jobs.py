@@ -78,7 +78,7 @@ def _records(rows: Any) -> list[JobRecord]:
 def backoff(attempt: int, base: float = BACKOFF_BASE, cap: float = BACKOFF_CAP) -> float:
     """Seconds before retrying after failed ``attempt`` (1, 2, …): doubling, capped, with "equal
     jitter" (half fixed, half random) so that jobs failing together do not retry together."""
-    delay = min(cap, base * 2 ** max(attempt - 1, 0))
+    delay = min(cap, base * 2.0 ** max(attempt - 1, 0))
     return delay / 2 + random.random() * delay / 2
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, String, and_, cast, func, insert, literal, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from local_gateway.store.tables import CreditEntry
 
@@ -51,8 +52,10 @@ async def add_entry(
         created_at=created_at,
         expires_at=expires_at,
         note=note,
-    ).returning(CreditEntry.id)
-    return int((await session.execute(stmt)).scalar_one())
+    ).returning(col(CreditEntry.id))
+    new_id = (await session.execute(stmt)).scalar_one()
+    assert new_id is not None  # the primary key the insert returned
+    return new_id
 
 
 def add_debits(conn: Connection, debits: Sequence[dict[str, Any]]) -> None:
@@ -65,19 +68,21 @@ def add_debits(conn: Connection, debits: Sequence[dict[str, Any]]) -> None:
 async def balance(session: AsyncSession, developer_id: str, at: datetime | None = None) -> int:
     """The developer's balance in micro-dollars: the sum of every entry (made by ``at``)."""
     stmt = select(func.coalesce(func.sum(CreditEntry.amount_micros), 0)).where(
-        CreditEntry.developer_id == developer_id
+        col(CreditEntry.developer_id) == developer_id
     )
     if at is not None:
-        stmt = stmt.where(CreditEntry.created_at <= at)
-    return int((await session.execute(stmt)).scalar_one())
+        stmt = stmt.where(col(CreditEntry.created_at) <= at)
+    new_id = (await session.execute(stmt)).scalar_one()
+    assert new_id is not None  # the primary key the insert returned
+    return new_id
 
 
 async def last_grant(session: AsyncSession, developer_id: str) -> Grant | None:
     stmt = (
         select(CreditEntry)
-        .where(CreditEntry.developer_id == developer_id, CreditEntry.reason.in_(CREDIT_REASONS))
-        .where(CreditEntry.amount_micros > 0)
-        .order_by(CreditEntry.id.desc())
+        .where(col(CreditEntry.developer_id) == developer_id, col(CreditEntry.reason).in_(CREDIT_REASONS))
+        .where(col(CreditEntry.amount_micros) > 0)
+        .order_by(col(CreditEntry.id).desc())
         .limit(1)
     )
     row = (await session.execute(stmt)).scalar_one_or_none()
@@ -91,15 +96,15 @@ def _grant(row: CreditEntry) -> Grant:
 
 async def expiring_grants(session: AsyncSession, developer_id: str) -> list[Grant]:
     """Grants with an expiry that has no ``expiration`` entry yet, soonest first."""
-    expired = select(CreditEntry.request_id).where(
-        CreditEntry.developer_id == developer_id, CreditEntry.reason == "expiration"
+    expired = select(col(CreditEntry.request_id)).where(
+        col(CreditEntry.developer_id) == developer_id, col(CreditEntry.reason) == "expiration"
     )
     stmt = (
         select(CreditEntry)
-        .where(CreditEntry.developer_id == developer_id, CreditEntry.expires_at.is_not(None))
-        .where(CreditEntry.amount_micros > 0)
+        .where(col(CreditEntry.developer_id) == developer_id, col(CreditEntry.expires_at).is_not(None))
+        .where(col(CreditEntry.amount_micros) > 0)
         .where((literal("grant:") + cast(CreditEntry.id, String)).not_in(expired))
-        .order_by(CreditEntry.expires_at, CreditEntry.id)
+        .order_by(col(CreditEntry.expires_at), col(CreditEntry.id))
     )
     return [_grant(r) for r in (await session.execute(stmt)).scalars()]
 
@@ -108,18 +113,20 @@ async def outlasting_credit(session: AsyncSession, developer_id: str, grant: Gra
     """Credit granted by ``at`` that lasts longer than ``grant`` (a later expiry, or none)."""
     assert grant.expires_at is not None
     stmt = select(func.coalesce(func.sum(CreditEntry.amount_micros), 0)).where(
-        CreditEntry.developer_id == developer_id,
-        CreditEntry.amount_micros > 0,
-        CreditEntry.reason.in_(CREDIT_REASONS),
-        CreditEntry.created_at <= at,
-        CreditEntry.id != grant.id,
+        col(CreditEntry.developer_id) == developer_id,
+        col(CreditEntry.amount_micros) > 0,
+        col(CreditEntry.reason).in_(CREDIT_REASONS),
+        col(CreditEntry.created_at) <= at,
+        col(CreditEntry.id) != grant.id,
         or_(
-            CreditEntry.expires_at.is_(None),
-            CreditEntry.expires_at > grant.expires_at,
-            and_(CreditEntry.expires_at == grant.expires_at, CreditEntry.id > grant.id),
+            col(CreditEntry.expires_at).is_(None),
+            col(CreditEntry.expires_at) > grant.expires_at,
+            and_(col(CreditEntry.expires_at) == grant.expires_at, col(CreditEntry.id) > grant.id),
         ),
     )
-    return int((await session.execute(stmt)).scalar_one())
+    new_id = (await session.execute(stmt)).scalar_one()
+    assert new_id is not None  # the primary key the insert returned
+    return new_id
 
 
 async def add_expiration(session: AsyncSession, developer_id: str, grant: Grant, amount_micros: int) -> None:
@@ -145,8 +152,8 @@ async def entries_of(session: AsyncSession, developer_id: str, limit: int = 50) 
     """The newest entries other than usage debits (grants, purchases, corrections, expirations)."""
     stmt = (
         select(CreditEntry)
-        .where(CreditEntry.developer_id == developer_id, CreditEntry.reason != "usage")
-        .order_by(CreditEntry.id.desc())
+        .where(col(CreditEntry.developer_id) == developer_id, col(CreditEntry.reason) != "usage")
+        .order_by(col(CreditEntry.id).desc())
         .limit(limit)
     )
     return [

@@ -7,8 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from local_gateway.store.dialect import insert_ignore
+from local_gateway.store.dialect import affected, insert_ignore
 from local_gateway.store.thread_records import (
     MemoryRow,
     NewMemory,
@@ -48,17 +49,17 @@ async def save_summary(
             upto_seq=upto_seq,
             updated_at=now,
         )
-        return bool((await session.execute(stmt)).rowcount)
+        return bool(await affected(session, stmt))
     stmt = (
         update(ThreadSummary)
         .where(
-            ThreadSummary.thread_id == thread_id,
-            ThreadSummary.viewer == viewer,
-            ThreadSummary.upto_seq == expected_upto,
+            col(ThreadSummary.thread_id) == thread_id,
+            col(ThreadSummary.viewer) == viewer,
+            col(ThreadSummary.upto_seq) == expected_upto,
         )
         .values(text=text_, upto_seq=upto_seq, updated_at=now)
     )
-    return bool((await session.execute(stmt)).rowcount)
+    return bool(await affected(session, stmt))
 
 
 async def insert_memories(
@@ -86,28 +87,32 @@ async def insert_memories(
 async def memories_after(session: AsyncSession, thread_id: str, after_id: int) -> list[MemoryRow]:
     stmt = (
         select(
-            ThreadMemory.id,
-            ThreadMemory.kind,
-            ThreadMemory.seq_from,
-            ThreadMemory.seq_to,
-            ThreadMemory.importance,
-            ThreadMemory.vector,
+            col(ThreadMemory.id),
+            col(ThreadMemory.kind),
+            col(ThreadMemory.seq_from),
+            col(ThreadMemory.seq_to),
+            col(ThreadMemory.importance),
+            col(ThreadMemory.vector),
         )
-        .where(ThreadMemory.thread_id == thread_id, ThreadMemory.id > after_id)
-        .order_by(ThreadMemory.id)
+        .where(col(ThreadMemory.thread_id) == thread_id, col(ThreadMemory.id) > after_id)
+        .order_by(col(ThreadMemory.id))
     )
-    return [MemoryRow(*r) for r in (await session.execute(stmt)).all()]
+    out = []
+    for id_, kind, seq_from, seq_to, weight, vector in (await session.execute(stmt)).all():
+        assert id_ is not None, "a stored memory has its key"
+        out.append(MemoryRow(id_, kind, seq_from, seq_to, weight, vector))
+    return out
 
 
 async def memory_texts(session: AsyncSession, thread_id: str, ids: Sequence[int]) -> dict[int, str]:
     if not ids:
         return {}
-    stmt = select(ThreadMemory.id, ThreadMemory.text).where(
-        ThreadMemory.thread_id == thread_id, ThreadMemory.id.in_(list(ids))
+    stmt = select(col(ThreadMemory.id), col(ThreadMemory.text)).where(
+        col(ThreadMemory.thread_id) == thread_id, col(ThreadMemory.id).in_(list(ids))
     )
-    return {i: t for i, t in (await session.execute(stmt)).all()}
+    return {i: t for i, t in (await session.execute(stmt)).all() if i is not None}
 
 
 async def memory_count(session: AsyncSession, thread_id: str) -> int:
-    stmt = select(func.count()).where(ThreadMemory.thread_id == thread_id)
+    stmt = select(func.count()).where(col(ThreadMemory.thread_id) == thread_id)
     return int((await session.execute(stmt)).scalar_one())

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from local_gateway.store.thread_records import (
     MessageRecord,
@@ -37,7 +38,7 @@ def message_record(row: Any) -> MessageRecord:
     )
 
 
-def visible(ranges: Ranges | None, column: Any = ThreadMessage.seq) -> Any:
+def visible(ranges: Ranges | None, column: Any = col(ThreadMessage.seq)) -> Any:
     if not ranges:
         return text("1=1") if ranges is None else text("1=0")
     parts = [column >= lo if hi is None else and_(column >= lo, column <= hi) for lo, hi in ranges]
@@ -59,47 +60,38 @@ async def append_messages(
         return []
     n = len(messages)
     values: dict[str, Any] = {
-        "last_seq": Thread.last_seq + n,
-        "message_count": Thread.message_count + n,
+        "last_seq": col(Thread.last_seq) + n,
+        "message_count": col(Thread.message_count) + n,
         "updated_at": now,
         "last_message_at": now,
     }
     if model:
         values["last_model"] = model
-    stmt = update(Thread).where(Thread.id == thread.id).values(**values).returning(Thread.last_seq)
+    stmt = update(Thread).where(col(Thread.id) == thread.id).values(**values).returning(col(Thread.last_seq))
     last = (await session.execute(stmt)).scalar_one()
     first = last - n + 1
-    rows = [
-        {
-            "id": m.id,
-            "thread_id": thread.id,
-            "developer_id": thread.developer_id,
-            "seq": first + i,
-            "role": m.role,
-            "name": m.name,
-            "content": m.content,
-            "tool_calls": m.tool_calls,
-            "tool_call_id": m.tool_call_id,
-            "model": m.model,
-            "created_at": now,
-        }
+    records = [
+        MessageRecord(
+            m.id, thread.id, first + i, m.role, m.name, m.content, m.tool_calls, m.tool_call_id, m.model, now
+        )
         for i, m in enumerate(messages)
     ]
+    rows = [{**vars(r), "developer_id": thread.developer_id} for r in records]
     await session.execute(insert(ThreadMessage), rows)
-    return [MessageRecord(**{k: v for k, v in r.items() if k != "developer_id"}) for r in rows]
+    return records
 
 
 _MESSAGE_COLUMNS = (
-    ThreadMessage.id,
-    ThreadMessage.thread_id,
-    ThreadMessage.seq,
-    ThreadMessage.role,
-    ThreadMessage.name,
-    ThreadMessage.content,
-    ThreadMessage.tool_calls,
-    ThreadMessage.tool_call_id,
-    ThreadMessage.model,
-    ThreadMessage.created_at,
+    col(ThreadMessage.id),
+    col(ThreadMessage.thread_id),
+    col(ThreadMessage.seq),
+    col(ThreadMessage.role),
+    col(ThreadMessage.name),
+    col(ThreadMessage.content),
+    col(ThreadMessage.tool_calls),
+    col(ThreadMessage.tool_call_id),
+    col(ThreadMessage.model),
+    col(ThreadMessage.created_at),
 )
 
 
@@ -109,8 +101,8 @@ async def recent_messages(
     """The newest ``limit`` messages after ``after_seq`` that the viewer saw, oldest first."""
     stmt = (
         select(*_MESSAGE_COLUMNS)
-        .where(ThreadMessage.thread_id == thread_id, ThreadMessage.seq > after_seq, visible(ranges))
-        .order_by(ThreadMessage.seq.desc())
+        .where(col(ThreadMessage.thread_id) == thread_id, col(ThreadMessage.seq) > after_seq, visible(ranges))
+        .order_by(col(ThreadMessage.seq).desc())
         .limit(limit)
     )
     rows = [message_record(r) for r in (await session.execute(stmt)).all()]
@@ -123,8 +115,8 @@ async def oldest_messages(
 ) -> list[MessageRecord]:
     stmt = (
         select(*_MESSAGE_COLUMNS)
-        .where(ThreadMessage.thread_id == thread_id, ThreadMessage.seq > after_seq, visible(ranges))
-        .order_by(ThreadMessage.seq)
+        .where(col(ThreadMessage.thread_id) == thread_id, col(ThreadMessage.seq) > after_seq, visible(ranges))
+        .order_by(col(ThreadMessage.seq))
         .limit(limit)
     )
     return [message_record(r) for r in (await session.execute(stmt)).all()]
@@ -132,7 +124,7 @@ async def oldest_messages(
 
 async def count_after(session: AsyncSession, thread_id: str, after_seq: int, ranges: Ranges | None) -> int:
     stmt = select(func.count()).where(
-        ThreadMessage.thread_id == thread_id, ThreadMessage.seq > after_seq, visible(ranges)
+        col(ThreadMessage.thread_id) == thread_id, col(ThreadMessage.seq) > after_seq, visible(ranges)
     )
     return int((await session.execute(stmt)).scalar_one())
 
@@ -140,16 +132,16 @@ async def count_after(session: AsyncSession, thread_id: str, after_seq: int, ran
 async def last_spoken(session: AsyncSession, thread_id: str) -> dict[str, int]:
     """The sequence number of each speaker's last line."""
     stmt = (
-        select(ThreadMessage.name, func.max(ThreadMessage.seq))
-        .where(ThreadMessage.thread_id == thread_id, ThreadMessage.role == "assistant")
-        .group_by(ThreadMessage.name)
+        select(col(ThreadMessage.name), func.max(col(ThreadMessage.seq)))
+        .where(col(ThreadMessage.thread_id) == thread_id, col(ThreadMessage.role) == "assistant")
+        .group_by(col(ThreadMessage.name))
     )
     return {name: seq for name, seq in (await session.execute(stmt)).all() if name}
 
 
 async def message_seq(session: AsyncSession, thread_id: str, message_id: str) -> int | None:
-    stmt = select(ThreadMessage.seq).where(
-        ThreadMessage.thread_id == thread_id, ThreadMessage.id == message_id
+    stmt = select(col(ThreadMessage.seq)).where(
+        col(ThreadMessage.thread_id) == thread_id, col(ThreadMessage.id) == message_id
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
@@ -166,15 +158,15 @@ async def messages_page(
     until: datetime | None = None,
     ranges: Ranges | None = None,
 ) -> list[MessageRecord]:
-    stmt = select(*_MESSAGE_COLUMNS).where(ThreadMessage.thread_id == thread_id, visible(ranges))
+    stmt = select(*_MESSAGE_COLUMNS).where(col(ThreadMessage.thread_id) == thread_id, visible(ranges))
     if after_seq is not None:
-        stmt = stmt.where(ThreadMessage.seq > after_seq)
+        stmt = stmt.where(col(ThreadMessage.seq) > after_seq)
     if before_seq is not None:
-        stmt = stmt.where(ThreadMessage.seq < before_seq)
+        stmt = stmt.where(col(ThreadMessage.seq) < before_seq)
     if since is not None:
-        stmt = stmt.where(ThreadMessage.created_at >= since)
+        stmt = stmt.where(col(ThreadMessage.created_at) >= since)
     if until is not None:
-        stmt = stmt.where(ThreadMessage.created_at < until)
-    order = ThreadMessage.seq.desc() if descending else ThreadMessage.seq
+        stmt = stmt.where(col(ThreadMessage.created_at) < until)
+    order = col(ThreadMessage.seq).desc() if descending else col(ThreadMessage.seq)
     stmt = stmt.order_by(order).limit(limit)
     return [message_record(r) for r in (await session.execute(stmt)).all()]

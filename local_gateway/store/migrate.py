@@ -69,6 +69,8 @@ def script_heads() -> set[str] | None:
     for path in (MIGRATIONS / "versions").glob("*.py"):
         values: dict[str, Any] = {}
         for node in ast.parse(path.read_text("utf-8")).body:
+            target: ast.expr
+            value: ast.expr | None
             if isinstance(node, ast.AnnAssign):
                 target, value = node.target, node.value
             elif isinstance(node, ast.Assign) and len(node.targets) == 1:

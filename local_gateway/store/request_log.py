@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from local_gateway.store import events as event_store
 from local_gateway.store import ledger, usage
@@ -25,7 +26,7 @@ _LOG_FIELDS = (
 )  # fmt: skip
 
 
-_LOG = RequestLog.__table__.insert()  # type: ignore[attr-defined]
+_LOG = RequestLog.metadata.tables["request_log"].insert()
 
 
 def insert_batch(conn: Connection, entries: Sequence[Any]) -> None:
@@ -92,27 +93,34 @@ async def page(
     failed: bool | None = None,
 ) -> list[LogRow]:
     """The developer's rows newest first (by id: stable), ``limit`` of them, older than ``before``."""
-    stmt = select(RequestLog).where(RequestLog.developer_id == developer_id)
+    stmt = select(RequestLog).where(col(RequestLog.developer_id) == developer_id)
     if before is not None:
-        stmt = stmt.where(RequestLog.id < before)
+        stmt = stmt.where(col(RequestLog.id) < before)
     if model is not None:
-        stmt = stmt.where(RequestLog.model == model)
+        stmt = stmt.where(col(RequestLog.model) == model)
     if status is not None:
-        stmt = stmt.where(RequestLog.status == status)
+        stmt = stmt.where(col(RequestLog.status) == status)
     if failed is not None:
-        stmt = stmt.where(RequestLog.status >= 400 if failed else RequestLog.status < 400)
-    stmt = stmt.order_by(RequestLog.id.desc()).limit(limit)
+        stmt = stmt.where(col(RequestLog.status) >= 400 if failed else col(RequestLog.status) < 400)
+    stmt = stmt.order_by(col(RequestLog.id).desc()).limit(limit)
     return [_row(r) for r in (await session.execute(stmt)).scalars()]
 
 
 async def get(session: AsyncSession, developer_id: str, row_id: int) -> LogRow | None:
-    stmt = select(RequestLog).where(RequestLog.developer_id == developer_id, RequestLog.id == row_id)
+    stmt = select(RequestLog).where(
+        col(RequestLog.developer_id) == developer_id, col(RequestLog.id) == row_id
+    )
     found = (await session.execute(stmt)).scalar_one_or_none()
     return _row(found) if found is not None else None
 
 
 async def prune(session: AsyncSession, older_than: datetime, limit: int) -> int:
     """Delete up to ``limit`` rows made before ``older_than`` (oldest first); how many went."""
-    ids = select(RequestLog.id).where(RequestLog.created_at < older_than).order_by(RequestLog.id).limit(limit)
-    result = await session.execute(delete(RequestLog).where(RequestLog.id.in_(ids.scalar_subquery())))
+    ids = (
+        select(col(RequestLog.id))
+        .where(col(RequestLog.created_at) < older_than)
+        .order_by(col(RequestLog.id))
+        .limit(limit)
+    )
+    result = await session.execute(delete(RequestLog).where(col(RequestLog.id).in_(ids.scalar_subquery())))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from local_gateway.store.billing_tables import CreditAlert, SpendLimit
 
@@ -42,7 +43,7 @@ async def claim_alert(session: AsyncSession, developer_id: str, grant_id: int, n
 
 
 async def alerted(session: AsyncSession, developer_id: str, grant_id: int) -> bool:
-    stmt = select(CreditAlert.grant_id).where(
-        CreditAlert.developer_id == developer_id, CreditAlert.grant_id == grant_id
+    stmt = select(col(CreditAlert.grant_id)).where(
+        col(CreditAlert.developer_id) == developer_id, col(CreditAlert.grant_id) == grant_id
     )
     return (await session.execute(stmt)).first() is not None

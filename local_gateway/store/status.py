@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select, text
+from sqlmodel import col
 
 from local_gateway.store.db import Database
 from local_gateway.store.job_tables import Job
@@ -69,8 +70,8 @@ async def clear_maintenance(db: Database) -> bool:
 async def outcomes(db: Database, since: datetime, limit: int) -> list[tuple[int, float]]:
     """``(status, latency_ms)`` of the newest ``limit`` logged requests since ``since``."""
     stmt = (
-        select(RequestLog.status, RequestLog.latency_ms)
-        .where(RequestLog.created_at >= since)  # type: ignore[arg-type]
+        select(col(RequestLog.status), col(RequestLog.latency_ms))
+        .where(col(RequestLog.created_at) >= since)
         .order_by(RequestLog.created_at.desc())  # type: ignore[attr-defined]
         .limit(limit)
     )
@@ -82,9 +83,9 @@ async def outcomes(db: Database, since: datetime, limit: int) -> list[tuple[int,
 async def backlog(db: Database) -> list[Backlog]:
     """Queued jobs per kind and when the oldest of them was due."""
     stmt = (
-        select(Job.kind, func.count(), func.min(Job.run_at))
-        .where(Job.status == "queued")  # type: ignore[arg-type]
-        .group_by(Job.kind)  # type: ignore[arg-type]
+        select(col(Job.kind), func.count(), func.min(col(Job.run_at)))
+        .where(col(Job.status) == "queued")
+        .group_by(col(Job.kind))
     )
     async with db.read() as session:
         rows = (await session.execute(stmt)).all()

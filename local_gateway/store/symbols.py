@@ -9,7 +9,9 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from local_gateway.store.dialect import affected
 from local_gateway.store.records import SymbolRecord, UploadTokenRecord
 from local_gateway.store.tables import Blob, SymbolFile, SymbolUploadToken
 
@@ -41,36 +43,36 @@ async def lock_blob(session: AsyncSession, sha256: str, size: int, now: datetime
     An upload that reuses a blob and a delete that removes it both take this lock, so a delete
     never unlinks a file that a concurrent upload has just started to reference.
     """
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     await session.execute(
         insert(Blob).values(sha256=sha256, size=size, created_at=now).on_conflict_do_nothing()
     )
-    await session.execute(select(Blob.sha256).where(Blob.sha256 == sha256).with_for_update())
+    await session.execute(select(col(Blob.sha256)).where(col(Blob.sha256) == sha256).with_for_update())
 
 
 async def lock_existing_blob(session: AsyncSession, sha256: str) -> bool:
-    stmt = select(Blob.sha256).where(Blob.sha256 == sha256).with_for_update()
+    stmt = select(col(Blob.sha256)).where(col(Blob.sha256) == sha256).with_for_update()
     return (await session.execute(stmt)).first() is not None
 
 
 async def blob_in_use(session: AsyncSession, sha256: str) -> bool:
-    stmt = select(SymbolFile.id).where(SymbolFile.sha256 == sha256).limit(1)
+    stmt = select(col(SymbolFile.id)).where(col(SymbolFile.sha256) == sha256).limit(1)
     return (await session.execute(stmt)).first() is not None
 
 
 async def delete_blob_row(session: AsyncSession, sha256: str) -> None:
-    await session.execute(delete(Blob).where(Blob.sha256 == sha256))
+    await session.execute(delete(Blob).where(col(Blob.sha256) == sha256))
 
 
 async def in_slot(
     session: AsyncSession, developer_id: str, module_key: str, debug_id: str, slot: str
 ) -> SymbolRecord | None:
     stmt = select(SymbolFile).where(
-        SymbolFile.developer_id == developer_id,
-        SymbolFile.module_key == module_key,
-        SymbolFile.debug_id == debug_id,
-        SymbolFile.slot == slot,
+        col(SymbolFile.developer_id) == developer_id,
+        col(SymbolFile.module_key) == module_key,
+        col(SymbolFile.debug_id) == debug_id,
+        col(SymbolFile.slot) == slot,
     )
     row = (await session.execute(stmt)).scalar_one_or_none()
     return _record(row) if row else None
@@ -113,15 +115,17 @@ async def by_module(
     session: AsyncSession, developer_id: str, module_key: str, debug_id: str
 ) -> list[SymbolRecord]:
     stmt = select(SymbolFile).where(
-        SymbolFile.developer_id == developer_id,
-        SymbolFile.module_key == module_key,
-        SymbolFile.debug_id == debug_id,
+        col(SymbolFile.developer_id) == developer_id,
+        col(SymbolFile.module_key) == module_key,
+        col(SymbolFile.debug_id) == debug_id,
     )
     return [_record(r) for r in (await session.execute(stmt)).scalars()]
 
 
 async def by_code_id(session: AsyncSession, developer_id: str, code_key: str) -> list[SymbolRecord]:
-    stmt = select(SymbolFile).where(SymbolFile.developer_id == developer_id, SymbolFile.code_key == code_key)
+    stmt = select(SymbolFile).where(
+        col(SymbolFile.developer_id) == developer_id, col(SymbolFile.code_key) == code_key
+    )
     return [_record(r) for r in (await session.execute(stmt)).scalars()]
 
 
@@ -135,24 +139,24 @@ async def list_symbols(
     file_type: str | None = None,
 ) -> list[SymbolRecord]:
     """Newest first; ``before`` continues after the last item of the previous page."""
-    stmt = select(SymbolFile).where(SymbolFile.developer_id == developer_id)
+    stmt = select(SymbolFile).where(col(SymbolFile.developer_id) == developer_id)
     if module_key is not None:
-        stmt = stmt.where(SymbolFile.module_key == module_key)
+        stmt = stmt.where(col(SymbolFile.module_key) == module_key)
     if debug_id is not None:
-        stmt = stmt.where(SymbolFile.debug_id == debug_id)
+        stmt = stmt.where(col(SymbolFile.debug_id) == debug_id)
     if file_type is not None:
-        stmt = stmt.where(SymbolFile.file_type == file_type)
+        stmt = stmt.where(col(SymbolFile.file_type) == file_type)
     if before is not None:
         stmt = stmt.where(
-            (SymbolFile.created_at < before.created_at)
-            | ((SymbolFile.created_at == before.created_at) & (SymbolFile.id < before.id))
+            (col(SymbolFile.created_at) < before.created_at)
+            | ((col(SymbolFile.created_at) == before.created_at) & (col(SymbolFile.id) < before.id))
         )
-    stmt = stmt.order_by(SymbolFile.created_at.desc(), SymbolFile.id.desc()).limit(limit)
+    stmt = stmt.order_by(col(SymbolFile.created_at).desc(), col(SymbolFile.id).desc()).limit(limit)
     return [_record(r) for r in (await session.execute(stmt)).scalars()]
 
 
 async def count_symbols(session: AsyncSession, developer_id: str) -> int:
-    stmt = select(func.count()).select_from(SymbolFile).where(SymbolFile.developer_id == developer_id)
+    stmt = select(func.count()).select_from(SymbolFile).where(col(SymbolFile.developer_id) == developer_id)
     return int((await session.execute(stmt)).scalar_one())
 
 
@@ -161,8 +165,8 @@ async def present_hashes(session: AsyncSession, developer_id: str, hashes: Itera
     if not wanted:
         return set()
     stmt = (
-        select(SymbolFile.sha256)
-        .where(SymbolFile.developer_id == developer_id, SymbolFile.sha256.in_(wanted))
+        select(col(SymbolFile.sha256))
+        .where(col(SymbolFile.developer_id) == developer_id, col(SymbolFile.sha256).in_(wanted))
         .distinct()
     )
     return set((await session.execute(stmt)).scalars())
@@ -184,13 +188,13 @@ async def spend_token(session: AsyncSession, token_hash: str, now: datetime) -> 
     stmt = (
         update(SymbolUploadToken)
         .where(
-            SymbolUploadToken.token_hash == token_hash,
-            SymbolUploadToken.used_at.is_(None),
-            SymbolUploadToken.expires_at > now,
+            col(SymbolUploadToken.token_hash) == token_hash,
+            col(SymbolUploadToken.used_at).is_(None),
+            col(SymbolUploadToken.expires_at) > now,
         )
         .values(used_at=now)
     )
-    return (await session.execute(stmt)).rowcount == 1
+    return await affected(session, stmt) == 1
 
 
 async def for_modules(
@@ -201,8 +205,8 @@ async def for_modules(
     if not wanted:
         return []
     stmt = select(SymbolFile).where(
-        SymbolFile.developer_id == developer_id,
-        SymbolFile.module_key.in_({key for key, _ in wanted}),  # type: ignore[attr-defined]
+        col(SymbolFile.developer_id) == developer_id,
+        col(SymbolFile.module_key).in_({key for key, _ in wanted}),
     )
     rows = (await session.execute(stmt)).scalars()
     return [_record(r) for r in rows if (r.module_key, r.debug_id) in wanted]

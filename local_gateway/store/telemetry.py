@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from local_gateway.store.billing_tables import TelemetryEvent
 
@@ -21,8 +22,13 @@ async def counts(
 ) -> list[tuple[str, str, int, datetime]]:
     """``(event, source, count, last seen)`` of the developer's events since ``since``."""
     stmt = (
-        select(TelemetryEvent.event, TelemetryEvent.source, func.count(), func.max(TelemetryEvent.created_at))
-        .where(TelemetryEvent.developer_id == developer_id, TelemetryEvent.created_at >= since)
+        select(
+            col(TelemetryEvent.event),
+            col(TelemetryEvent.source),
+            func.count(),
+            func.max(TelemetryEvent.created_at),
+        )
+        .where(col(TelemetryEvent.developer_id) == developer_id, col(TelemetryEvent.created_at) >= since)
         .group_by(TelemetryEvent.event, TelemetryEvent.source)
         .order_by(TelemetryEvent.event, TelemetryEvent.source)
     )

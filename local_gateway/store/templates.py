@@ -12,7 +12,9 @@ from typing import Any
 
 from sqlalchemy import and_, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
+from local_gateway.store.dialect import affected
 from local_gateway.store.template_tables import NpcTemplate, NpcTemplateVersion
 
 # The content columns of a version, in the order a record lists them.
@@ -64,22 +66,22 @@ def _record(row: NpcTemplateVersion, created_at: datetime | None = None) -> Temp
 
 def _current(developer_id: str) -> Any:
     return (
-        select(NpcTemplateVersion, NpcTemplate.created_at)
+        select(NpcTemplateVersion, col(NpcTemplate.created_at))
         .join(
             NpcTemplate,
             and_(
-                NpcTemplate.developer_id == NpcTemplateVersion.developer_id,
-                NpcTemplate.id == NpcTemplateVersion.template_id,
-                NpcTemplate.version == NpcTemplateVersion.version,
+                col(NpcTemplate.developer_id) == col(NpcTemplateVersion.developer_id),
+                col(NpcTemplate.id) == col(NpcTemplateVersion.template_id),
+                col(NpcTemplate.version) == col(NpcTemplateVersion.version),
             ),
         )
-        .where(NpcTemplate.developer_id == developer_id)
+        .where(col(NpcTemplate.developer_id) == developer_id)
     )
 
 
 async def list_templates(session: AsyncSession, developer_id: str) -> list[TemplateRecord]:
     """The current version of every template of the developer, by id."""
-    stmt = _current(developer_id).order_by(NpcTemplate.id)
+    stmt = _current(developer_id).order_by(col(NpcTemplate.id))
     return [_record(row, created) for row, created in (await session.execute(stmt)).all()]
 
 
@@ -90,7 +92,7 @@ async def get_templates(
     wanted = sorted(set(template_ids))
     if not wanted:
         return {}
-    stmt = _current(developer_id).where(NpcTemplate.id.in_(wanted))
+    stmt = _current(developer_id).where(col(NpcTemplate.id).in_(wanted))
     return {row.template_id: _record(row, created) for row, created in (await session.execute(stmt)).all()}
 
 
@@ -113,14 +115,15 @@ async def get_version(
 
 
 async def count_templates(session: AsyncSession, developer_id: str) -> int:
-    stmt = select(func.count()).select_from(NpcTemplate).where(NpcTemplate.developer_id == developer_id)
+    stmt = select(func.count()).select_from(NpcTemplate).where(col(NpcTemplate.developer_id) == developer_id)
     return int((await session.execute(stmt)).scalar_one())
 
 
 async def last_version(session: AsyncSession, developer_id: str, template_id: str) -> int:
     """The highest version ever written under this id (0 for none), deleted templates included."""
-    stmt = select(func.max(NpcTemplateVersion.version)).where(
-        NpcTemplateVersion.developer_id == developer_id, NpcTemplateVersion.template_id == template_id
+    stmt = select(func.max(col(NpcTemplateVersion.version))).where(
+        col(NpcTemplateVersion.developer_id) == developer_id,
+        col(NpcTemplateVersion.template_id) == template_id,
     )
     return int((await session.execute(stmt)).scalar_one() or 0)
 
@@ -160,7 +163,10 @@ async def write_version(
 
 async def delete_template(session: AsyncSession, developer_id: str, template_id: str) -> bool:
     """Remove the head row; the versions stay, as threads made from them read them."""
-    result = await session.execute(
-        delete(NpcTemplate).where(NpcTemplate.developer_id == developer_id, NpcTemplate.id == template_id)
+    result = await affected(
+        session,
+        delete(NpcTemplate).where(
+            col(NpcTemplate.developer_id) == developer_id, col(NpcTemplate.id) == template_id
+        ),
     )
-    return bool(result.rowcount)
+    return bool(result)

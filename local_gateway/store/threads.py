@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy import and_, delete, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
-from local_gateway.store.dialect import insert_ignore
+from local_gateway.store.dialect import affected, insert_ignore
 from local_gateway.store.thread_records import (
     ThreadRecord,
 )
@@ -75,11 +76,16 @@ async def find_thread(
     session: AsyncSession, developer_id: str, npc_id: str, player_id: str | None
 ) -> ThreadRecord | None:
     """The newest one-NPC thread between ``npc_id`` and ``player_id`` (None = no player)."""
-    player = Thread.player_id.is_(None) if player_id is None else Thread.player_id == player_id
+    player = col(Thread.player_id).is_(None) if player_id is None else col(Thread.player_id) == player_id
     stmt = (
         select(Thread)
-        .where(Thread.developer_id == developer_id, Thread.npc_id == npc_id, player, Thread.kind == "single")
-        .order_by(Thread.created_at.desc(), Thread.id.desc())
+        .where(
+            col(Thread.developer_id) == developer_id,
+            col(Thread.npc_id) == npc_id,
+            player,
+            col(Thread.kind) == "single",
+        )
+        .order_by(col(Thread.created_at).desc(), col(Thread.id).desc())
         .limit(1)
     )
     row = (await session.execute(stmt)).scalar_one_or_none()
@@ -88,7 +94,7 @@ async def find_thread(
 
 async def lock_key(session: AsyncSession, key: str) -> None:
     """Serialise find-or-create of one key across processes (PostgreSQL; SQLite writes are serial)."""
-    if session.bind.dialect.name == "postgresql":
+    if session.get_bind().dialect.name == "postgresql":
         digest = hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest()
         lock = int.from_bytes(digest, "big", signed=True)
         await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
@@ -103,15 +109,17 @@ async def list_threads(
     limit: int,
     before: tuple[datetime, str] | None,
 ) -> list[ThreadRecord]:
-    stmt = select(Thread).where(Thread.developer_id == developer_id)
+    stmt = select(Thread).where(col(Thread.developer_id) == developer_id)
     if npc_id is not None:
-        stmt = stmt.where(Thread.npc_id == npc_id)
+        stmt = stmt.where(col(Thread.npc_id) == npc_id)
     if player_id is not None:
-        stmt = stmt.where(Thread.player_id == player_id)
+        stmt = stmt.where(col(Thread.player_id) == player_id)
     if before is not None:
         at, tid = before
-        stmt = stmt.where(or_(Thread.created_at < at, and_(Thread.created_at == at, Thread.id < tid)))
-    stmt = stmt.order_by(Thread.created_at.desc(), Thread.id.desc()).limit(limit)
+        stmt = stmt.where(
+            or_(col(Thread.created_at) < at, and_(col(Thread.created_at) == at, col(Thread.id) < tid))
+        )
+    stmt = stmt.order_by(col(Thread.created_at).desc(), col(Thread.id).desc()).limit(limit)
     return [_thread(r) for r in (await session.execute(stmt)).scalars()]
 
 
@@ -130,16 +138,16 @@ async def threads_page(
     With ``npc_id``, group threads are all included: whether the NPC is in the scene is read
     from the participants by the caller.
     """
-    stmt = select(Thread).where(Thread.developer_id == developer_id)
+    stmt = select(Thread).where(col(Thread.developer_id) == developer_id)
     if npc_id is not None:
-        stmt = stmt.where(or_(Thread.npc_id == npc_id, Thread.kind == "group"))
+        stmt = stmt.where(or_(col(Thread.npc_id) == npc_id, col(Thread.kind) == "group"))
     if player_id is not None:
-        stmt = stmt.where(Thread.player_id == player_id)
+        stmt = stmt.where(col(Thread.player_id) == player_id)
     if thread_ids is not None:
-        stmt = stmt.where(Thread.id.in_(list(thread_ids)))
+        stmt = stmt.where(col(Thread.id).in_(list(thread_ids)))
     if after is not None:
-        stmt = stmt.where(Thread.id > after)
-    stmt = stmt.order_by(Thread.id).limit(limit)
+        stmt = stmt.where(col(Thread.id) > after)
+    stmt = stmt.order_by(col(Thread.id)).limit(limit)
     return [_thread(r) for r in (await session.execute(stmt)).scalars()]
 
 
@@ -163,7 +171,7 @@ async def delete_thread(session: AsyncSession, developer_id: str, thread_id: str
         return False
     # Children first: the cascade in the schema is a safety net, not the mechanism.
     for table in (ThreadMessage, ThreadMemory, ThreadSummary):
-        await session.execute(delete(table).where(table.thread_id == thread_id))
+        await session.execute(delete(table).where(col(table.thread_id) == thread_id))
     await session.delete(row)
     return True
 
@@ -178,4 +186,4 @@ async def record_interaction(
     stmt = insert_ignore(session, NpcInteraction).values(
         developer_id=developer_id, npc_id=npc_id, player_id=player_id, thread_id=thread_id, first_at=now
     )
-    return bool((await session.execute(stmt)).rowcount)
+    return bool(await affected(session, stmt))

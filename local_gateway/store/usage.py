@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from local_gateway.store.billing_tables import UsageDaily
 
@@ -44,7 +45,7 @@ def add_sync(conn: Connection, entries: Sequence[Any]) -> None:
 async def spent_since(session: AsyncSession, developer_id: str, since: date) -> int:
     """Micro-dollars charged from day ``since`` on."""
     stmt = select(func.coalesce(func.sum(UsageDaily.cost_micros), 0)).where(
-        UsageDaily.developer_id == developer_id, UsageDaily.day >= since
+        col(UsageDaily.developer_id) == developer_id, col(UsageDaily.day) >= since
     )
     return int((await session.execute(stmt)).scalar_one())
 
@@ -53,8 +54,8 @@ async def daily_rows(session: AsyncSession, developer_id: str, since: date) -> l
     """Every (day, model) row from ``since`` on, oldest first."""
     stmt = (
         select(UsageDaily)
-        .where(UsageDaily.developer_id == developer_id, UsageDaily.day >= since)
-        .order_by(UsageDaily.day, UsageDaily.model)
+        .where(col(UsageDaily.developer_id) == developer_id, col(UsageDaily.day) >= since)
+        .order_by(col(UsageDaily.day), col(UsageDaily.model))
     )
     return [
         {"day": r.day, "model": r.model, **{name: getattr(r, name) for name in _SUMS}}

@@ -54,7 +54,13 @@ _ENDPOINT_COLUMNS = [ep[f] for f in EndpointRecord.__dataclass_fields__]
 
 
 def _endpoints(rows: Any) -> list[EndpointRecord]:
-    return [EndpointRecord(*row[:3], list(row[3]), *row[4:]) for row in rows]
+    names = list(EndpointRecord.__dataclass_fields__)
+    records = []
+    for row in rows:
+        values = dict(zip(names, row, strict=True))
+        values["events"] = list(values["events"])
+        records.append(EndpointRecord(**values))
+    return records
 
 
 async def insert_endpoint(session: AsyncSession, **values: Any) -> EndpointRecord:

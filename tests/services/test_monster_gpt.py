@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from local_gateway.services.monster_gpt import semantic as discipline_semantic
+from local_gateway.providers.embedders import HashedNgramEmbedder, MiniLMEmbedder
 from local_gateway.services.monster_gpt.bayes import train
 from local_gateway.services.monster_gpt.disciplines import (
     GENERAL,
@@ -33,14 +33,12 @@ from local_gateway.services.monster_gpt.router import (
     SEMANTIC_MARGIN,
     Classification,
     classify,
-    configure_semantic,
     detect_engine,
     detect_language,
     route,
-    semantic_ready,
     warm,
 )
-from local_gateway.services.monster_gpt.semantic import MiniLMEncoder, discipline_texts, use_encoder
+from local_gateway.services.monster_gpt.semantic import SemanticLayer, discipline_texts, semantic_layer
 from local_gateway.services.monster_gpt.term_index import NEUTRAL, STOPWORDS, build_index, stem, words
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,24 +124,19 @@ def disciplines() -> Any:
     return load_disciplines()
 
 
-@pytest.fixture(autouse=True)
-def lexical_path() -> Any:
-    # Every install has the lexical path; pin it so results do not depend on optional packages.
-    use_encoder(None, load_disciplines())
-    yield
-    discipline_semantic.reset()
-
-
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, dict[str, Any]]:
     models = json.loads(CATALOG.read_text(encoding="utf-8"))["models"]
     return {m["id"]: m for m in models}
 
 
-def _accuracy(rows: list[dict[str, str]]) -> tuple[float, list[tuple[str, str, str]]]:
+def _accuracy(
+    rows: list[dict[str, str]], semantic: SemanticLayer | None = None
+) -> tuple[float, list[tuple[str, str, str]]]:
+    # Without a semantic layer classify() is lexical, the path every install has.
     wrong = []
     for row in rows:
-        got = classify(row["text"]).discipline
+        got = classify(row["text"], semantic).discipline
         if got != row["discipline"]:
             wrong.append((row["discipline"], got, row["text"]))
     return 1 - len(wrong) / len(rows), wrong
@@ -302,12 +295,12 @@ def test_accuracy_floor_on_fresh_set() -> None:
     assert acc >= 0.78, f"fresh accuracy {acc:.3f}\n{_confusion(wrong)}"
 
 
-@pytest.mark.skipif(not MiniLMEncoder.available(), reason="the embeddings-local extra is not installed")
+@pytest.mark.skipif(not MiniLMEmbedder.available(), reason="the embeddings-local extra is not installed")
 def test_accuracy_with_the_semantic_layer(disciplines: Any) -> None:
     # Measured 0.827 (holdout) and 0.887 (fresh) with all-MiniLM-L6-v2.
-    use_encoder(MiniLMEncoder(), disciplines)
-    holdout, _ = _accuracy(_rows("monster_gpt_holdout.jsonl"))
-    fresh, wrong = _accuracy(_rows("monster_gpt_fresh.jsonl"))
+    layer = _ready(MiniLMEmbedder(), disciplines)
+    holdout, _ = _accuracy(_rows("monster_gpt_holdout.jsonl"), layer)
+    fresh, wrong = _accuracy(_rows("monster_gpt_fresh.jsonl"), layer)
     assert holdout >= 0.76 and fresh >= 0.83, f"holdout {holdout:.3f} fresh {fresh:.3f}\n{_confusion(wrong)}"
 
 
@@ -363,14 +356,16 @@ class _OneHotEncoder:
     the discipline the test names for it, or as an extra axis no discipline has."""
 
     name = "one-hot"
+    semantic = True
 
     def __init__(self, disciplines: Any, queries: dict[str, str]) -> None:
         self.ids = sorted(disciplines)
         self.owner = {t: d.id for d in disciplines.values() for t in discipline_texts(d)}
         self.queries = queries
         self.calls: list[str] = []
+        self.dimensions = len(self.ids) + 1
 
-    def encode(self, texts: Any) -> list[list[float]]:
+    def embed(self, texts: Any) -> list[list[float]]:
         out = []
         for text in texts:
             if text not in self.owner:
@@ -382,8 +377,13 @@ class _OneHotEncoder:
         return out
 
 
+def _ready(embedder: Any, disciplines: Any) -> SemanticLayer:
+    layer = SemanticLayer(embedder, disciplines)
+    layer.centroids()
+    return layer
+
+
 def _margin(text: str) -> float:
-    use_encoder(None, load_disciplines())
     first, second, *_ = [s for _, s in classify(text).scores] + [0.0, 0.0]
     return first - second
 
@@ -393,11 +393,11 @@ def test_semantic_layer_decides_only_close_calls(disciplines: Any) -> None:
     assert _margin(close) < SEMANTIC_MARGIN
     assert _margin(NETCODE) >= SEMANTIC_MARGIN
     encoder = _OneHotEncoder(disciplines, {close: "lighting", NETCODE: "audio"})
-    use_encoder(encoder, disciplines)
-    found = classify(close)
+    layer = _ready(encoder, disciplines)
+    found = classify(close, layer)
     assert (found.discipline, found.method) == ("lighting", SEMANTIC)
     # A clear lexical answer never pays for an encode, and the stand-in's opinion is not asked.
-    clear = classify(NETCODE)
+    clear = classify(NETCODE, layer)
     assert (clear.discipline, clear.method) == ("multiplayer", LEXICAL)
     assert encoder.calls == [close]
 
@@ -405,15 +405,15 @@ def test_semantic_layer_decides_only_close_calls(disciplines: Any) -> None:
 def test_warm_builds_the_caches_and_names_the_close_call_method(disciplines: Any) -> None:
     assert warm() == LEXICAL
     encoder = _OneHotEncoder(disciplines, {})
-    use_encoder(encoder, disciplines)
-    assert warm() == SEMANTIC
+    layer = SemanticLayer(encoder, disciplines)
+    assert warm(layer) == SEMANTIC and layer.ready
     assert not encoder.calls  # only the discipline texts were embedded
 
 
 def test_semantic_layer_adds_nothing_below_its_similarity_floor(disciplines: Any) -> None:
-    use_encoder(_OneHotEncoder(disciplines, {}), disciplines)
+    layer = _ready(_OneHotEncoder(disciplines, {}), disciplines)
     for text in ("hello there", "asdf qwerty zxcv"):
-        found = classify(text)
+        found = classify(text, layer)
         assert (found.discipline, found.method) == (GENERAL, LEXICAL)
 
 
@@ -422,32 +422,26 @@ def test_semantic_layer_waits_until_warmed(disciplines: Any) -> None:
     # lexical, and afterwards the layer answers them.
     close = "it looks off somehow when the sun goes down"
     encoder = _OneHotEncoder(disciplines, {close: "lighting"})
-    layer = discipline_semantic.SemanticLayer(encoder, disciplines)
-    discipline_semantic._state["layer"] = layer
-    assert not semantic_ready()
-    assert classify(close).method == LEXICAL
+    layer = SemanticLayer(encoder, disciplines)
+    assert not layer.ready
+    assert classify(close, layer).method == LEXICAL
     assert not encoder.calls
-    assert warm() == SEMANTIC and semantic_ready()
-    assert (classify(close).discipline, classify(close).method) == ("lighting", SEMANTIC)
+    assert warm(layer) == SEMANTIC and layer.ready
+    assert (classify(close, layer).discipline, classify(close, layer).method) == ("lighting", SEMANTIC)
 
 
 def test_configure_takes_auto_or_off(disciplines: Any) -> None:
-    assert configure_semantic("off") is False
-    assert configure_semantic("auto") is MiniLMEncoder.available()
+    minilm = MiniLMEmbedder()  # constructing it loads nothing
+    assert semantic_layer("off", minilm, disciplines) is None
+    assert isinstance(semantic_layer("auto", minilm, disciplines), SemanticLayer)
     with pytest.raises(ValueError, match="MG_CLASSIFIER_SEMANTIC"):
-        configure_semantic("sometimes")
+        semantic_layer("sometimes", minilm, disciplines)
 
 
-def test_semantic_layer_is_off_without_its_package_or_when_switched_off(
-    disciplines: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("MG_CLASSIFIER_SEMANTIC", "off")
-    discipline_semantic.reset()
-    assert discipline_semantic.semantic_layer(disciplines) is None
-    monkeypatch.setenv("MG_CLASSIFIER_SEMANTIC", "auto")
-    discipline_semantic.reset()
-    layer = discipline_semantic.semantic_layer(disciplines)
-    assert (layer is not None) == MiniLMEncoder.available()
+def test_semantic_layer_is_off_with_the_hashed_fallback_embedder(disciplines: Any) -> None:
+    # Without the embeddings-local extra the app's embedder only matches words: the layer is
+    # off and classification is lexical, whatever MG_CLASSIFIER_SEMANTIC says.
+    assert semantic_layer("auto", HashedNgramEmbedder(), disciplines) is None
 
 
 @pytest.mark.parametrize(

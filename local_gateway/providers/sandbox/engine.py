@@ -25,7 +25,7 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from typing import Any
 
 from local_gateway.providers import tokens
@@ -69,7 +69,7 @@ class SandboxProvider:
         """The whole answer at once."""
         return answer(request)
 
-    async def stream(self, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         """The same answer in OpenAI delta form: role, content words, tool calls, finish, usage."""
         result = answer(request)
         delay = self.chunk_delay
@@ -266,7 +266,9 @@ def _json_object(
     if keys:
         schema = {"type": "object", "properties": {k: {} for k in keys}, "required": keys}
         seeded = Hints(hints.topic, hints.text, hints.values, hints.seed + "|json", hints.things)
-        return generate(schema, seeded)
+        found = generate(schema, seeded)
+        assert isinstance(found, dict), "an object schema yields an object"
+        return found
     speaker = persona.name or (ROLES[persona.role].label if persona.mode == "npc" else "sandbox")
     obj: dict[str, Any] = {"speaker": speaker, "reply": line, "topic": topic or None, "intent": intent}
     if items:

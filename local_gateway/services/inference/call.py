@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -56,7 +56,7 @@ class Call:
         request = replace(self.request, model=model, max_tokens=max_tokens)
         return replace(self, model=model, provider=provider, request=request, requested=self.model)
 
-    def stream_events(self) -> AsyncIterator[StreamEvent]:
+    def stream_events(self) -> AsyncGenerator[StreamEvent, None]:
         assert self.provider is not None
         if self.conversation is not None:
             return self.conversation.runner.stream(self.provider, self.request)

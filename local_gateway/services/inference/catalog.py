@@ -44,8 +44,9 @@ class Catalog:
                 self._lookup[alias.lower()] = info
             self.fallbacks[info.id] = list(entry.get("fallback") or ())
 
-    def extended(self, extra: dict[str, Any]) -> Catalog:
-        """A catalog with ``extra["models"]`` added (or replacing entries with the same id)."""
+    def extended(self, extra: object) -> Catalog:
+        """A catalog with ``extra["models"]`` added (or replacing entries with the same id);
+        ``extra`` is a parsed models file, so any JSON value."""
         models = extra.get("models") if isinstance(extra, dict) else None
         if not isinstance(models, list):
             raise ValueError("a models file needs a top-level 'models' array")

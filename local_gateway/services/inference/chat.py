@@ -10,7 +10,7 @@ runner (the call) → metering (one record, which settles the reservation).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,7 +45,7 @@ from mg.errors import InternalError, ModelNotFoundError, MonsterError
 class ChatOutcome:
     headers: dict[str, str]
     completion: dict[str, Any] | None = None
-    chunks: AsyncIterator[dict[str, Any]] | None = None
+    chunks: AsyncGenerator[dict[str, Any], None] | None = None
 
 
 class ChatService:
@@ -58,6 +58,7 @@ class ChatService:
         clock: Clock,
         runner: FallbackRunner,
         conversations: ConversationService | None = None,
+        semantic: monster_gpt.SemanticLayer | None = None,
     ) -> None:
         self.catalog = catalog
         self.providers = providers
@@ -66,6 +67,8 @@ class ChatService:
         self.clock = clock
         self.runner = runner
         self.conversations = conversations
+        # Monster-GPT's semantic layer over the app's embedder; None when it is off or lexical-only.
+        self.semantic = semantic
         self.streams = StreamRelay(meter, conversations)
 
     async def create(self, ctx: RequestContext, params: ChatParams) -> ChatOutcome:
@@ -140,7 +143,7 @@ class ChatService:
 
     async def _open_on(
         self, base: Call, model: ModelInfo, provider: Provider
-    ) -> tuple[Call, AsyncIterator[StreamEvent]]:
+    ) -> tuple[Call, AsyncGenerator[StreamEvent, None]]:
         call = base.on(model, provider)
         return call, await open_stream(call.stream_events())
 
@@ -205,7 +208,7 @@ class ChatService:
         model = await self._resolve(params.model, principal)
         route = None
         if model.api == "router":
-            if monster_gpt.semantic_ready():
+            if self.semantic is not None and self.semantic.ready:
                 # A close call may cost a MiniLM encode (milliseconds): keep it off the event loop.
                 model, route = await asyncio.to_thread(self._monster_gpt, params.messages, principal)
             else:
@@ -253,7 +256,8 @@ class ChatService:
     ) -> tuple[ModelInfo, monster_gpt.Route]:
         """Classify the last user message: the discipline's specialist and backend model."""
         last = next((m for m in reversed(messages) if m["role"] == "user"), None)
-        route = monster_gpt.route(text_of(last.get("content")) if last else "", principal.tier)
+        text = text_of(last.get("content")) if last else ""
+        route = monster_gpt.route(text, principal.tier, self.semantic)
         backend = self.catalog.get(route.model)
         if backend is None or backend.kind != "chat" or backend.api == "router":
             raise InternalError(f"Monster-GPT routes {route.discipline} to an unknown model.")

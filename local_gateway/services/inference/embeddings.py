@@ -1,13 +1,13 @@
-"""Embeddings: ``POST /v1/embeddings`` and the :class:`Embedder` other services call.
+"""Embeddings: ``POST /v1/embeddings``.
 
-Test keys get offline vectors from the local embedder (MiniLM when installed, hashed n-grams
-otherwise), projected onto the requested model's dimensionality; live keys go to the model's
-provider. ``dimensions`` truncates and renormalises (text-embedding-3 models only), as OpenAI does.
+Test keys get offline vectors from the app's one local embedder (MiniLM when installed, hashed
+n-grams otherwise; the instance NPC memory and Monster-GPT use too), projected onto the requested
+model's dimensionality; live keys go to the model's provider. ``dimensions`` truncates and
+renormalises (text-embedding-3 models only), as OpenAI does.
 """
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import struct
 from dataclasses import dataclass
@@ -15,7 +15,7 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ModelInfo, Usage
-from local_gateway.providers.embedders import Embedder, default_embedder, project, truncate
+from local_gateway.providers.embedders import Embedder, embed_off_loop, project, truncate
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services.billing.admission import Admission
 from local_gateway.services.billing.context import RequestContext
@@ -24,7 +24,7 @@ from local_gateway.services.billing.money import micros_to_usd
 from local_gateway.services.inference.catalog import Catalog
 from mg.errors import ContextOverflowError, InvalidRequestError
 
-__all__ = ["Embedder", "EmbeddingParams", "EmbeddingService", "parse_embeddings"]
+__all__ = ["EmbeddingParams", "EmbeddingService", "parse_embeddings"]
 
 DEFAULT_MODEL = "text-embedding-3-small"
 MAX_INPUTS = 2048
@@ -94,17 +94,13 @@ class EmbeddingService:
         providers: ProviderRegistry,
         admission: Admission,
         meter: Meter,
-        embedder: Embedder | None = None,
+        embedder: Embedder,
     ) -> None:
         self.catalog = catalog
         self.providers = providers
         self.admission = admission
         self.meter = meter
-        self.embedder = embedder or default_embedder()
-
-    async def embed_texts(self, texts: list[str]) -> list[list[float]]:
-        """Offline unit vectors for other services (NPC memory), off the event loop."""
-        return await asyncio.to_thread(self.embedder.embed, texts)
+        self.embedder = embedder
 
     def _check(self, model: ModelInfo, params: EmbeddingParams) -> list[int]:
         if params.dimensions is not None:
@@ -127,7 +123,7 @@ class EmbeddingService:
         model = self.catalog.resolve(params.model, ctx.principal.tier, kind="embedding")
         counts = self._check(model, params)
         if self.providers.for_caller(ctx.principal).sandboxed:
-            vectors = await self.embed_texts(params.inputs)
+            vectors = await embed_off_loop(self.embedder, params.inputs)
             full = [project(v, model.dimensions or len(v)) for v in vectors]
             if params.dimensions is not None:
                 full = [truncate(v, params.dimensions) for v in full]

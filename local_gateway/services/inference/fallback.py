@@ -98,7 +98,7 @@ class FallbackRunner:
 
     def _pause(self, attempt: int) -> float:
         # "Full jitter": anywhere between 0 and the exponential ceiling, so retries spread out.
-        ceiling = min(self.max_backoff, self.backoff * (2**attempt))
+        ceiling = min(self.max_backoff, self.backoff * 2.0**attempt)
         return ceiling * self._jitter()
 
     async def run(

@@ -10,7 +10,7 @@ it ends, stores the NPC turn and meters the request.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,29 +26,30 @@ from mg.errors import MonsterError
 REPLAY_PIECE = 24
 
 
-async def open_stream(events: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
+async def open_stream(events: AsyncGenerator[StreamEvent, None]) -> AsyncGenerator[StreamEvent, None]:
     """``events`` once its first event has arrived (failing over is safe until then)."""
-    events = aiter(events)
     try:
         first = await anext(events)
     except StopAsyncIteration:
         return replay([])
     except BaseException:
-        await events.aclose()  # type: ignore[attr-defined]
+        await events.aclose()
         raise
     return prepend(first, events)
 
 
-async def prepend(first: StreamEvent, rest: AsyncIterator[StreamEvent]) -> AsyncIterator[StreamEvent]:
+async def prepend(
+    first: StreamEvent, rest: AsyncGenerator[StreamEvent, None]
+) -> AsyncGenerator[StreamEvent, None]:
     try:
         yield first
         async for event in rest:
             yield event
     finally:
-        await rest.aclose()  # type: ignore[attr-defined]
+        await rest.aclose()
 
 
-async def replay(events: list[StreamEvent]) -> AsyncIterator[StreamEvent]:
+async def replay(events: list[StreamEvent]) -> AsyncGenerator[StreamEvent, None]:
     for event in events:
         yield event
 
@@ -91,10 +92,10 @@ class StreamRelay:
     async def relay(
         self,
         call: Call,
-        events: AsyncIterator[StreamEvent],
+        events: AsyncGenerator[StreamEvent, None],
         record: bool = True,
         cost: int | None = None,
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """The chunks of ``events``; ``record=False`` when the caller has stored and metered
         already (and says what it ``cost``)."""
         tally = Tally()
@@ -102,7 +103,7 @@ class StreamRelay:
         conversation = call.conversation if record else None
         try:
             # aclosing: when the client goes away the upstream call is closed now, not at GC.
-            async with aclosing(events):  # type: ignore[type-var]
+            async with aclosing(events):
                 async for event in events:
                     if event.usage is not None:
                         tally.usage = event.usage

@@ -3,25 +3,25 @@
 from local_gateway.services.monster_gpt.router import (
     Classification,
     Route,
+    SemanticLayer,
     classify,
-    configure_semantic,
     detect_engine,
     detect_language,
     load_disciplines,
     route,
-    semantic_ready,
+    semantic_layer,
     warm,
 )
 
 __all__ = [
     "Classification",
     "Route",
+    "SemanticLayer",
     "classify",
-    "configure_semantic",
     "detect_engine",
     "detect_language",
     "load_disciplines",
     "route",
-    "semantic_ready",
+    "semantic_layer",
     "warm",
 ]

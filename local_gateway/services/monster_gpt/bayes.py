@@ -14,7 +14,7 @@ process; scoring is a sparse sum over the prompt's features, about 50 microsecon
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
@@ -36,13 +36,16 @@ SYSTEM_PROMPT_WEIGHT = 0.5
 KEYWORD_WEIGHT = {"core": 1.5, "strong": 1.0, "medium": 0.5, "weak": 0.25}
 
 
-def features(text: str) -> Counter[str]:
+def features(text: str) -> dict[str, float]:
     """Counted features of ``text``: content-word stems, adjacent stem pairs and char 4-grams."""
     content = [
         w for w in words(text) if w not in STOPWORDS and w not in NEUTRAL and len(w) > 1 and not w.isdigit()
     ]
     stems = [stem(w) for w in content]
-    found: Counter[str] = Counter(stems)
+    # Weighted counts (character grams weigh CHAR_WEIGHT each), so floats rather than a Counter.
+    found: defaultdict[str, float] = defaultdict(float)
+    for word_stem in stems:
+        found[word_stem] += 1
     for left, right in pairwise(stems):
         found[f"{left}_{right}"] += 1
     for word in content:
@@ -103,9 +106,9 @@ class BayesModel:
 def train(disciplines: Mapping[str, Discipline]) -> BayesModel:
     """Fit the model on every discipline's own files (deterministic: sorted ids, no randomness)."""
     ids = tuple(sorted(disciplines))
-    counts: list[Counter[str]] = []
+    counts: list[defaultdict[str, float]] = []
     for disc in ids:
-        found: Counter[str] = Counter()
+        found: defaultdict[str, float] = defaultdict(float)
         for text, weight in training_texts(disciplines[disc]):
             for feature, n in features(text).items():
                 found[feature] += n * weight

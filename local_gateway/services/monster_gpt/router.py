@@ -7,9 +7,10 @@ layers, all learned from the discipline files alone:
 2. a naive Bayes model (:mod:`discipline_bayes`) over words, word pairs and character 4-grams of
    the prototypes, descriptions, examples and keywords, which tolerates paraphrase and typos;
    its posterior, scaled by :data:`BAYES_WEIGHT`, is added to the keyword score;
-3. only when those two leave a close call (margin below :data:`SEMANTIC_MARGIN`) and the
-   optional MiniLM package is installed: sentence-embedding similarity to each discipline's
-   centroid (:mod:`discipline_semantic`), as a softmax scaled by :data:`SEMANTIC_WEIGHT`.
+3. only when those two leave a close call (margin below :data:`SEMANTIC_MARGIN`) and the caller
+   passes a ready :class:`~local_gateway.services.monster_gpt.semantic.SemanticLayer` (the app
+   builds one on its MiniLM embedder): sentence-embedding similarity to each discipline's
+   centroid, as a softmax scaled by :data:`SEMANTIC_WEIGHT`.
 
 The prompt falls back to ``general`` when no discipline reaches :data:`THRESHOLD`.
 ``Classification.method`` says whether the semantic layer took part. :func:`route` applies the
@@ -26,19 +27,19 @@ from functools import cache
 
 from local_gateway.services.monster_gpt.bayes import BayesModel, train
 from local_gateway.services.monster_gpt.disciplines import GENERAL, Discipline, load_disciplines, tier_rank
-from local_gateway.services.monster_gpt.semantic import configure, semantic_layer
+from local_gateway.services.monster_gpt.semantic import SemanticLayer, semantic_layer
 from local_gateway.services.monster_gpt.term_index import TermIndex, build_index
 
 __all__ = [
     "Classification",
     "Route",
+    "SemanticLayer",
     "classify",
-    "configure_semantic",
     "detect_engine",
     "detect_language",
     "load_disciplines",
     "route",
-    "semantic_ready",
+    "semantic_layer",
     "warm",
 ]
 
@@ -195,35 +196,21 @@ def _bayes() -> BayesModel:
     return train(load_disciplines())
 
 
-def warm() -> str:
+def warm(semantic: SemanticLayer | None = None) -> str:
     """Build everything :func:`classify` caches and return the method close calls will use.
 
-    The keyword index and Bayes model take about 0.3 s; the semantic layer, when
-    installed, loads MiniLM and embeds every discipline's texts (seconds). Until this has run the
-    semantic layer is not consulted, so no request pays for building it: call it once at
-    start-up, off the event loop. A semantic classification itself costs an encode (10-20 ms on a
-    busy 2-core machine), so async callers run :func:`route` in a worker thread when
-    :func:`semantic_ready` is true.
+    The keyword index and Bayes model take about 0.3 s; ``semantic``, when given, loads its
+    model and embeds every discipline's texts (seconds). Until this has run the layer is not
+    consulted, so no request pays for building it: call it once at start-up, off the event
+    loop. A semantic classification itself costs an encode (10-20 ms on a busy 2-core machine),
+    so async callers run :func:`route` in a worker thread when ``semantic.ready`` is true.
     """
     _index()
     _bayes()
-    layer = semantic_layer(load_disciplines())
-    if layer is None:
+    if semantic is None:
         return LEXICAL
-    layer.centroids()
+    semantic.centroids()
     return SEMANTIC
-
-
-def configure_semantic(switch: str) -> bool:
-    """Apply the ``MG_CLASSIFIER_SEMANTIC`` setting (``auto`` or ``off``); True when the semantic
-    layer will be used once :func:`warm` has built it."""
-    return configure(switch, load_disciplines()) is not None
-
-
-def semantic_ready() -> bool:
-    """True when close calls are answered with the semantic layer (and so cost an encode)."""
-    layer = semantic_layer(load_disciplines())
-    return layer is not None and layer.ready
 
 
 def detect_engine(text: str) -> tuple[str | None, str | None]:
@@ -280,13 +267,16 @@ def detect_language(text: str) -> str | None:
     return best[1] if best else None
 
 
-def classify(text: str) -> Classification:
-    """Classify a prompt into one discipline; ``general`` when no specialist has the evidence."""
+def classify(text: str, semantic: SemanticLayer | None = None) -> Classification:
+    """Classify a prompt into one discipline; ``general`` when no specialist has the evidence.
+
+    ``semantic`` is asked about close calls once it is ready; without it the answer is lexical.
+    """
     disciplines = load_disciplines()
     # "Engine: Unity 6. Language: C#." says which tools, not which craft.
     body = _HINTS.sub(" ", text)
     matched = _index().match(body)
-    totals, method = _scores(body, matched)
+    totals, method = _scores(body, matched, semantic)
     # Best first. Ties go to the discipline with the most specific single piece of keyword
     # evidence, then to a specialist over `general`, and only then to the id, so the result never
     # depends on dictionary order. Only the leaders (the best three and anything tied with the
@@ -327,7 +317,9 @@ def classify(text: str) -> Classification:
     )
 
 
-def _scores(body: str, matched: dict[str, dict[str, float]]) -> tuple[dict[str, float], str]:
+def _scores(
+    body: str, matched: dict[str, dict[str, float]], layer: SemanticLayer | None
+) -> tuple[dict[str, float], str]:
     """Each discipline's combined score and which layers produced it."""
     model = _bayes()
     posterior, known = model.posterior(body, BAYES_TEMPERATURE)
@@ -340,7 +332,6 @@ def _scores(body: str, matched: dict[str, dict[str, float]]) -> tuple[dict[str, 
     first, second = [*sorted(totals.values(), reverse=True), 0.0, 0.0][:2]
     if first - second >= SEMANTIC_MARGIN:
         return totals, LEXICAL
-    layer = semantic_layer(load_disciplines())
     if layer is None or not layer.ready:
         return totals, LEXICAL
     similarities = layer.similarities(body)
@@ -354,10 +345,10 @@ def _scores(body: str, matched: dict[str, dict[str, float]]) -> tuple[dict[str, 
     return totals, SEMANTIC
 
 
-def route(text: str, tier: str) -> Route:
+def route(text: str, tier: str, semantic: SemanticLayer | None = None) -> Route:
     """Classify ``text`` and apply ``tier``: below Starter the answer always comes from ``general``."""
     disciplines = load_disciplines()
-    found = classify(text)
+    found = classify(text, semantic)
     use = found.discipline if tier_rank(tier) >= tier_rank(SPECIALIST_TIER) else GENERAL
     discipline = disciplines[use]
     return Route(

@@ -113,7 +113,7 @@ class CallChecker:
     def check(self, call: dict[str, Any]) -> CallCheck:
         fn = call.get("function") or {}
         name = fn.get("name")
-        validator = self._validators.get(name)
+        validator = self._validators.get(name) if isinstance(name, str) else None
         if validator is None:
             return CallCheck(False, error=f"there is no action named {name!r}")
         raw = fn.get("arguments") or "{}"

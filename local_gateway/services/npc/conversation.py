@@ -29,6 +29,7 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ModelInfo
+from local_gateway.providers.embedders import Embedder
 from local_gateway.providers.registry import ProviderRoute
 from local_gateway.services.accounts.keys import Principal
 from local_gateway.services.billing.context import RequestContext
@@ -37,23 +38,22 @@ from local_gateway.services.core.clock import Clock
 from local_gateway.services.inference.params import ChatParams
 from local_gateway.services.npc import prompt
 from local_gateway.services.npc.actions import CallChecker, as_tools, check_tool_choice, merge_tools
-from local_gateway.services.npc.embedder import Embedder, content_words, embed_matrix
 from local_gateway.services.npc.folding import Folder
 from local_gateway.services.npc.guard import scene_stops
 from local_gateway.services.npc.memory import RecallCache
 from local_gateway.services.npc.recorder import TurnRecorder
+from local_gateway.services.npc.scenes import find_participant, is_present
 from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.templates import Template
 from local_gateway.services.npc.threads import (
     ThreadService,
-    find_participant,
-    is_present,
     npc_name,
     player_label,
     presence,
     thread_labels,
 )
 from local_gateway.services.npc.turn import TurnResult, TurnRunner, Voice
+from local_gateway.services.npc.vectors import content_words, embed_matrix
 from local_gateway.store import memory as memory_store
 from local_gateway.store import messages as message_store
 from local_gateway.store.db import Database, Session
@@ -243,7 +243,9 @@ class ConversationService:
             assert participant is not None
             viewer, ranges = speaker, presence(participant)
             roster = [
-                labels[p["npc_id"]] for p in thread.participants if is_present(p) and p["npc_id"] != speaker
+                labels[p["npc_id"]]
+                for p in thread.participants or ()
+                if is_present(p) and p["npc_id"] != speaker
             ]
             own_template = await self.threads.template_of(thread, participant) or template
             profile = prompt.NpcProfile(
@@ -309,8 +311,9 @@ class ConversationService:
         own = {profile.name, *(x for x in (profile.npc_id,) if x)}
         foreign = {player, "player", "user", *(x for x in (thread.player_id,) if x)}
         if thread.is_group:
-            foreign |= {labels[p["npc_id"]] for p in thread.participants if p["npc_id"] != speaker}
-            foreign |= {p["npc_id"] for p in thread.participants if p["npc_id"] != speaker}
+            others = [p for p in thread.participants or () if p["npc_id"] != speaker]
+            foreign |= {labels[p["npc_id"]] for p in others}
+            foreign |= {p["npc_id"] for p in others}
         voice = Voice(profile.name, own, foreign, set(action_names))
         context = {
             "npc_name": profile.name,
@@ -353,7 +356,7 @@ class ConversationService:
             "",
         )
         # Whoever the player addresses answers; otherwise the one who has waited longest.
-        hits = []
+        hits: list[tuple[int, str]] = []
         for p in present:
             for name in (p["name"], p["npc_id"]):
                 found = re.search(rf"\b{re.escape(name)}\b", last_user, re.IGNORECASE)
@@ -363,7 +366,8 @@ class ConversationService:
             return min(hits)[1]
         async with self.db.read() as session:
             last_spoke = await message_store.last_spoken(session, thread.id)
-        return min(present, key=lambda p: last_spoke.get(p["npc_id"], 0))["npc_id"]
+        waited_longest: str = min(present, key=lambda p: last_spoke.get(p["npc_id"], 0))["npc_id"]
+        return waited_longest
 
     async def _recall(
         self,
@@ -380,7 +384,7 @@ class ConversationService:
         index.extend(await memory_store.memories_after(session, thread.id, index.last_id))
         self.recall.trim()
         before = window[0].seq if window else thread.last_seq + 1
-        vector = embed_matrix(self.embedder, [query])[0]
+        vector = (await embed_matrix(self.embedder, [query]))[0]
         # Ranked by the memory stream's score, kept only if they share a word with the player's:
         # hashed trigrams rank well but would let a short, unrelated line recall something.
         found = index.search(

@@ -21,9 +21,9 @@ from local_gateway.services.accounts.keys import Principal
 from local_gateway.services.npc import prompt
 from local_gateway.services.npc.actions import as_tools
 from local_gateway.services.npc.params import ExportSpec
+from local_gateway.services.npc.scenes import find_participant
 from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.threads import (
-    find_participant,
     npc_name,
     player_label,
     presence,

@@ -17,6 +17,7 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ChatRequest, ModelInfo, Usage
+from local_gateway.providers.embedders import Embedder
 from local_gateway.providers.registry import ProviderRoute
 from local_gateway.services.accounts.keys import Principal
 from local_gateway.services.billing.admission import Admission
@@ -24,7 +25,6 @@ from local_gateway.services.billing.context import RequestContext
 from local_gateway.services.billing.metering import Meter, price
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.jobs import JobQueue, JobRecord
-from local_gateway.services.npc.embedder import Embedder, embed_matrix, pack
 from local_gateway.services.npc.memory import importance
 from local_gateway.services.npc.summary import (
     ExtractiveSummarizer,
@@ -33,6 +33,7 @@ from local_gateway.services.npc.summary import (
     archive_text,
 )
 from local_gateway.services.npc.threads import player_label, thread_labels
+from local_gateway.services.npc.vectors import embed_matrix, pack
 from local_gateway.store import memory as memory_store
 from local_gateway.store import messages as message_store
 from local_gateway.store import threads as thread_store
@@ -202,7 +203,7 @@ class Folder:
                 return
             folded = await summarizer.fold(summary.text if summary else "", batch, label, self.summary_tokens)
             archived = archive_text(folded.archived)
-            vectors = embed_matrix(self.embedder, archived) if archived else []
+            vectors = await embed_matrix(self.embedder, archived)
             memories = [
                 NewMemory("summary", batch[0].seq, batch[-1].seq, text, importance(text), pack(vec))
                 for text, vec in zip(archived, vectors, strict=False)

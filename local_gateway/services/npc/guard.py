@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 
 from local_gateway.services.npc.actions import direction_names_action
-from local_gateway.services.npc.threads import is_present
+from local_gateway.services.npc.scenes import is_present
 from local_gateway.store.thread_records import ThreadRecord
 
 _BREAK = re.compile(

@@ -267,10 +267,10 @@ def parse_actions(body: Any) -> list[dict[str, Any]]:
 
 
 def parse_state(body: Any) -> dict[str, Any]:
-    body = require_object(body, "The state")
-    if len(json.dumps(body)) > STATE_MAX:
+    state = require_object(body, "The state")
+    if len(json.dumps(state)) > STATE_MAX:
         raise InvalidRequestError(f"The state is larger than {STATE_MAX // 1024} KB.")
-    return body
+    return state
 
 
 def parse_limit(raw: str | None, default: int = 20, maximum: int = 100) -> int:

@@ -11,10 +11,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from local_gateway.providers.embedders import Embedder
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.core.ids import new_id
-from local_gateway.services.npc.embedder import Embedder, embed_matrix, pack
 from local_gateway.services.npc.memory import importance
+from local_gateway.services.npc.vectors import embed_matrix, pack
 from local_gateway.store import events as event_store
 from local_gateway.store import memory as memory_store
 from local_gateway.store import messages as message_store
@@ -115,7 +116,7 @@ class TurnRecorder:
         ]
         groups = exchanges(provisional)
         texts = [memory_text(g, labels, player_label) for g in groups]
-        vectors = embed_matrix(self.embedder, texts) if texts else None
+        vectors = await embed_matrix(self.embedder, texts) if texts else None
         async with self.db.write() as session:
             stored = await message_store.append_messages(session, thread, messages, now, model)
             by_id = {m.id: m for m in stored}
@@ -152,12 +153,12 @@ class TurnRecorder:
                 if await thread_store.record_interaction(
                     session, thread.developer_id, npc, thread.player_id, thread.id, now
                 ):
-                    data = {"npc_id": npc, "player_id": thread.player_id, "thread_id": thread.id}
-                    events.append(event("npc.first_interaction", data, now, n))
+                    first = {"npc_id": npc, "player_id": thread.player_id, "thread_id": thread.id}
+                    events.append(event("npc.first_interaction", first, now, n))
                     n += 1
         for m in stored:
             npc_id = m.name if thread.is_group and m.role == "assistant" else thread.npc_id
-            data = {
+            data: dict[str, Any] = {
                 "thread_id": thread.id,
                 "message_id": m.id,
                 "role": m.role,

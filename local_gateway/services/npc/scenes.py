@@ -68,7 +68,8 @@ def regroup(thread: ThreadRecord, patch: Patch, templates: list[Template | None]
                 if add.get(key) is not None and not (key == "name" and add[key] == add["npc_id"]):
                     p[key] = add[key]
             if add.get("npc_template") is not None:
-                p["npc_template_version"] = templates[i].version if templates[i] else None
+                template = templates[i]
+                p["npc_template_version"] = template.version if template else None
     if sum(1 for p in participants if is_present(p)) > GROUP_MAX:
         raise InvalidRequestError(f"A scene holds at most {GROUP_MAX} NPCs at once.")
     return participants

@@ -11,6 +11,7 @@ another developer's template is never found (404 / 400 naming the field, as for 
 
 from __future__ import annotations
 
+import builtins
 from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
@@ -131,7 +132,7 @@ class TemplateService:
 
     async def resolve_many(
         self, developer_id: str, wanted: Sequence[tuple[str | None, str]]
-    ) -> list[Template | None]:
+    ) -> builtins.list[Template | None]:
         """Several at once (one query): ``(template id or None, the field that names it)`` each."""
         ids = {tid for tid, _ in wanted if tid is not None}
         if not ids:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import builtins
 import tomllib
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -12,7 +13,8 @@ from importlib import resources
 from typing import Any
 
 from local_gateway.services.npc.actions import normalize_actions
-from mg.errors import InvalidRequestError, NotFoundError, format_time
+from mg.errors import InvalidRequestError, NotFoundError
+from mg.times import format_time
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class TemplateLibrary:
         return self._by_id.get(template_id)
 
     @property
-    def ids(self) -> list[str]:
+    def ids(self) -> builtins.list[str]:
         return list(self._by_id)
 
     def get(self, template_id: str) -> Template:

@@ -10,6 +10,7 @@ from it (system prompt, template, metadata, actions, state) with an empty histor
 
 from __future__ import annotations
 
+import builtins
 import copy
 import json
 from collections.abc import Sequence
@@ -64,7 +65,7 @@ def thread_labels(thread: ThreadRecord) -> dict[str, str]:
 
 
 def npc_name(thread: ThreadRecord, template: Template | None = None) -> str:
-    name = thread.metadata.get("name") if isinstance(thread.metadata, dict) else None
+    name = thread.metadata.get("name")
     return (
         str(name)
         if isinstance(name, str) and name
@@ -73,7 +74,7 @@ def npc_name(thread: ThreadRecord, template: Template | None = None) -> str:
 
 
 def player_label(thread: ThreadRecord) -> str:
-    name = thread.metadata.get("player_name") if isinstance(thread.metadata, dict) else None
+    name = thread.metadata.get("player_name")
     return str(name) if isinstance(name, str) and name else "Player"
 
 
@@ -240,7 +241,7 @@ class ThreadService:
     ) -> Template | None:
         """The copy of the template a thread (or an NPC of a scene) was made from; None when it
         has none, or a built-in it named is gone."""
-        ref = participant if participant is not None else {
+        ref: dict[str, Any] = participant if participant is not None else {
             "npc_template": thread.npc_template, "npc_template_version": thread.npc_template_version
         }  # fmt: skip
         return await self.templates.for_thread(
@@ -309,7 +310,7 @@ class ThreadService:
         descending: bool,
         after: str | None,
         before: str | None,
-    ) -> tuple[list[MessageRecord], bool]:
+    ) -> tuple[builtins.list[MessageRecord], bool]:
         async with self.db.read() as session:
             if await thread_store.get_thread(session, developer_id, thread_id) is None:
                 raise NotFoundError(f"No thread '{thread_id}'.")
@@ -398,7 +399,7 @@ class ThreadService:
         return updated
 
     async def set_actions(
-        self, principal: Principal, thread_id: str, actions: list[dict[str, Any]]
+        self, principal: Principal, thread_id: str, actions: builtins.list[dict[str, Any]]
     ) -> ThreadRecord:
         async with self.db.write() as session:
             updated = await thread_store.update_thread(
@@ -409,8 +410,8 @@ class ThreadService:
         return updated
 
     async def append(
-        self, principal: Principal, thread_id: str, messages: list[dict[str, Any]]
-    ) -> list[MessageRecord]:
+        self, principal: Principal, thread_id: str, messages: builtins.list[dict[str, Any]]
+    ) -> builtins.list[MessageRecord]:
         """Add messages as they are (history from elsewhere, narration, what an NPC was told)."""
         thread = await self.get(principal.developer_id, thread_id)
         new: list[NewMessage] = []
@@ -423,7 +424,7 @@ class ThreadService:
                     raise InvalidRequestError(
                         f"'messages[{i}].name' must name an NPC of this group for an assistant message."
                     )
-                if name not in speakers:
+                if isinstance(name, str) and name not in speakers:
                     speakers.append(name)
             if name is None and not thread.is_group:
                 # Speakers of a one-NPC thread are known: its NPC and its player.

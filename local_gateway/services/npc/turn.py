@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -103,11 +103,12 @@ class TurnRunner:
 
     # -- streams -------------------------------------------------------------------------------
 
-    async def stream(self, provider: Provider, request: ChatRequest) -> AsyncIterator[StreamEvent]:
+    async def stream(self, provider: Provider, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         usage = Usage(0, 0)
         attempt_request = request
         role_sent = False
-        for attempt in (0, 1):
+        attempt = 0
+        while True:  # a second attempt only when the first broke character
             filt = self._filter(first_attempt=attempt == 0)
             raw: dict[int, dict[str, Any]] = {}
             finish: str | None = None
@@ -152,6 +153,7 @@ class TurnRunner:
             if filt.broken and attempt == 0:
                 log.info("streamed reply of %s broke character; regenerating", self.voice.name)
                 attempt_request = self._nudge(request)
+                attempt = 1
                 continue
             break
         if not role_sent:

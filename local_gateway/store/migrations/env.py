@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
@@ -24,7 +25,7 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -36,7 +37,10 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(async_url(config.get_main_option("sqlalchemy.url")))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic needs sqlalchemy.url (store/migrate.py sets it)")
+    engine = create_async_engine(async_url(url))
     async with engine.connect() as connection:
         await connection.run_sync(_run)
         await connection.commit()

@@ -175,6 +175,9 @@ def test_a_fold_enqueued_by_a_web_process_is_run_by_a_worker(shared: Cluster) ->
             "the fold",
         )
     assert memory["summarized_through"] >= 60 and memory["summary"]
+    # The first folded chunk is visible before the job has folded the rest and ended.
+    fold_status = "SELECT status FROM jobs WHERE kind = 'npc.fold'"
+    wait_for(lambda: query_database(shared.database, fold_status)[0]["status"] != "running", "the fold")
     [fold] = query_database(shared.database, "SELECT * FROM jobs WHERE kind = 'npc.fold'")
     assert fold["status"] == "done" and fold["dedupe_key"] == f"npc.fold:{thread}:"
     assert fold["locked_by"] in {w.name for w in shared.workers}

@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from local_gateway.services.npc.embedder import HashingEmbedder, pack, unpack
+from local_gateway.providers.embedders import HashedNgramEmbedder
 from local_gateway.services.npc.memory import RecallIndex, importance
+from local_gateway.services.npc.vectors import pack, unpack
 from local_gateway.store.thread_records import MemoryRow
 
-EMB = HashingEmbedder()
+
+class _Embedder(HashedNgramEmbedder):
+    """The gateway's hashed fallback embedder (every install has it), one vector at a time."""
+
+    def vector(self, text: str) -> np.ndarray:
+        return np.asarray(self.embed([text])[0], dtype=np.float32)
+
+
+EMB = _Embedder()
 TEXTS = [
     "Player: My sister Elowen hid the silver key under the old mill.",
     "Player: The weather is grim today. Smith: Aye, rain all week.",

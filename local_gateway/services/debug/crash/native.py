@@ -8,6 +8,9 @@ be swapped behind :class:`NativeSymbols` (its methods match :class:`.symfile.Sym
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Protocol
+
 from local_gateway.services.debug.crash.demangle import demangle
 from local_gateway.services.debug.crash.symfile import (
     InlineFrame,
@@ -22,10 +25,31 @@ from local_gateway.services.debug.crash.symfile import (
 _NO_ADDRESS = {0xFFFFFFFF, 0xFFFFFFFFFFFFFFFF}
 
 
+class _LineInfo(Protocol):
+    """What this module reads of one of symbolic's ``LineInfo`` results."""
+
+    @property
+    def symbol(self) -> str: ...
+    @property
+    def full_path(self) -> str | None: ...
+    @property
+    def line(self) -> int: ...
+    @property
+    def sym_addr(self) -> int: ...
+
+
+class _SymCache(Protocol):
+    """symbolic's ``SymCache``, as far as :class:`NativeSymbols` uses it (symbolic is untyped)."""
+
+    def lookup(self, addr: int) -> Sequence[_LineInfo]: ...
+
+
 class NativeSymbols:
     """Symbols and unwind rules from one native debug file (or a ``.sym`` via symbolic)."""
 
-    def __init__(self, debug_id: str, has_debug_info: bool, symcache: object, cfi: SymbolFile | None) -> None:
+    def __init__(
+        self, debug_id: str, has_debug_info: bool, symcache: _SymCache, cfi: SymbolFile | None
+    ) -> None:
         self.debug_id = debug_id
         self.has_debug_info = has_debug_info
         self._symcache = symcache
@@ -34,7 +58,7 @@ class NativeSymbols:
 
     def lookup(self, offset: int) -> SymbolInfo | None:
         try:
-            matches = self._symcache.lookup(offset)  # type: ignore[attr-defined]
+            matches = self._symcache.lookup(offset)
         except Exception:
             return None
         if not matches:

@@ -10,7 +10,7 @@ new ``npc_template_version`` stays null, which is what a built-in template's thr
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0006_templates"

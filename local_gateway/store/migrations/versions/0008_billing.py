@@ -13,7 +13,7 @@ Revises: 0005_money
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0008_billing"

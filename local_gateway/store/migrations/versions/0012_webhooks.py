@@ -10,7 +10,7 @@ nobody is owed them, and the dispatcher does not have to walk the history once.
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes
 from alembic import op
 
 revision: str = "0012_webhooks"

@@ -1,21 +1,18 @@
-"""Text embeddings for the recall index, behind a small interface.
+"""Vectors of the recall index: embedded by the app's one embedder, stored compactly.
 
-The default :class:`HashingEmbedder` needs no model and no network: it hashes word unigrams,
-word bigrams and character trigrams into a fixed number of dimensions (the "hashing trick",
-with a sign bit against collision bias) and L2-normalises. Texts that share words and word
-pieces land close together, which is what recall of game dialogue mostly needs (names, items,
-places); a neural model can replace it by implementing :class:`Embedder`.
+The embedder itself is :mod:`local_gateway.providers.embedders` (MiniLM with the
+``embeddings-local`` extra, hashed n-grams without it), the same instance test-key embeddings and
+Monster-GPT use. :func:`content_words` is the lexical gate recall applies on top of the vectors.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
-import zlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from local_gateway.lazy import LazyModule
+from local_gateway.providers.embedders import Embedder, embed_off_loop
 
 if TYPE_CHECKING:
     import numpy as np
@@ -125,56 +122,12 @@ def content_words(text: str) -> set[str]:
     return out
 
 
-class Embedder(Protocol):
-    dimensions: int
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
-
-
-class HashingEmbedder:
-    """Deterministic, offline feature-hashing embedder (~256 dimensions)."""
-
-    def __init__(self, dimensions: int = 256) -> None:
-        self.dimensions = dimensions
-
-    def _features(self, text: str) -> dict[int, float]:
-        words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
-        weights: dict[int, float] = {}
-
-        def add(feature: str, weight: float) -> None:
-            h = zlib.crc32(feature.encode("utf-8"))
-            index = h % self.dimensions
-            sign = 1.0 if (h >> 31) & 1 else -1.0
-            weights[index] = weights.get(index, 0.0) + sign * weight
-
-        for word in words:
-            add("w:" + word, 1.0)
-            padded = f"<{word}>"
-            for i in range(len(padded) - 2):
-                add("c:" + padded[i : i + 3], 0.35)
-        for first, second in itertools.pairwise(words):
-            add(f"b:{first} {second}", 0.5)
-        return weights
-
-    def vector(self, text: str) -> np.ndarray:
-        out = np.zeros(self.dimensions, dtype=np.float32)
-        for index, weight in self._features(text).items():
-            out[index] = weight
-        norm = float(np.linalg.norm(out))
-        if norm > 0:
-            out /= norm
-        return out
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        return [self.vector(t).tolist() for t in texts]
-
-
-def embed_matrix(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-    """Vectors as a float32 matrix, unit length (whatever the embedder returns)."""
-    if isinstance(embedder, HashingEmbedder):
-        rows = [embedder.vector(t) for t in texts]
-        return np.vstack(rows) if rows else np.zeros((0, embedder.dimensions), np.float32)
-    matrix = np.asarray(embedder.embed(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+async def embed_matrix(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
+    """Vectors as a float32 matrix, unit length, computed off the event loop."""
+    rows = await embed_off_loop(embedder, texts)
+    if not rows:
+        return np.zeros((0, embedder.dimensions), np.float32)
+    matrix = np.asarray(rows, dtype=np.float32).reshape(len(rows), -1)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     return matrix / np.where(norms > 0, norms, 1.0)
 

@@ -1,0 +1,61 @@
+"""One embedder per gateway process: test-key embeddings, NPC memory and Monster-GPT share it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from local_gateway.api.appkeys import SERVICES
+from local_gateway.app import create_app
+from local_gateway.providers.embedders import HASHED, HashedNgramEmbedder, MiniLMEmbedder
+from local_gateway.services.container import Services
+from local_gateway.settings import Settings
+
+
+def _holders(services: Services) -> list[object]:
+    conversations = services.conversations
+    return [
+        services.embeddings.embedder,
+        conversations.embedder,
+        conversations.recorder.embedder,
+        conversations.folder.embedder,
+    ]
+
+
+@pytest.mark.skipif(not MiniLMEmbedder.available(), reason="the embeddings-local extra is not installed")
+async def test_one_minilm_serves_embeddings_npc_memory_and_monster_gpt(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, bootstrap=False, save_bootstrap_key=False)
+    async with TestClient(TestServer(create_app(settings))) as client:
+        services = client.app[SERVICES]
+        embedder = services.embedder
+        assert isinstance(embedder, MiniLMEmbedder)
+        assert all(holder is embedder for holder in _holders(services))
+        semantic = services.chat.semantic
+        assert semantic is not None and semantic.embedder is embedder
+        # The start-up warm-up loads the model and builds the centroids in the background.
+        for _ in range(600):
+            if semantic.ready:
+                break
+            await asyncio.sleep(0.1)
+        assert semantic.ready
+        key = await services.keys.create_key("dev@example.com", tier="studio", environment="test")
+        response = await client.post(
+            "/v1/embeddings",
+            json={"model": "text-embedding-3-small", "input": "a dragon over the castle"},
+            headers={"Authorization": f"Bearer {key.api_key}"},
+        )
+        assert response.status == 200, await response.text()
+        assert response.headers["X-Monster-Embedder"] == embedder.name
+
+
+async def test_hashed_fallback_is_shared_and_keeps_monster_gpt_lexical(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, bootstrap=False, save_bootstrap_key=False, embedder="hashed")
+    async with TestClient(TestServer(create_app(settings))) as client:
+        services = client.app[SERVICES]
+        assert isinstance(services.embedder, HashedNgramEmbedder)
+        assert services.embedder.name == HASHED
+        assert all(holder is services.embedder for holder in _holders(services))
+        assert services.chat.semantic is None
