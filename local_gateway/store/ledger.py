@@ -72,9 +72,8 @@ async def balance(session: AsyncSession, developer_id: str, at: datetime | None 
     )
     if at is not None:
         stmt = stmt.where(col(CreditEntry.created_at) <= at)
-    new_id = (await session.execute(stmt)).scalar_one()
-    assert new_id is not None  # the primary key the insert returned
-    return new_id
+    # SUM over BIGINT is NUMERIC on PostgreSQL (a Decimal): an int here.
+    return int((await session.execute(stmt)).scalar_one() or 0)
 
 
 async def last_grant(session: AsyncSession, developer_id: str) -> Grant | None:
@@ -124,9 +123,8 @@ async def outlasting_credit(session: AsyncSession, developer_id: str, grant: Gra
             and_(col(CreditEntry.expires_at) == grant.expires_at, col(CreditEntry.id) > grant.id),
         ),
     )
-    new_id = (await session.execute(stmt)).scalar_one()
-    assert new_id is not None  # the primary key the insert returned
-    return new_id
+    # SUM over BIGINT is NUMERIC on PostgreSQL (a Decimal): an int here.
+    return int((await session.execute(stmt)).scalar_one() or 0)
 
 
 async def add_expiration(session: AsyncSession, developer_id: str, grant: Grant, amount_micros: int) -> None:

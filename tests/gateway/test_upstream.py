@@ -25,6 +25,11 @@ LEDGER_USD = (
     "FROM credit_ledger WHERE request_id = $1"
 )
 COST_USD = "CAST(cost_micros AS DOUBLE PRECISION) / 1000000 AS cost_usd"
+# The keys here are Studio tier: its discount (35 %, the spec's tier table) applies to list prices.
+STUDIO_DISCOUNT = 0.35
+# One USAGE-sized request of MODEL at list price, and what a Studio account pays for it.
+LIST_MICROS = 660
+STUDIO_MICROS = round(LIST_MICROS * (1 - STUDIO_DISCOUNT))
 
 
 @pytest.fixture(scope="module")
@@ -121,12 +126,20 @@ def test_live_usage_is_billed_at_catalog_price(
     with live_gateway.client() as client:
         prices = {m["id"]: m["pricing"] for m in client.get("/v1/models/catalog").json()["data"]}
     price = prices[MODEL]
-    expected = (
+    listed = (
         USAGE["prompt_tokens"] * price["input_per_1m"] + USAGE["completion_tokens"] * price["output_per_1m"]
     ) / 1e6
+    assert round(listed * 1e6) == LIST_MICROS
+    with live_gateway.client() as client:
+        tiers = {t["id"]: t for t in client.get("/v1/tiers").json()["data"]}
+    assert tiers["studio"]["discount_pct"] == STUDIO_DISCOUNT * 100
+    expected = STUDIO_MICROS / 1e6
     response = _post(live_gateway, live_key["api_key"])
     assert response.status_code == 200
-    assert response.json()["usage"] == USAGE, "the provider's own counts are what is billed"
+    usage = dict(response.json()["usage"])
+    # usage.cost is what this request cost the account, in USD (as OpenRouter answers it).
+    assert usage.pop("cost") == pytest.approx(expected)
+    assert usage == USAGE, "the provider's own counts are what is billed"
     request_id = response.headers["X-Request-Id"]
     ledger = live_gateway.query(LEDGER_USD, request_id)
     assert [round(r["amount_usd"], 9) for r in ledger] == [round(-expected, 9)]
@@ -274,7 +287,7 @@ def test_balance_is_grants_minus_logged_costs_to_the_micro_dollar(
     logged = live_gateway.query(
         "SELECT request_id, status, cost_micros FROM request_log WHERE developer_id = $1", developer
     )
-    assert sorted(r["cost_micros"] for r in logged) == [0, 660, 660, 660, 660, 660]
+    assert sorted(r["cost_micros"] for r in logged) == [0] + [STUDIO_MICROS] * 5
     assert all(r["cost_micros"] == 0 for r in logged if r["status"] != 200)
     grants = 5_000_000 + 1_234_567
     balance = _ledger_sum(live_gateway, developer)
@@ -285,7 +298,7 @@ def test_balance_is_grants_minus_logged_costs_to_the_micro_dollar(
         )
         assert [d["amount_micros"] for d in debits] == ([-row["cost_micros"]] if row["cost_micros"] else [])
     with live_gateway.client(key) as client:
-        assert client.get("/v1/keys/me").json()["credit_balance_usd"] == balance / 1e6 == 6.231267
+        assert client.get("/v1/keys/me").json()["credit_balance_usd"] == balance / 1e6 == 6.232422
 
 
 def test_a_model_summary_after_a_turn_is_metered_too(
@@ -312,7 +325,7 @@ def test_a_model_summary_after_a_turn_is_metered_too(
         MODEL,
         "openai",
     )
-    assert summary["cost_micros"] == 660
+    assert summary["cost_micros"] == STUDIO_MICROS
     assert any("You keep the memory of" in str(r.body["messages"]) for r in upstream.requests)
     logged = live_gateway.query(
         "SELECT cost_micros FROM request_log WHERE developer_id = $1", payer["developer_id"]
