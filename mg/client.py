@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 import httpx
 
-from mg import _resources, _resources_async, _resources_debug, _resources_ops
+from mg import _resources, _resources_async, _resources_debug, _resources_ops, _resources_webhooks
 from mg._client_base import (
     BaseClient,
     ClientOptions,
@@ -85,6 +85,7 @@ class MonsterClient(BaseClient):
         self.billing = _resources_ops.Billing(self)
         self.pricing = _resources_ops.Pricing(self)
         self.telemetry = _resources_ops.Telemetry(self)
+        self.webhooks = _resources_webhooks.Webhooks(self)
 
     @classmethod
     def from_profile(cls, profile: str | None = None, **options: Unpack[ClientOptions]) -> MonsterClient:
@@ -194,6 +195,7 @@ class AsyncMonsterClient(BaseClient):
         self.billing = _resources_ops.AsyncBilling(self)
         self.pricing = _resources_ops.AsyncPricing(self)
         self.telemetry = _resources_ops.AsyncTelemetry(self)
+        self.webhooks = _resources_webhooks.AsyncWebhooks(self)
 
     async def _send(self, method: str, path: str, *, stream: bool, **kwargs: Any) -> httpx.Response:
         request = self._http.build_request(method, self.base_url + path, headers=self._headers(), **kwargs)

@@ -174,3 +174,29 @@ async def test_the_palette_offers_every_action_with_its_key(world: World) -> Non
         await pilot.press("enter")
         await pilot.pause()
         assert app.screen.query_one("#field-path") is not None
+
+
+async def test_the_webhooks_tab_shows_the_threads_deliveries(world: World, tmp_path: Path) -> None:
+    from tests.support.webhook_receiver import running_receiver
+
+    with running_receiver(tmp_path / "receiver") as receiver, world.client() as client:
+        hook = client.webhooks.create(url=receiver.url + "/hook", events=["thread.message"])
+        assert hook["secret"].startswith("whsec_")
+        app = world.app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            app.screen.query_one("#side-panel").show_tab("webhooks")
+            await settle(pilot)
+            empty = text_of(app.screen.query_one("#deliveries-view"))
+            assert "No webhook deliveries for this thread yet" in empty
+            await pilot.click("#prompt")
+            await pilot.press(*"Any shields?", "enter")
+            await settle(pilot)
+            receiver.wait_for(2, "/hook")  # the player's line and the reply
+            app.screen.query_one("#side-panel").show_tab("info")
+            app.screen.query_one("#side-panel").show_tab("webhooks")
+            await settle(pilot)
+            shown = text_of(app.screen.query_one("#deliveries-view"))
+        rows = client.webhooks.deliveries(thread_id=world.merchant["id"])
+    assert len(rows) == 2 and {r["status"] for r in rows} == {"delivered"}
+    assert shown.count("thread.message") == 2 and "delivered 200" in shown

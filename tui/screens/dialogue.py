@@ -188,6 +188,7 @@ class DialogueScreen(Screen[None]):
         panel.set_thread(full)
         panel.set_state(self.state)
         panel.set_actions(actions.get("actions") or [])
+        panel.load_deliveries(client, tid)
         panel.prompt_editor.set_templates(self.templates, full.get("npc_template"))
         self._show_heading()
         prompt = self.query_one("#prompt", HistoryInput)
@@ -280,6 +281,7 @@ class DialogueScreen(Screen[None]):
             self.replying = False
             self.refresh_bindings()
         self.load_threads(quiet=False)
+        self._side.load_deliveries(self.client, thread["id"])
 
     def action_stop_reply(self) -> None:
         self.workers.cancel_group(self, "reply")

@@ -1,4 +1,5 @@
-"""The right column of the dialogue explorer: state, actions, prompt and facts of the thread."""
+"""The right column of the dialogue explorer: state, actions, prompt, facts and webhook
+deliveries of the thread."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Label, Select, Static, TabbedContent, TabPane, TextArea
 
+from tui.widgets.deliveries import Deliveries
 from tui.widgets.state_tree import StateTree
 
 
@@ -137,7 +139,8 @@ class PromptEditor(Vertical):
 
 
 class SidePanel(Vertical):
-    """Tabs: State (editable tree), Actions, Prompt (editable), Info; Template once one is opened."""
+    """Tabs: State (editable tree), Actions, Prompt (editable), Info, Webhooks; Template once one
+    is opened."""
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="tab-state", id="side-tabs"):
@@ -149,6 +152,8 @@ class SidePanel(Vertical):
                 yield PromptEditor(id="prompt-editor")
             with TabPane("Info", id="tab-info"), VerticalScroll():
                 yield Static("", id="info-view")
+            with TabPane("Webhooks", id="tab-webhooks"):
+                yield Deliveries(id="deliveries")
 
     @property
     def state_tree(self) -> StateTree:
@@ -167,6 +172,16 @@ class SidePanel(Vertical):
 
     def set_actions(self, actions: list[dict[str, Any]]) -> None:
         self.query_one("#actions-view", Static).update(actions_view(actions))
+
+    def load_deliveries(self, client: Any, thread_id: str) -> None:
+        """Read the thread's webhook deliveries again (also each time the tab is shown)."""
+        self._deliveries_of = (client, thread_id)
+        self.query_one(Deliveries).load(client, thread_id)
+
+    @on(TabbedContent.TabActivated, pane="#tab-webhooks")
+    def _webhooks_shown(self) -> None:
+        if (target := getattr(self, "_deliveries_of", None)) is not None:
+            self.query_one(Deliveries).load(*target)
 
     def show_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = f"tab-{tab}"
