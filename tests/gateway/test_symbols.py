@@ -22,15 +22,21 @@ from tests.gateway.symbols_support import (
     upload,
     zip_dsym,
 )
-from tests.support.gateway_process import GatewayProcess
+from tests.support.gateway_process import GatewayProcess, create_pg_database, drop_pg_database
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
 def gw(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
     data_dir = tmp_path_factory.mktemp(f"sym-{request.param}")
-    url = request.getfixturevalue("pg_url") if request.param == "postgres" else None
-    with clock_gateway(data_dir, url) as gateway:
-        yield gateway
+    # A database of this module's own: blobs are shared by content across developers, and the
+    # test that a blob goes with its last symbol must not see other modules' uploads.
+    url = create_pg_database() if request.param == "postgres" else None
+    try:
+        with clock_gateway(data_dir, url) as gateway:
+            yield gateway
+    finally:
+        if url is not None:
+            drop_pg_database(url)
 
 
 @pytest.fixture(scope="module")
