@@ -11,11 +11,10 @@ in one transaction; when the unsummarised tail has grown too long, the same tran
 enqueues a fold into the running summary, which a job runner does off the request path (see
 :mod:`folding`).
 
-A stream whose client went away is committed late, by a task this service tracks and
-:meth:`ConversationService.close` awaits at shutdown, not by a job: what it commits (the
-prepared turn, the text produced so far) exists only in this process's memory, so a job would
-first have to write all of it to the database — the very write the task makes — and a process
-that dies before that write loses it either way.
+A stream whose client went away is committed late by a task this service tracks (awaited by
+:meth:`ConversationService.close`), not by a job: what it commits (the prepared turn, the text
+so far) exists only in this process's memory, so a job would first have to write it all to the
+database — the very write the task makes.
 """
 
 from __future__ import annotations
