@@ -7,6 +7,7 @@ import contextlib
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -24,6 +25,7 @@ from local_gateway.api import (
     models,
     npc,
     npc_templates,
+    portal_keys,
     status,
     status_page,
     structured,
@@ -41,6 +43,7 @@ from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services import monster_gpt
 from local_gateway.services.accounts.keys import KeyService, NewKey
 from local_gateway.services.accounts.limits import InProcessLimiter, RateLimiter
+from local_gateway.services.accounts.revocations import RedisRevocations, Revocations
 from local_gateway.services.billing.context import RequestContext
 from local_gateway.services.billing.retention import Retention
 from local_gateway.services.billing.service import Billing, make_book
@@ -83,7 +86,7 @@ ROUTE_MODULES = [
     chat, health, models, meta, npc_templates, npc, threads, embeddings, structured, symbols, symbol_server,
     crashes, debug_sessions,
     webhooks,
-    billing, telemetry,
+    billing, telemetry, portal_keys,
     status, status_page, metrics,
 ]  # fmt: skip
 LOCAL_EMAIL = "local@localhost"
@@ -112,6 +115,12 @@ def _limiter(settings: Settings, clock: Clock) -> RateLimiter:
     return RedisLimiter(settings.redis_url, clock, settings.redis_prefix)
 
 
+def _revocations(settings: Settings) -> Revocations:
+    if not settings.redis_url:
+        return Revocations()
+    return RedisRevocations(settings.redis_url, settings.redis_prefix)
+
+
 def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -135,7 +144,12 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
         semantic = monster_gpt.semantic_layer(
             settings.classifier_semantic, embedder, monster_gpt.load_disciplines()
         )
-        keys = KeyService(db, clock)
+        keys = KeyService(
+            db,
+            clock,
+            revocations=_revocations(settings),
+            rotation_grace=timedelta(hours=settings.key_rotation_grace_hours),
+        )
         limiter = _limiter(settings, clock)
         billing = Billing.start(
             db,
@@ -239,6 +253,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             ),
         )
         app[SERVICES] = services
+        keys.start()
         await retention.schedule()
         if settings.bootstrap and await keys.is_empty():
             app[BOOTSTRAP_KEY] = await keys.create_key(
@@ -252,6 +267,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             with contextlib.suppress(asyncio.CancelledError):
                 await warming
             await conversations.close()
+            await keys.close()
             await billing.close()
             await limiter.close()
             if http is not None:

@@ -118,7 +118,15 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
             return await _jobs(db, Clock(offset_file=settings.clock_offset_file), args)
         keys = KeyService(db, Clock())
         if args.admin_command == "revoke-key":
-            key = await keys.revoke(args.key_id)
+            from local_gateway.services.accounts.revocations import RedisRevocations
+
+            # Running gateways drop the key from their caches at once when Redis is shared.
+            if settings.redis_url:
+                keys.revocations = RedisRevocations(settings.redis_url, settings.redis_prefix)
+            try:
+                key = await keys.revoke(args.key_id)
+            finally:
+                await keys.revocations.close()
             return _print(args, {"key_id": key.id, "revoked": True}, f"Revoked {key.id}.")
         maintenance = await cli_status.run(settings, db, args)
         if maintenance is not None:

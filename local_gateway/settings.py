@@ -83,6 +83,9 @@ ENVIRONMENT: dict[str, str] = {
         "player.credit_low is emitted once when the balance falls below this percentage of the "
         "last grant (default 20)"
     ),
+    "MG_KEY_ROTATION_GRACE_HOURS": (
+        "hours a rotated API key keeps working beside the key that replaced it (default 24)"
+    ),
     "MG_LOG_RETENTION_DAYS": "days the per-request log is kept; daily usage totals stay (default 90)",
     "MG_CLOCK_OFFSET_FILE": (
         "test hook: a file holding seconds to add to the gateway's clock, re-read when it changes "
@@ -156,6 +159,7 @@ class Settings:
     clock_offset_file: Path | None = None
     credit_low_percent: int = 20
     log_retention_days: int = 90
+    key_rotation_grace_hours: float = 24.0
     # Create a local developer and a test key when the database is empty.
     bootstrap: bool = True
     # Save the bootstrap key into the CLI's `local` profile.

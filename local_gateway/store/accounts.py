@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -28,6 +28,8 @@ def _key(row: ApiKey) -> KeyRecord:
         row.created_at,
         row.last_used_at,
         row.revoked_at,
+        row.expires_at,
+        row.replaced_by,
     )
 
 
@@ -107,5 +109,32 @@ async def revoke_key(session: AsyncSession, key_id: str, at: datetime) -> KeyRec
 
 
 async def keys_of(session: AsyncSession, developer_id: str) -> list[KeyRecord]:
-    stmt = select(ApiKey).where(col(ApiKey.developer_id) == developer_id).order_by(col(ApiKey.created_at))
+    stmt = (
+        select(ApiKey)
+        .where(col(ApiKey.developer_id) == developer_id)
+        .order_by(col(ApiKey.created_at).desc(), col(ApiKey.id).desc())
+    )
     return [_key(r) for r in (await session.execute(stmt)).scalars()]
+
+
+async def expire_key(session: AsyncSession, key_id: str, at: datetime, replaced_by: str) -> KeyRecord | None:
+    """End a rotated key's life at ``at`` (its grace period); the earlier end wins."""
+    row = await session.get(ApiKey, key_id)
+    if row is None:
+        return None
+    if row.expires_at is None or at < row.expires_at:
+        row.expires_at = at
+    row.replaced_by = replaced_by
+    await session.flush()
+    return _key(row)
+
+
+async def touch_keys(session: AsyncSession, used: dict[str, datetime]) -> None:
+    """Record when each key was last used (only ever moves forward)."""
+    for key_id, at in used.items():
+        await session.execute(
+            update(ApiKey)
+            .where(col(ApiKey.id) == key_id)
+            .where((col(ApiKey.last_used_at).is_(None)) | (col(ApiKey.last_used_at) < at))
+            .values(last_used_at=at)
+        )

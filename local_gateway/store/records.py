@@ -28,10 +28,16 @@ class KeyRecord:
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
+    expires_at: datetime | None = None
+    replaced_by: str | None = None
 
     @property
     def display(self) -> str:
         return f"{self.prefix}…{self.last4}"
+
+    def usable_at(self, now: datetime) -> bool:
+        """Not revoked, and not past the end of a rotation's grace period."""
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
 
 
 @dataclass(frozen=True)

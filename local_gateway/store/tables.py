@@ -36,6 +36,9 @@ class ApiKey(SQLModel, table=True):
     created_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    # A rotated key keeps working until expires_at (its grace period), then is refused.
+    expires_at: datetime | None = None
+    replaced_by: str | None = Field(default=None, max_length=40)
 
 
 class CreditEntry(SQLModel, table=True):
