@@ -13,6 +13,7 @@ from mg.cli._errors import AuthError, UsageError
 
 if TYPE_CHECKING:
     from mg.cli._conversation import Conversation
+    from mg.client import MonsterClient
 
 NPC_PANEL = "NPC conversations"
 
@@ -224,6 +225,9 @@ def chat(
         group=group,
     )
     with session.client() as client:
+        if template and not chosen_model and not group:
+            # The template's own model when nothing else names one, as speak does on the gateway.
+            settings.model = _template_model(client, template) or settings.model
         conversation = Conversation(client, settings)
         if group:
             _enter_scene(conversation, speaker)
@@ -258,6 +262,17 @@ def _enter_scene(conversation: Conversation, speaker: str | None) -> None:
             conversation.settings.speaker = conversation.find_speaker(speaker)
         except ValueError as exc:
             raise UsageError(f"{exc}.", "Pick one of those with --as, or leave --as out.") from exc
+
+
+def _template_model(client: MonsterClient, template: str) -> str | None:
+    from mg.errors import NotFoundError
+
+    try:
+        found = client.npc.templates.get(template)
+    except NotFoundError:
+        return None  # the first turn answers with the gateway's list of templates
+    model = found.get("default_model")
+    return model if isinstance(model, str) and model else None
 
 
 def _default_model() -> str:

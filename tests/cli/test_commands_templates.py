@@ -135,3 +135,16 @@ def test_init_from_a_template_and_show_as_toml(env: dict[str, str], tmp_path: Pa
     detail = ok(run_mg("npc", "template", "haggler", **env)).out
     assert detail.startswith("Haggler (haggler) · yours, version 1")
     assert json.dumps(merchant["examples"][0]["player"])[1:-1] in detail
+
+
+def test_chat_with_a_template_speaks_with_its_default_model(env: dict[str, str], tmp_path: Path) -> None:
+    path = tmp_path / "quartermaster.toml"
+    ok(run_mg("npc", "template", "init", "Quartermaster", "-o", str(path), **env))
+    text = path.read_text().replace('# default_model = "deepseek-chat"', 'default_model = "gpt-4o-mini"')
+    path.write_text(text)
+    ok(run_mg("npc", "template", "create", str(path), **env))
+    chat = ("chat", "--json", "--npc", "qm_1", "--player", "p1", "--template", "quartermaster", "hi")
+    assert ok(run_mg(*chat, **env)).json()["model"] == "gpt-4o-mini"
+    # A model named on the command line still wins over the template's.
+    named = ok(run_mg(*chat[:-1], "--model", "deepseek-chat", "again", **env)).json()
+    assert named["model"] == "deepseek-chat"
