@@ -61,6 +61,7 @@ from local_gateway.services.inference.embeddings import EmbeddingService
 from local_gateway.services.inference.fallback import FallbackRunner
 from local_gateway.services.inference.params import ChatParams
 from local_gateway.services.jobs import JobQueue, JobRunner, register_probe
+from local_gateway.services.jobs.housekeeping import JobHousekeeping
 from local_gateway.services.npc.conversation import ConversationService
 from local_gateway.services.npc.export import ExportService
 from local_gateway.services.npc.folding import Folder
@@ -169,6 +170,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
         jobs = JobQueue(db, clock)
         register_probe(jobs)
         retention = Retention(jobs, billing.usage, clock, settings.log_retention_days)
+        housekeeping = JobHousekeeping(jobs, clock)
         recall = RecallCache(embedder.dimensions)
         recorder = TurnRecorder(db, clock, embedder)
         thread_service = ThreadService(db, clock, templates, recorder, recall)
@@ -255,6 +257,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
         app[SERVICES] = services
         keys.start()
         await retention.schedule()
+        await housekeeping.schedule()
         if settings.bootstrap and await keys.is_empty():
             app[BOOTSTRAP_KEY] = await keys.create_key(
                 LOCAL_EMAIL, tier="studio", environment="test", name="local"

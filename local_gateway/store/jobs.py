@@ -36,10 +36,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, and_, case, event, insert, or_, select, text, update
+from sqlalchemy import CursorResult, Executable, and_, case, delete, event, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from local_gateway.store.dialect import affected
 from local_gateway.store.job_tables import PENDING_SQL, Job
 
 # Columns of the table (typed as SQL expressions, which the model's attributes are not to mypy).
@@ -245,3 +246,15 @@ async def retry(session: AsyncSession, job_id: int, *, now: datetime) -> JobReco
     )
     rows = _records(await session.execute(stmt))
     return rows[0] if rows else None
+
+
+async def prune_finished(session: AsyncSession, *, done_before: datetime, failed_before: datetime) -> int:
+    """Delete jobs that ended before the given moments (done ones sooner than failed ones, which
+    an operator may still want to read). Pending jobs are never touched."""
+    stmt = delete(Job).where(
+        or_(
+            and_(c.status == "done", c.finished_at < done_before),
+            and_(c.status == "failed", c.finished_at < failed_before),
+        )
+    )
+    return await affected(session, stmt)

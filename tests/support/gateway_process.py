@@ -74,7 +74,7 @@ class GatewayProcess:
     def base_url(self) -> str:
         return f"{self.url}/v1"
 
-    def start(self, timeout: float = 30.0) -> GatewayProcess:
+    def start(self, timeout: float = 90.0) -> GatewayProcess:
         ready = self.data_dir / f"ready-{secrets.token_hex(4)}.json"
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("ab")
