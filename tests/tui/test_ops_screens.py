@@ -32,17 +32,19 @@ async def test_crash_triage_with_no_crashes_says_how_they_arrive(world: World) -
         assert app.is_running
 
 
-async def test_keys_screen_shows_the_key_and_says_what_is_missing(world: World) -> None:
+async def test_keys_screen_shows_the_key_with_its_health(world: World) -> None:
+    """The real /v1/keys/health: a key made today is healthy and nothing is reported missing."""
     app = world.app(screen="keys")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         table = app.screen.query_one("#key-table", DataTable)
         row = [str(c) for c in table.get_row_at(0)]
         assert row[1].startswith("mg_test_") and row[3] == "Studio" and row[4] == "$5.00"
-        missing = notice_text(app, "#keys-notice")
-        assert "does not offer key health yet (GET /v1/keys/health answered 404)" in missing
-        assert "credit balances" not in missing
+        assert row[5] == "healthy"
+        assert notice_text(app, "#keys-notice") == ""
         assert notice_text(app, "#usage-notice") == ""
+        detail = text_of(app.screen.query_one("#key-detail"))
+        assert "0 days" in detail
 
 
 async def test_keys_screen_draws_the_gateways_own_credits_and_usage(world: World) -> None:
