@@ -121,7 +121,8 @@ def usage_chart(daily: list[dict[str, Any]], width: int = 900, height: int = 160
     """Cost per day as an inline SVG bar chart, one bar a day, with each day's figure as a tooltip."""
     if not daily:
         return ""
-    top = max((float(d["cost_usd"]) for d in daily), default=0.0) or 1.0
+    highest = max((float(d["cost_usd"]) for d in daily), default=0.0)
+    top = highest or 1.0  # an empty month draws flat bars, not a division by zero
     slot = width / len(daily)
     bars = []
     for i, day in enumerate(daily):
@@ -137,8 +138,9 @@ def usage_chart(daily: list[dict[str, Any]], width: int = 900, height: int = 160
         f"<svg id='usage-chart' role='img' aria-label='Cost per day, last {len(daily)} days' "
         f"viewBox='0 0 {width} {height}' width='100%' height='{height}'>"
         f"<line x1='0' y1='{height}' x2='{width}' y2='{height}' stroke='#999'/>{''.join(bars)}</svg>"
-        f"<p class='muted'>{escape(daily[0]['date'])} – {escape(daily[-1]['date'])}, "
-        f"highest day ${top:.2f}</p>"
+        f"<p class='muted'>{escape(daily[0]['date'])} – {escape(daily[-1]['date'])}: "
+        + (f"highest day ${highest:.2f}" if highest else "no spend yet")
+        + "</p>"
     )
 
 
