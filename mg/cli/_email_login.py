@@ -48,13 +48,17 @@ def token_from(text: str) -> str:
 
 
 def _wait_for_outbox(outbox_dir: Path, email: str, seen: int, timeout: float = 10.0) -> str | None:
-    from mg.cli._outbox import newest_link
+    """The link once the gateway wrote it (it mails off the request path). No outbox file after
+    a moment means this is not the gateway's data dir: ask for the link instead of waiting on."""
+    from mg.cli._outbox import newest_link, outbox_path
 
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
         link = newest_link(outbox_dir, email, seen)
         if link is not None:
             return link
+        if time.monotonic() - started > 2.0 and not outbox_path(outbox_dir).exists():
+            return None
         time.sleep(0.1)
     return None
 

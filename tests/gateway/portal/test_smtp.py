@@ -3,6 +3,7 @@ receives it, and the link in the message signs in."""
 
 from __future__ import annotations
 
+import asyncio
 import email
 import re
 import socket
@@ -21,8 +22,10 @@ from tests.support.sign_in import ask_link, outbox
 class Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[Any, Message]] = []
+        self.delay = 0.0  # a slow mail server: seconds before it accepts a message
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        await asyncio.sleep(self.delay)
         self.messages.append((envelope, email.message_from_bytes(envelope.content)))
         return "250 OK"
 
@@ -74,3 +77,20 @@ def test_the_link_arrives_by_mail_and_signs_in(gw: GatewayProcess, smtp: tuple[I
         assert verify.status_code == 303 and verify.headers["Location"] == "/portal"
         page = client.get("/portal")
         assert page.status_code == 200 and "lead@studio.example" in page.text
+
+
+def test_a_slow_mail_server_does_not_show_in_the_answer(gw: GatewayProcess, smtp: tuple[Inbox, int]) -> None:
+    """The mail goes out after the answer: an account's existence cannot be timed through it."""
+    inbox = smtp[0]
+    known = gw.create_key(email="known@studio.example")["email"]
+    inbox.delay = 2.0
+    try:
+        before = len(inbox.messages)
+        for who in (known, "unknown@studio.example"):
+            started = time.perf_counter()
+            assert ask_link(gw, who).status_code == 200
+            assert time.perf_counter() - started < 1.0, f"the answer to {who} waited for the mail server"
+        arrived = inbox.wait(before + 2, timeout=15)[before:]
+        assert sorted(e.rcpt_tos[0] for e, _ in arrived) == [known, "unknown@studio.example"]
+    finally:
+        inbox.delay = 0.0
