@@ -48,6 +48,7 @@ from local_gateway.services.accounts.limits import InProcessLimiter, RateLimiter
 from local_gateway.services.accounts.mail import make_mailer
 from local_gateway.services.accounts.revocations import RedisRevocations, Revocations
 from local_gateway.services.accounts.sign_in import SignIn
+from local_gateway.services.accounts.sign_in_pruning import SignInPruning
 from local_gateway.services.billing.context import RequestContext
 from local_gateway.services.billing.retention import Retention
 from local_gateway.services.billing.service import Billing, make_book
@@ -186,6 +187,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
         register_probe(jobs)
         retention = Retention(jobs, billing.usage, clock, settings.log_retention_days)
         housekeeping = JobHousekeeping(jobs, clock)
+        sign_in_pruning = SignInPruning(jobs, clock)
         recall = RecallCache(embedder.dimensions)
         recorder = TurnRecorder(db, clock, embedder)
         thread_service = ThreadService(db, clock, templates, recorder, recall)
@@ -274,6 +276,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
         keys.start()
         await retention.schedule()
         await housekeeping.schedule()
+        await sign_in_pruning.schedule()
         if settings.bootstrap and await keys.is_empty():
             app[BOOTSTRAP_KEY] = await keys.create_key(
                 LOCAL_EMAIL, tier="studio", environment="test", name="local"

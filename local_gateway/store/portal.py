@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -107,3 +107,12 @@ async def end_session(session: AsyncSession, token_hash: str, now: datetime) -> 
         .values(ended_at=now)
     )
     return await dialect.affected(session, stmt) == 1
+
+
+async def prune(session: AsyncSession, before: datetime) -> int:
+    """Delete links asked for before ``before`` and sessions that ended or expired before it."""
+    links = delete(MagicLink).where(col(MagicLink.created_at) < before)
+    sessions = delete(PortalSession).where(
+        or_(col(PortalSession.expires_at) < before, col(PortalSession.ended_at) < before)
+    )
+    return await dialect.affected(session, links) + await dialect.affected(session, sessions)
