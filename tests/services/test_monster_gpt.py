@@ -18,7 +18,8 @@ from typing import Any
 
 import pytest
 
-from local_gateway.providers.embedders import HashedNgramEmbedder, MiniLMEmbedder
+from local_gateway.providers.embedders import HashedNgramEmbedder
+from local_gateway.providers.minilm import MiniLMEmbedder
 from local_gateway.services.monster_gpt.bayes import train
 from local_gateway.services.monster_gpt.disciplines import (
     GENERAL,
@@ -295,10 +296,11 @@ def test_accuracy_floor_on_fresh_set() -> None:
     assert acc >= 0.78, f"fresh accuracy {acc:.3f}\n{_confusion(wrong)}"
 
 
-@pytest.mark.skipif(not MiniLMEmbedder.available(), reason="the embeddings-local extra is not installed")
 def test_accuracy_with_the_semantic_layer(disciplines: Any) -> None:
     # Measured 0.827 (holdout) and 0.887 (fresh) with all-MiniLM-L6-v2.
-    layer = _ready(MiniLMEmbedder(), disciplines)
+    embedder = MiniLMEmbedder()
+    assert embedder.warm(), embedder.failure
+    layer = _ready(embedder, disciplines)
     holdout, _ = _accuracy(_rows("monster_gpt_holdout.jsonl"), layer)
     fresh, wrong = _accuracy(_rows("monster_gpt_fresh.jsonl"), layer)
     assert holdout >= 0.76 and fresh >= 0.83, f"holdout {holdout:.3f} fresh {fresh:.3f}\n{_confusion(wrong)}"
@@ -439,8 +441,8 @@ def test_configure_takes_auto_or_off(disciplines: Any) -> None:
 
 
 def test_semantic_layer_is_off_with_the_hashed_fallback_embedder(disciplines: Any) -> None:
-    # Without the embeddings-local extra the app's embedder only matches words: the layer is
-    # off and classification is lexical, whatever MG_CLASSIFIER_SEMANTIC says.
+    # With MG_EMBEDDER=hashed the app's embedder only matches words: the layer is off and
+    # classification is lexical, whatever MG_CLASSIFIER_SEMANTIC says.
     assert semantic_layer("auto", HashedNgramEmbedder(), disciplines) is None
 
 

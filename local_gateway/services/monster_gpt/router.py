@@ -158,7 +158,7 @@ class Classification:
     # The indexed terms that spoke for the chosen discipline, for logs and debugging.
     terms: tuple[str, ...] = ()
     # Which layers decided: "lexical" (keyword index + naive Bayes) or "semantic" (those plus
-    # sentence-embedding similarity, for close calls when the MiniLM package is installed).
+    # sentence-embedding similarity, for close calls once MiniLM has loaded).
     method: str = LEXICAL
 
 

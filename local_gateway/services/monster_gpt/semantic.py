@@ -1,16 +1,18 @@
 """The optional semantic layer of Monster-GPT's classifier: sentence embeddings of the disciplines.
 
-When the app's embedder understands meaning (all-MiniLM-L6-v2 from the ``embeddings-local``
-extra), each discipline becomes one unit vector: the normalised mean of the embeddings of its
+When the app's embedder understands meaning (all-MiniLM-L6-v2, part of the default install),
+each discipline becomes one unit vector: the normalised mean of the embeddings of its
 description, name and specialist, examples and prototypes. A prompt's cosine similarity to those
 centroids understands paraphrase the lexical layers cannot ("the screen is just white for a long
 time" is about exposure), but an encode costs milliseconds, so the classifier only asks for it
 when the lexical layers are unsure (see ``router.py``).
 
-With the hashed fallback embedder, or with ``MG_CLASSIFIER_SEMANTIC=off``, :func:`semantic_layer`
-is ``None`` and classification is purely lexical. The layer is only consulted once it is *ready*
-(its centroids built by ``router.warm()``, seconds of work): a request never pays for building
-it. The app owns the layer and passes it to the chat service; nothing here is process state.
+With the hashed embedder (``MG_EMBEDDER=hashed``), or with ``MG_CLASSIFIER_SEMANTIC=off``,
+:func:`semantic_layer` is ``None`` and classification is purely lexical. The layer is only
+consulted once it is *ready* (its centroids built by ``router.warm()`` after the model has
+loaded, about a second of work): a request never pays for building it, and if the model cannot
+load the layer never becomes ready. The app owns the layer and passes it to the chat service;
+nothing here is process state.
 """
 
 from __future__ import annotations
