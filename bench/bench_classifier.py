@@ -53,7 +53,7 @@ def _run(method: str, rounds: int) -> None:
         layer = SemanticLayer(embedder, disciplines)
     started = time.perf_counter()
     if layer is not None:
-        layer.centroids()
+        layer.build()
     classify("warm up the cached index and model", layer)
     print(f"\n[{method}] warm-up {(time.perf_counter() - started) * 1e3:.0f} ms")
 

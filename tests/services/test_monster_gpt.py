@@ -296,14 +296,25 @@ def test_accuracy_floor_on_fresh_set() -> None:
     assert acc >= 0.78, f"fresh accuracy {acc:.3f}\n{_confusion(wrong)}"
 
 
+def test_accuracy_floor_on_blind_set() -> None:
+    # Written for issue #16 before any of its tuning, never tuned on. Measured 0.815 (lexical).
+    acc, wrong = _accuracy(_rows("monster_gpt_blind.jsonl"))
+    assert acc >= 0.78, f"blind accuracy {acc:.3f}\n{_confusion(wrong)}"
+
+
 def test_accuracy_with_the_semantic_layer(disciplines: Any) -> None:
-    # Measured 0.827 (holdout) and 0.887 (fresh) with all-MiniLM-L6-v2.
+    # Measured 0.802 (holdout), 0.900 (fresh) and 0.875 (blind) with the default install's
+    # all-MiniLM-L6-v2 (int8 ONNX), best-3 texts per discipline, consulted below margin 10.
     embedder = MiniLMEmbedder()
     assert embedder.warm(), embedder.failure
     layer = _ready(embedder, disciplines)
     holdout, _ = _accuracy(_rows("monster_gpt_holdout.jsonl"), layer)
-    fresh, wrong = _accuracy(_rows("monster_gpt_fresh.jsonl"), layer)
-    assert holdout >= 0.76 and fresh >= 0.83, f"holdout {holdout:.3f} fresh {fresh:.3f}\n{_confusion(wrong)}"
+    fresh, wrong_fresh = _accuracy(_rows("monster_gpt_fresh.jsonl"), layer)
+    blind, wrong_blind = _accuracy(_rows("monster_gpt_blind.jsonl"), layer)
+    figures = f"holdout {holdout:.3f} fresh {fresh:.3f} blind {blind:.3f}"
+    assert holdout >= 0.76 and fresh >= 0.86 and blind >= 0.84, (
+        f"{figures}\n{_confusion(wrong_fresh)}\n{_confusion(wrong_blind)}"
+    )
 
 
 # --- behaviour ------------------------------------------------------------------------------
@@ -381,7 +392,7 @@ class _OneHotEncoder:
 
 def _ready(embedder: Any, disciplines: Any) -> SemanticLayer:
     layer = SemanticLayer(embedder, disciplines)
-    layer.centroids()
+    layer.build()
     return layer
 
 
