@@ -26,6 +26,8 @@ from local_gateway.api import (
     npc,
     npc_templates,
     portal_keys,
+    portal_page,
+    sign_in,
     status,
     status_page,
     structured,
@@ -44,7 +46,10 @@ from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services import monster_gpt
 from local_gateway.services.accounts.keys import KeyService, NewKey
 from local_gateway.services.accounts.limits import InProcessLimiter, RateLimiter
+from local_gateway.services.accounts.mail import make_mailer
 from local_gateway.services.accounts.revocations import RedisRevocations, Revocations
+from local_gateway.services.accounts.sign_in import SignIn
+from local_gateway.services.accounts.sign_in_pruning import SignInPruning
 from local_gateway.services.billing.context import RequestContext
 from local_gateway.services.billing.retention import Retention
 from local_gateway.services.billing.service import Billing, make_book
@@ -88,7 +93,7 @@ ROUTE_MODULES = [
     chat, health, models, meta, npc_templates, npc, threads, embeddings, structured, symbols, symbol_server,
     crashes, debug_sessions,
     webhooks,
-    billing, telemetry, portal_keys,
+    billing, telemetry, portal_keys, portal_page, sign_in,
     status, status_page, metrics,
 ]  # fmt: skip
 LOCAL_EMAIL = "local@localhost"
@@ -105,6 +110,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     # After the services: cleanup runs in reverse, so the runner stops before the database closes.
     app.cleanup_ctx.append(_jobs_ctx(settings))
     return app
+
+
+def listening(app: web.Application, url: str) -> None:
+    """Tell the services the address the server listens on (a port of 0 is known only now)."""
+    app[SERVICES].sign_in.listening_on(url)
 
 
 def _limiter(settings: Settings, clock: Clock) -> RateLimiter:
@@ -153,6 +163,12 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             rotation_grace=timedelta(hours=settings.key_rotation_grace_hours),
         )
         limiter = _limiter(settings, clock)
+        signin = SignIn(
+            db,
+            clock,
+            make_mailer(settings.smtp_url, settings.mail_from, settings.data_dir),
+            settings.public_url,
+        )
         billing = Billing.start(
             db,
             clock,
@@ -172,6 +188,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
         register_probe(jobs)
         retention = Retention(jobs, billing.usage, clock, settings.log_retention_days)
         housekeeping = JobHousekeeping(jobs, clock)
+        sign_in_pruning = SignInPruning(jobs, clock)
         recall = RecallCache(embedder.dimensions)
         recorder = TurnRecorder(db, clock, embedder)
         thread_service = ThreadService(db, clock, templates, recorder, recall)
@@ -225,6 +242,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             db=db,
             catalog=catalog,
             keys=keys,
+            sign_in=signin,
             limiter=limiter,
             billing=billing,
             providers=providers,
@@ -259,6 +277,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
         keys.start()
         await retention.schedule()
         await housekeeping.schedule()
+        await sign_in_pruning.schedule()
         if settings.bootstrap and await keys.is_empty():
             app[BOOTSTRAP_KEY] = await keys.create_key(
                 LOCAL_EMAIL, tier="studio", environment="test", name="local"
@@ -271,6 +290,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             with contextlib.suppress(asyncio.CancelledError):
                 await warming
             await conversations.close()
+            await signin.close()
             await keys.close()
             await billing.close()
             await limiter.close()

@@ -92,6 +92,15 @@ ENVIRONMENT: dict[str, str] = {
         "test hook: a file holding seconds to add to the gateway's clock, re-read when it changes "
         "(lets end-to-end tests expire tokens without waiting); leave unset in production"
     ),
+    "MG_SMTP_URL": (
+        "smtp://user:password@host:587 (STARTTLS when offered) or smtps://host:465: send sign-in "
+        "links by mail (default: write them to <data dir>/outbox.jsonl, printed by mg gateway outbox)"
+    ),
+    "MG_MAIL_FROM": "sender address of sign-in mail (default mg@localhost)",
+    "MG_PUBLIC_URL": (
+        "the gateway's address as users reach it, used in sign-in links, e.g. https://api.studio.dev "
+        "(default: http://<host>:<port>)"
+    ),
     "MG_METRICS_PUBLIC": "1 to let anyone scrape GET /metrics (default: closed)",
     "MG_METRICS_TOKEN": "bearer token a Prometheus scraper sends to read GET /metrics",
     "MG_<PROVIDER>_BASE_URL": (
@@ -161,6 +170,10 @@ class Settings:
     credit_low_percent: int = 20
     log_retention_days: int = 90
     key_rotation_grace_hours: float = 24.0
+    # Sign-in links: SMTP when set, else the outbox file in the data dir.
+    smtp_url: str | None = None
+    mail_from: str = "mg@localhost"
+    public_url: str | None = None
     # Create a local developer and a test key when the database is empty.
     bootstrap: bool = True
     # Save the bootstrap key into the CLI's `local` profile.

@@ -9,6 +9,7 @@ from local_gateway.providers.embedders import Embedder
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services.accounts.keys import KeyService
 from local_gateway.services.accounts.limits import RateLimiter
+from local_gateway.services.accounts.sign_in import SignIn
 from local_gateway.services.billing.service import Billing
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.debug.crash_triage import CrashTriage
@@ -40,6 +41,7 @@ class Services:
     db: Database
     catalog: Catalog
     keys: KeyService
+    sign_in: SignIn
     limiter: RateLimiter
     billing: Billing
     providers: ProviderRegistry
