@@ -40,7 +40,8 @@ from local_gateway.api import (
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.middleware import ACCESS_LOG_ENABLED, request_context
 from local_gateway.api.observe import observe
-from local_gateway.providers.embedders import Embedder, MiniLMEmbedder, local_embedder
+from local_gateway.providers.embedders import Embedder, local_embedder
+from local_gateway.providers.minilm import MiniLMEmbedder
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services import monster_gpt
 from local_gateway.services.accounts.keys import KeyService, NewKey
@@ -149,8 +150,8 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             return http
 
         catalog = catalog_with(settings.models_file)
-        # One embedder per process (one MiniLM in memory when the extra is installed), given to
-        # every service that embeds; it loads its model on first use or at warm-up.
+        # One embedder per process (one MiniLM in memory), given to every service that embeds; it
+        # loads its model at warm-up (or, failing that, in the background on first use).
         embedder = local_embedder(settings.embedder)
         semantic = monster_gpt.semantic_layer(
             settings.classifier_semantic, embedder, monster_gpt.load_disciplines()
@@ -313,20 +314,20 @@ def _completer(chat: ChatService) -> Complete:
 
 
 async def _warm(embedder: Embedder, semantic: monster_gpt.SemanticLayer | None) -> None:
-    """Build Monster-GPT's caches and, with the semantic layer on, load MiniLM and embed the
-    disciplines (seconds of CPU). Until it is done Monster-GPT classifies lexically
-    (Classification.method says so) and the first embedding loads the model itself.
+    """Load MiniLM (under a second of CPU), then build Monster-GPT's caches and, with the semantic
+    layer on, embed the disciplines. Until the model is in, embeddings and NPC memory get hashed
+    n-grams (announced in X-Monster-Embedder and the log) and Monster-GPT classifies lexically
+    (Classification.method says so); if it cannot load, that stays so.
 
     A task of this process, not a job: what it builds lives in this process's memory, so a job
     claimed by another gateway process (or left over from a previous run) would warm the wrong
-    one. With the layer off the model stays unloaded until something embeds, so processes that
-    never embed (tests, web-only deployments without NPCs) do not pay for it.
+    one.
     """
 
     def work() -> None:
-        if semantic is not None and isinstance(embedder, MiniLMEmbedder):
-            embedder.warm()
-        monster_gpt.warm(semantic)
+        loaded = embedder.warm() if isinstance(embedder, MiniLMEmbedder) else False
+        # Centroids built from fallback vectors would not be the model's: stay lexical then.
+        monster_gpt.warm(semantic if loaded else None)
 
     try:
         await _in_daemon_thread(work, "mg-warm-up")

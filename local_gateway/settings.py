@@ -40,7 +40,7 @@ ENVIRONMENT: dict[str, str] = {
     ),
     "MG_CLASSIFIER_SEMANTIC": (
         "auto (default): once warmed up in the background at start, Monster-GPT asks "
-        "all-MiniLM-L6-v2 about close calls when mg[embeddings-local] is installed; "
+        "all-MiniLM-L6-v2 about close calls; "
         "off: keyword index + naive Bayes only"
     ),
     "MG_SANDBOX_CHUNK_DELAY": "testing knob: seconds the sandbox waits between stream chunks (default 0)",
@@ -54,8 +54,9 @@ ENVIRONMENT: dict[str, str] = {
     "MG_BREAKER_FAILURES": "consecutive failures that open a provider's circuit breaker (default 5)",
     "MG_BREAKER_COOLDOWN": "seconds an open breaker waits before it lets one probe through (default 30)",
     "MG_EMBEDDER": (
-        "the one offline embedder of test-key embeddings, NPC memory and Monster-GPT: auto "
-        "(MiniLM when mg[embeddings-local] is installed, else hashed), minilm or hashed"
+        "the one offline embedder of test-key embeddings, NPC memory and Monster-GPT: auto or "
+        "minilm (all-MiniLM-L6-v2 on onnxruntime, hashed n-grams until it has loaded; default), "
+        "or hashed"
     ),
     "MG_LOCAL_BASE_URL": (
         "an OpenAI-compatible server on this machine (Ollama, llama.cpp, LM Studio, vLLM), e.g. "
@@ -138,7 +139,7 @@ class Settings:
     breaker_failures: int = 5
     breaker_cooldown: float = 30.0
     embedder: str = "auto"
-    # Monster-GPT's MiniLM layer for close calls: auto (when installed) or off.
+    # Monster-GPT's MiniLM layer for close calls: auto (once the model has loaded) or off.
     classifier_semantic: str = "auto"
     # Serve on uvloop when it is installed (not on Windows): the same code, a faster event loop.
     uvloop: bool = True

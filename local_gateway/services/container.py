@@ -45,7 +45,7 @@ class Services:
     limiter: RateLimiter
     billing: Billing
     providers: ProviderRegistry
-    # The process's one embedder (one MiniLM when installed): test-key embeddings, NPC memory
+    # The process's one embedder (one MiniLM in memory): test-key embeddings, NPC memory
     # recall and Monster-GPT's semantic layer all hold this instance.
     embedder: Embedder
     chat: ChatService
