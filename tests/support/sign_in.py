@@ -27,10 +27,11 @@ def wait_for_link(data_dir: Path, email: str, seen: int = 0, timeout: float = 10
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for message in outbox(data_dir)[seen:]:
-            if message["to"] == email:
+            if message["to"] == email.lower():
                 return str(message["link"])
         time.sleep(0.05)
-    raise AssertionError(f"no mail to {email} in the outbox after {timeout}s: {outbox(data_dir)}")
+    recipients = [m["to"] for m in outbox(data_dir)[seen:]]
+    raise AssertionError(f"no mail to {email} in the outbox after {timeout}s (mail went to {recipients})")
 
 
 def token_of(link: str) -> str:
