@@ -17,6 +17,9 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.remote.webelement import WebElement
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.support.gateway_process import GatewayProcess, running_gateway
 from tests.support.sign_in import outbox, wait_for_link
@@ -63,6 +66,14 @@ def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebDriv
         session.quit()
 
 
+def submit(browser: WebDriver, button: WebElement) -> None:
+    """Click a form's button and wait for the page it leads to: without the wait, the next
+    lookup can read the old page (a busy machine makes that likely)."""
+    page = browser.find_element(By.TAG_NAME, "html")
+    button.click()
+    WebDriverWait(browser, 30).until(expected_conditions.staleness_of(page))
+
+
 def whoami(gw: GatewayProcess, key: str) -> int:
     with gw.client(key) as client:
         return client.get("/v1/whoami").status_code
@@ -75,7 +86,7 @@ def test_sign_in_rotate_watch_the_old_key_end_and_sign_out(
     browser.get(f"{gw.url}/portal")
     browser.find_element(By.ID, "email").send_keys(email)
     seen = len(outbox(gw.data_dir))
-    browser.find_element(By.ID, "send-link").click()
+    submit(browser, browser.find_element(By.ID, "send-link"))
     assert "link is on its way" in browser.find_element(By.ID, "message").text
 
     browser.get(wait_for_link(gw.data_dir, email, seen))
@@ -86,17 +97,17 @@ def test_sign_in_rotate_watch_the_old_key_end_and_sign_out(
     assert session is not None and session["httpOnly"] and session["sameSite"] == "Lax"
 
     browser.find_element(By.ID, "tos-accept").click()
-    browser.find_element(By.ID, "tos-submit").click()
+    submit(browser, browser.find_element(By.ID, "tos-submit"))
     assert not browser.find_elements(By.ID, "tos")
 
     browser.find_element(By.ID, "key-name").send_keys("game build")
-    browser.find_element(By.ID, "create-key").click()
+    submit(browser, browser.find_element(By.ID, "create-key"))
     old_key = browser.find_element(By.ID, "new-key-value").text
     assert old_key.startswith("mg_test_") and whoami(gw, old_key) == 200
     row = browser.find_element(By.CSS_SELECTOR, "tr[data-status='active']")
     assert f"{old_key[:12]}…{old_key[-4:]}" in row.text and "healthy" in row.text
 
-    row.find_element(By.NAME, "rotate").click()
+    submit(browser, row.find_element(By.NAME, "rotate"))
     new_key = browser.find_element(By.ID, "new-key-value").text
     assert new_key != old_key and new_key.startswith("mg_test_")
     assert browser.find_element(By.ID, "old-key-expiry").text
@@ -121,7 +132,7 @@ def test_sign_in_rotate_watch_the_old_key_end_and_sign_out(
     browser.save_screenshot(str(tmp_path / "portal-after-grace.png"))
 
     stolen = session["value"]
-    browser.find_element(By.NAME, "sign-out").click()
+    submit(browser, browser.find_element(By.NAME, "sign-out"))
     assert browser.find_element(By.ID, "send-link")
     assert browser.get_cookie("mg_session") is None
     with httpx.Client(base_url=gw.url, cookies={"mg_session": stolen}) as client:
