@@ -25,6 +25,7 @@ from local_gateway.api import (
     models,
     npc,
     npc_templates,
+    openapi,
     portal_keys,
     status,
     status_page,
@@ -88,7 +89,7 @@ ROUTE_MODULES = [
     crashes, debug_sessions,
     webhooks,
     billing, telemetry, portal_keys,
-    status, status_page, metrics,
+    status, status_page, metrics, openapi,
 ]  # fmt: skip
 LOCAL_EMAIL = "local@localhost"
 
