@@ -25,6 +25,7 @@ from local_gateway.api import (
     models,
     npc,
     npc_templates,
+    openapi,
     portal_keys,
     portal_page,
     sign_in,
@@ -94,7 +95,7 @@ ROUTE_MODULES = [
     crashes, debug_sessions,
     webhooks,
     billing, telemetry, portal_keys, portal_page, sign_in,
-    status, status_page, metrics,
+    status, status_page, metrics, openapi,
 ]  # fmt: skip
 LOCAL_EMAIL = "local@localhost"
 

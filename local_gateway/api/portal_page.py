@@ -18,7 +18,7 @@ from local_gateway.api.sign_in import send_link
 from local_gateway.services.accounts.keys import NewKey, Principal
 from local_gateway.services.accounts.sign_in import csrf_token, normalize_email
 from local_gateway.services.billing.money import micros_to_usd
-from mg.errors import AuthenticationError, MonsterError, PayloadTooLargeError
+from mg.errors import AuthenticationError, InvalidRequestError, MonsterError, PayloadTooLargeError
 from mg.times import format_time
 
 routes = web.RouteTableDef()
@@ -70,7 +70,10 @@ async def render(request: web.Request, principal: Principal, **extra: Any) -> we
 async def _form(request: web.Request) -> Any:
     if (request.content_length or 0) > FORM_LIMIT:
         raise PayloadTooLargeError("A portal form is a few hundred bytes; this one is too large.")
-    return await request.post()
+    try:
+        return await request.post()
+    except (KeyError, ValueError) as exc:  # a multipart Content-Type without a usable boundary
+        raise InvalidRequestError("The form could not be read; send it as a browser does.") from exc
 
 
 async def _form_principal(request: web.Request) -> tuple[Principal, Any]:
