@@ -287,9 +287,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
         try:
             yield
         finally:
-            warming.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await warming
+            await _settle_warm_up(warming, embedder)
             await conversations.close()
             await signin.close()
             await keys.close()
@@ -336,6 +334,20 @@ async def _warm(embedder: Embedder, semantic: monster_gpt.SemanticLayer | None) 
         log.exception("warm-up failed; Monster-GPT stays lexical")
 
 
+async def _settle_warm_up(warming: asyncio.Future[None], embedder: Embedder, timeout: float = 30.0) -> None:
+    """Let a warm-up (or a first-use model load) that is under way finish before the process
+    goes on to exit: a thread still inside onnxruntime when the interpreter ends aborts it
+    ("terminate called without an active exception", exit status 134). It takes about a
+    second; the timeout only bounds a machine that is badly stalled."""
+    with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
+        await asyncio.wait_for(asyncio.shield(warming), timeout)
+    warming.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await warming
+    if isinstance(embedder, MiniLMEmbedder):
+        await asyncio.to_thread(embedder.settle, timeout)
+
+
 def _in_daemon_thread(fn: Callable[[], None], name: str) -> asyncio.Future[None]:
     """``fn`` in a daemon thread, awaitable: unlike asyncio.to_thread, a shutdown in the middle
     of loading the model does not wait for it to finish."""
@@ -351,12 +363,13 @@ def _in_daemon_thread(fn: Callable[[], None], name: str) -> asyncio.Future[None]
             done.set_exception(error)
 
     def run() -> None:
+        error: BaseException | None = None
         try:
             fn()
         except BaseException as exc:  # handed to the awaiting task, which logs it
-            loop.call_soon_threadsafe(settle, exc)
-        else:
-            loop.call_soon_threadsafe(settle, None)
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed first: nobody awaits it
+            loop.call_soon_threadsafe(settle, error)
 
     threading.Thread(target=run, name=name, daemon=True).start()
     return done

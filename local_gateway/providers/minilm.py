@@ -157,6 +157,11 @@ class MiniLMEmbedder:
                     log.error("cannot load %s, embedding with %s instead: %s", MINILM, HASHED, self.failure)
             return self._model is not None
 
+    def settle(self, timeout: float) -> None:
+        """Wait (at most ``timeout`` seconds) for a load under way in another thread to end."""
+        if self._lock.acquire(timeout=timeout):
+            self._lock.release()
+
     def _warm_in_background(self) -> None:
         with self._lock:
             if self._loader is not None or self.failure is not None:
