@@ -118,4 +118,8 @@ class EmbeddingProvider(Protocol):
 
     name: str
 
-    async def embed(self, model: ModelInfo, texts: list[str], dimensions: int | None) -> EmbeddingResult: ...
+    async def embed(
+        self, model: ModelInfo, inputs: list[str] | list[list[int]], dimensions: int | None
+    ) -> EmbeddingResult:
+        """Vectors for texts, or for token-id arrays where the API takes them (OpenAI's does)."""
+        ...

@@ -46,6 +46,7 @@ from local_gateway.providers.messages import (
     text_of,
     tool_call,
 )
+from mg.errors import InvalidRequestError
 
 FINISH_REASONS = {
     "STOP": "stop",
@@ -345,7 +346,15 @@ class GeminiProvider:
         yield StreamEvent(finish_reason=finish or "stop")
         yield StreamEvent(usage=_usage(usage_raw, request, "".join(produced)))
 
-    async def embed(self, model: ModelInfo, texts: list[str], dimensions: int | None) -> EmbeddingResult:
+    async def embed(
+        self, model: ModelInfo, inputs: list[str] | list[list[int]], dimensions: int | None
+    ) -> EmbeddingResult:
+        texts = [item for item in inputs if isinstance(item, str)]
+        if len(texts) != len(inputs):
+            raise InvalidRequestError(
+                f"'input' as token ids is not supported by {model.id}: Gemini embeds text only; "
+                "send the strings instead."
+            )
         name = f"models/{model.upstream}"
         requests = []
         for text in texts:

@@ -154,8 +154,11 @@ class OpenAICompatProvider:
         overflow = resp.status == 400 and code == "context_length_exceeded"
         return status_error(self.config, resp.status, message, overflow=overflow)
 
-    async def embed(self, model: ModelInfo, texts: list[str], dimensions: int | None) -> EmbeddingResult:
-        body: dict[str, Any] = {"model": model.upstream, "input": texts, "encoding_format": "float"}
+    async def embed(
+        self, model: ModelInfo, inputs: list[str] | list[list[int]], dimensions: int | None
+    ) -> EmbeddingResult:
+        # Token-id arrays go as they are: OpenAI's API takes them in the same field.
+        body: dict[str, Any] = {"model": model.upstream, "input": inputs, "encoding_format": "float"}
         if dimensions is not None:
             body["dimensions"] = dimensions
         url = self.config.base_url.rstrip("/") + "/embeddings"
@@ -170,11 +173,11 @@ class OpenAICompatProvider:
             vectors = [[float(x) for x in row["embedding"]] for row in rows]
         except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:
             raise self._unavailable(exc) from exc
-        if len(vectors) != len(texts):
+        if len(vectors) != len(inputs):
             raise self._unavailable(ValueError("embedding count mismatch"))
         usage = data.get("usage") or {}
         counted = usage.get("prompt_tokens")
-        prompt_tokens = int(counted) if isinstance(counted, int) else sum(map(tokens.count_text, texts))
+        prompt_tokens = int(counted) if isinstance(counted, int) else sum(map(_count_input, inputs))
         return EmbeddingResult(vectors, prompt_tokens)
 
     async def list_models(self) -> list[str]:
@@ -188,6 +191,10 @@ class OpenAICompatProvider:
             return [str(row["id"]) for row in data.get("data") or () if row.get("id")]
         except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise self._unavailable(exc) from exc
+
+
+def _count_input(item: str | list[int]) -> int:
+    return len(item) if isinstance(item, list) else tokens.count_text(item)
 
 
 def _usage(raw: Any, request: ChatRequest, content: str | None) -> Usage:
