@@ -34,6 +34,7 @@ from local_gateway.providers.http import (
     client_timeout,
     loads_or_none,
     read_error_payload,
+    refuse_choices,
     sse_events,
     status_error,
     unavailable,
@@ -278,6 +279,7 @@ class GeminiProvider:
         return resp
 
     async def complete(self, request: ChatRequest) -> Completion:
+        refuse_choices(request, "Gemini")
         url = self._url(request.model.upstream, "generateContent")
         try:
             resp = await self._post(url, build_body(request))
@@ -304,6 +306,7 @@ class GeminiProvider:
         return Completion(content, calls or None, finish or "stop", usage)
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
+        refuse_choices(request, "Gemini")
         url = self._url(request.model.upstream, "streamGenerateContent") + "?alt=sse"
         produced: list[str] = []
         usage_raw: Any = None
