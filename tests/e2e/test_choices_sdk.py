@@ -112,7 +112,9 @@ def test_streamed_logprobs_match_the_whole_answer(client: OpenAI) -> None:
         assert streamed[choice.index] == [(e.token, e.logprob) for e in choice.logprobs.content or ()]
 
 
-def test_wrong_choice_parameters_are_400_naming_them(client: OpenAI) -> None:
+def test_wrong_choice_parameters_are_400_naming_them(
+    client: OpenAI, gateway: GatewayProcess, api_key: str
+) -> None:
     cases = [
         ({"n": 0}, "'n'"),
         ({"n": 129}, "'n'"),
@@ -138,3 +140,6 @@ def test_wrong_choice_parameters_are_400_naming_them(client: OpenAI) -> None:
             response_format={"type": "json_schema", "json_schema": {"name": "item", "schema": schema}},
         )  # fmt: skip
     assert "'n'" in err.value.body["message"]
+    with gateway.client(api_key) as http:
+        spoken = http.post("/v1/threads/thr_nosuch/speak", json={"npc_id": "brom", "n": 2})
+        assert spoken.status_code == 400 and "'n'" in spoken.json()["error"]["message"]

@@ -227,14 +227,15 @@ def _opt_int(body: dict[str, Any], name: str, low: int, high: int) -> int | None
     return value
 
 
-def parse_choices(body: dict[str, Any]) -> tuple[int, bool, int | None]:
-    """``n``, ``logprobs`` and ``top_logprobs``, checked as OpenAI checks them."""
+def parse_choices(body: dict[str, Any], speak: bool = False) -> tuple[int, bool, int | None]:
+    """``n``, ``logprobs`` and ``top_logprobs``, checked as OpenAI checks them (``speak``: an
+    NPC told to speak, a turn of its thread)."""
     n = _opt_int(body, "n", 1, MAX_CHOICES) or 1
     logprobs = bool(_opt_bool(body, "logprobs"))
     top = _opt_int(body, "top_logprobs", 0, MAX_TOP_LOGPROBS)
     if top is not None and not logprobs:
         raise InvalidRequestError("'top_logprobs' needs 'logprobs': true.")
-    if n > 1 and _npc_turn(body):
+    if n > 1 and (speak or _npc_turn(body)):
         raise InvalidRequestError(
             f"'n' is {n}, but an NPC turn has one reply (the thread keeps it); send n=1 or leave it out."
         )
@@ -283,7 +284,7 @@ def parse_chat(body: Any, *, speak: bool = False) -> ChatParams:
     if options is not None and not isinstance(options, dict):
         raise _type_error("stream_options", "an object", options)
     include_usage = _opt_bool(options or {}, "include_usage", "stream_options.include_usage")
-    n, logprobs, top_logprobs = parse_choices(body)
+    n, logprobs, top_logprobs = parse_choices(body, speak)
     style = _opt_str(body, "response_style")
     if style is not None and style not in RESPONSE_STYLES:
         raise InvalidRequestError(
