@@ -31,11 +31,11 @@ from typing import Any
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ChatRequest, Completion, StreamEvent, Usage
 from local_gateway.providers.sandbox.choices import answer_choices
+from local_gateway.providers.sandbox.json_object import wanted_schema
 from local_gateway.providers.sandbox.logprobs import split_by_pieces
 from local_gateway.providers.sandbox.phrases import ROLES
 from local_gateway.providers.sandbox.schema_instances import Hints, generate
 from local_gateway.providers.sandbox.text import (
-    STOPWORDS,
     Picker,
     StateItem,
     intent_of,
@@ -54,8 +54,6 @@ __all__ = ["SandboxProvider", "answer", "fingerprint", "truncate_to_tokens"]
 # Content streams word by word; argument text in pieces cut where the token counter cuts.
 _WORD = re.compile(r"\s*\S+")
 _PIECE = re.compile(r"\s*(?:[A-Za-z0-9_]+|[^\sA-Za-z0-9_])")
-_KEYS_PHRASE = re.compile(r"\b(?:keys|fields|properties|attributes)\b\s*[:(]?\s*([^.\n]+)", re.IGNORECASE)
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class SandboxProvider:
@@ -248,20 +246,6 @@ def _hints(persona: Persona, topic: str, user_text: str, state: Mapping[str, Any
     return Hints(topic=topic, text=user_text, values=values, seed=seed, things=things)
 
 
-def _requested_keys(text: str) -> list[str]:
-    """Keys a prompt asks for: "... with keys name, rarity and damage" or quoted `"name"`."""
-    keys: list[str] = []
-    for phrase in _KEYS_PHRASE.findall(text):
-        for word in re.split(r"\s*,\s*|\s+and\s+|\s+or\s+|\s+", phrase.strip()):
-            word = word.strip("`'\"()")
-            if not _IDENTIFIER.match(word) or word.lower() in STOPWORDS:
-                break
-            keys.append(word)
-    # A JSON example in the prompt: "name": ..., "damage": ...
-    keys += re.findall(r"\"([A-Za-z_][A-Za-z0-9_]{0,40})\"\s*:", text)
-    return list(dict.fromkeys(keys))[:12]
-
-
 def _json_object(
     persona: Persona,
     topic: str,
@@ -272,9 +256,8 @@ def _json_object(
     prompt: str,
     line: str,
 ) -> dict[str, Any]:
-    keys = _requested_keys(prompt)
-    if keys:
-        schema = {"type": "object", "properties": {k: {} for k in keys}, "required": keys}
+    schema = wanted_schema(prompt)
+    if schema is not None:
         seeded = Hints(hints.topic, hints.text, hints.values, hints.seed + "|json", hints.things)
         found = generate(schema, seeded)
         assert isinstance(found, dict), "an object schema yields an object"
