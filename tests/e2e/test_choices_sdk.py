@@ -122,6 +122,7 @@ def test_wrong_choice_parameters_are_400_naming_them(
         ({"top_logprobs": 2}, "'top_logprobs'"),
         ({"logprobs": True, "top_logprobs": 21}, "'top_logprobs'"),
         ({"n": 2, "extra_body": {"npc_id": "blacksmith_01", "player_id": "p1"}}, "'n'"),
+        ({"logprobs": True, "extra_body": {"npc_id": "blacksmith_01", "player_id": "p1"}}, "'logprobs'"),
     ]
     for extra, named in cases:
         body = dict(extra)
@@ -143,3 +144,28 @@ def test_wrong_choice_parameters_are_400_naming_them(
     with gateway.client(api_key) as http:
         spoken = http.post("/v1/threads/thr_nosuch/speak", json={"npc_id": "brom", "n": 2})
         assert spoken.status_code == 400 and "'n'" in spoken.json()["error"]["message"]
+
+
+def test_a_validated_json_answer_streams_with_its_logprobs(client: OpenAI) -> None:
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}
+    fmt = {"type": "json_schema", "json_schema": {"name": "item", "schema": schema}}
+    whole = client.chat.completions.create(
+        model=MODEL,
+        messages=ASK,
+        logprobs=True,
+        response_format=fmt,  # type: ignore[arg-type]
+    )
+    assert whole.choices[0].logprobs is not None
+    expected = [e.token for e in whole.choices[0].logprobs.content or ()]
+    assert "".join(expected) == whole.choices[0].message.content
+    stream = client.chat.completions.create(
+        model=MODEL,
+        messages=ASK,
+        logprobs=True,
+        response_format=fmt,
+        stream=True,  # type: ignore[arg-type]
+    )
+    tokens = [
+        e.token for chunk in stream for c in chunk.choices if c.logprobs for e in c.logprobs.content or ()
+    ]
+    assert tokens == expected

@@ -239,6 +239,12 @@ def parse_choices(body: dict[str, Any], speak: bool = False) -> tuple[int, bool,
         raise InvalidRequestError(
             f"'n' is {n}, but an NPC turn has one reply (the thread keeps it); send n=1 or leave it out."
         )
+    if logprobs and (speak or _npc_turn(body)):
+        raise InvalidRequestError(
+            "'logprobs' is not supported on an NPC turn: the reply is checked and may be rewritten "
+            "(the NPC's voice, its actions), so the model's token log probabilities would not be "
+            "the reply's; leave it out."
+        )
     if n > 1 and (body.get("response_format") or {}).get("type") == "json_schema":
         raise InvalidRequestError(
             f"'n' is {n}, but a validated json_schema answer is one choice; send n=1 or leave it out."

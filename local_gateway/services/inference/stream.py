@@ -17,6 +17,7 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import Completion, StreamEvent, Usage
+from local_gateway.providers.sandbox.logprobs import split_by_pieces
 from local_gateway.services.billing.metering import Meter, price
 from local_gateway.services.inference.call import Call
 from local_gateway.services.npc.conversation import ConversationService
@@ -58,8 +59,11 @@ def as_events(result: Completion) -> list[StreamEvent]:
     """A finished completion as the stream it would have been (for validated structured output)."""
     events = [StreamEvent(delta={"role": "assistant", "content": ""})]  # one choice: json_schema has n=1
     text = result.content or ""
+    pieces = [text[i : i + REPLAY_PIECE] for i in range(0, len(text), REPLAY_PIECE)]
+    # Each piece carries the log probabilities of the tokens that start in it, when asked for.
+    logprobs = split_by_pieces(result.logprobs, pieces) if result.logprobs else [None] * len(pieces)
     events += [
-        StreamEvent(delta={"content": text[i : i + REPLAY_PIECE]}) for i in range(0, len(text), REPLAY_PIECE)
+        StreamEvent(delta={"content": piece}, logprobs=lp) for piece, lp in zip(pieces, logprobs, strict=True)
     ]
     for index, call in enumerate(result.tool_calls or ()):
         events.append(StreamEvent(delta={"tool_calls": [dict(call, index=index)]}))
