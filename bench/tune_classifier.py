@@ -1,6 +1,6 @@
-"""Sweep Monster-GPT's semantic-layer settings on the tuning sets only (labelled + unseen).
+"""Sweep Monster-GPT's semantic-layer settings on the tuning sets only (labelled, unseen, dev).
 
-Usage: ``.venv/bin/python bench/tune_classifier.py``.
+Usage: ``.venv/bin/python bench/tune_classifier.py [--sets labelled,unseen,dev]``.
 
 The holdout, fresh and blind sets are never read here: they measure the chosen settings once,
 through ``bench/bench_classifier.py``. For each prompt of the tuning sets the lexical scores
@@ -12,6 +12,7 @@ encode (which sets the latency: p50 stays in microseconds only while that share 
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import math
@@ -28,7 +29,8 @@ from local_gateway.services.monster_gpt import router  # noqa: E402
 from local_gateway.services.monster_gpt.disciplines import GENERAL, load_disciplines  # noqa: E402
 from local_gateway.services.monster_gpt.semantic import discipline_texts  # noqa: E402
 
-TUNING = ("labelled", "unseen")
+TUNING = ("labelled", "unseen", "dev")
+NEVER = ("holdout", "fresh", "blind")  # measured by bench_classifier.py, never tuned on
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -58,12 +60,17 @@ def _decide(totals: dict[str, float]) -> str:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default=",".join(TUNING), help="comma-separated tuning sets")
+    names = tuple(parser.parse_args().sets.split(","))
+    if set(names) & set(NEVER):
+        raise SystemExit(f"{', '.join(NEVER)} measure the result; they are never tuned on")
     disciplines = load_disciplines()
     ids = tuple(sorted(disciplines))
     embedder = MiniLMEmbedder()
     assert embedder.warm(), embedder.failure
     text_vectors = {d: np.asarray(embedder.embed(discipline_texts(disciplines[d]))) for d in ids}
-    rows = [r for name in TUNING for r in _rows(name)]
+    rows = [r for name in names for r in _rows(name)]
     queries = np.asarray(embedder.embed([router._HINTS.sub(" ", r["text"]) for r in rows]))
     lexical = [_lexical(r["text"]) for r in rows]
 
@@ -83,7 +90,9 @@ def main() -> None:
     results = []
     for strategy in ("centroid", "top-1", "top-3", "top-5"):
         sims = similarities(strategy)
-        grid = itertools.product((3.0, 6.0, 10.0, 16.0, math.inf), (8.0, 16.0, 24.0, 32.0), (0.02, 0.05, 0.1))
+        grid = itertools.product(
+            (3.0, 6.0, 10.0, 16.0, math.inf), (8.0, 16.0, 24.0, 32.0, 48.0), (0.02, 0.05, 0.1)
+        )
         for margin, weight, temperature in grid:
             hits = consulted = 0
             for i, r in enumerate(rows):
@@ -97,12 +106,13 @@ def main() -> None:
                 hits += _decide(totals) == r["discipline"]
             results.append((hits / len(rows), consulted / len(rows), strategy, margin, weight, temperature))
     results.sort(key=lambda x: (-x[0], x[1]))
-    print(f"{len(rows)} tuning prompts ({' + '.join(TUNING)}); best 25 settings:")
+    print(f"{len(rows)} tuning prompts ({' + '.join(names)}); best 25 settings:")
     print("accuracy  encodes  strategy  margin  weight  temperature")
     for acc, share, strategy, margin, weight, temperature in results[:25]:
         print(f"{acc:8.3f}  {share:7.1%}  {strategy:8}  {margin:6}  {weight:6}  {temperature}")
-    current = next(x for x in results if x[2:] == ("centroid", 3.0, 16.0, 0.05))
-    print(f"current settings: accuracy {current[0]:.3f}, encodes on {current[1]:.1%} of prompts")
+    for label, key in (("before #16", ("centroid", 3.0, 16.0, 0.05)), ("now", ("top-3", 10.0, 16.0, 0.05))):
+        acc, share = next(x for x in results if x[2:] == key)[:2]
+        print(f"{label} {key}: accuracy {acc:.3f}, encodes on {share:.1%} of prompts")
 
 
 if __name__ == "__main__":

@@ -133,12 +133,6 @@ class MiniLMEmbedder:
         self._loader: threading.Thread | None = None
         self._fallback_logged = False
 
-    @staticmethod
-    def available() -> bool:
-        """True when onnxruntime, tokenizers and the model package are installed."""
-        modules = ("onnxruntime", "tokenizers", MODEL_PACKAGE)
-        return all(importlib.util.find_spec(m) is not None for m in modules)
-
     @property
     def loaded(self) -> bool:
         return self._model is not None

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from local_gateway.providers import minilm
-from local_gateway.providers.embedders import HASHED, MINILM, HashedNgramEmbedder, project, truncate
+from local_gateway.providers.embedders import (
+    HASHED,
+    MINILM,
+    HashedNgramEmbedder,
+    local_embedder,
+    project,
+    truncate,
+)
 from local_gateway.providers.minilm import MiniLMEmbedder
 
 FORGE = "The blacksmith forged a legendary sword of fire."
@@ -105,3 +112,11 @@ def test_a_model_file_that_fails_its_hash_is_never_run(
     name, (a, b) = embedder.embed_named([FORGE, FORGE_TOO])
     assert name == HASHED
     assert cos(a, b) == pytest.approx(cos(*HashedNgramEmbedder(384).embed([FORGE, FORGE_TOO])))
+
+
+def test_mg_embedder_takes_auto_minilm_or_hashed() -> None:
+    assert isinstance(local_embedder("auto"), MiniLMEmbedder)
+    assert isinstance(local_embedder("minilm"), MiniLMEmbedder)
+    assert isinstance(local_embedder("hashed"), HashedNgramEmbedder)
+    with pytest.raises(ValueError, match="MG_EMBEDDER"):
+        local_embedder("torch")
