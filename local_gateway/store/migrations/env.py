@@ -14,6 +14,7 @@ from local_gateway.store import (  # noqa: F401  (registers the tables)
     crash_tables,
     job_tables,
     status_tables,
+    stripe_tables,
     tables,
     template_tables,
     thread_tables,
