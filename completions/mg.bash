@@ -12,7 +12,7 @@ _mg_subcommands() {
         'models') echo 'list catalog' ;;
         'keys') echo 'list create rotate revoke health' ;;
         'tokens') echo 'list create revoke' ;;
-        'billing') echo 'spend-limit' ;;
+        'billing') echo 'spend-limit manage' ;;
         'profiles') echo 'list use add remove' ;;
         'symbols') echo 'upload check list lookup rm' ;;
         'crashes') echo 'list show trends stats status analyze submit' ;;
@@ -73,6 +73,7 @@ _mg_options() {
         'logs') echo '--limit -n --model --status --before --follow -f --interval --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'billing') echo '--help -h' ;;
         'billing spend-limit') echo '--daily --monthly --clear --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'billing manage') echo '--tier --credits --open --no-open --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'tiers') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'pricing') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'cost') echo '--in --out --json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -166,6 +167,7 @@ _mg_takes_value() {
         'usage|--days'|'usage|-d'|'usage|--profile'|'usage|-p'|'usage|--api-key'|'usage|--base-url') return 0 ;;
         'logs|--limit'|'logs|-n'|'logs|--model'|'logs|--status'|'logs|--before'|'logs|--interval'|'logs|--profile'|'logs|-p'|'logs|--api-key'|'logs|--base-url') return 0 ;;
         'billing spend-limit|--daily'|'billing spend-limit|--monthly'|'billing spend-limit|--profile'|'billing spend-limit|-p'|'billing spend-limit|--api-key'|'billing spend-limit|--base-url') return 0 ;;
+        'billing manage|--tier'|'billing manage|--credits'|'billing manage|--profile'|'billing manage|-p'|'billing manage|--api-key'|'billing manage|--base-url') return 0 ;;
         'tiers|--profile'|'tiers|-p'|'tiers|--api-key'|'tiers|--base-url') return 0 ;;
         'pricing|--profile'|'pricing|-p'|'pricing|--api-key'|'pricing|--base-url') return 0 ;;
         'cost|--in'|'cost|--out'|'cost|--profile'|'cost|-p'|'cost|--api-key'|'cost|--base-url') return 0 ;;
@@ -308,6 +310,8 @@ _mg_option_values() {
         'logs|-p') _mg_value profiles '' ;;
         'billing spend-limit|--profile') _mg_value profiles '' ;;
         'billing spend-limit|-p') _mg_value profiles '' ;;
+        'billing manage|--profile') _mg_value profiles '' ;;
+        'billing manage|-p') _mg_value profiles '' ;;
         'tiers|--profile') _mg_value profiles '' ;;
         'tiers|-p') _mg_value profiles '' ;;
         'pricing|--profile') _mg_value profiles '' ;;

@@ -99,7 +99,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "logs_list",
         "Show the per-request log: model, tokens, cost, latency, status; newest first.",
     ),
-    "billing": ("mg.cli.billing", "app", "Your own spend caps (monthly and daily)."),
+    "billing": ("mg.cli.billing", "app", "Your spend caps, and buying credit or a tier (Stripe)."),
     "tiers": (
         "mg.cli.billing",
         "tiers_list",
