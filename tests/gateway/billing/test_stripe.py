@@ -11,22 +11,36 @@ import pytest
 import stripe
 
 from tests.support.fake_stripe import SECRET_KEY, FakeStripe, completed_event, running_fake_stripe
-from tests.support.gateway_process import GatewayProcess, running_gateway
+from tests.support.gateway_process import (
+    GatewayProcess,
+    create_pg_database,
+    drop_pg_database,
+    running_gateway,
+)
 
 WEBHOOK_SECRET = "whsec_" + "test0123456789abcdef0123456789ab"
 WEBHOOK = "/v1/billing/stripe/webhook"
 
 
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GatewayProcess, FakeStripe]]:
-    with running_fake_stripe() as fake:
-        env = {
-            "MG_STRIPE_SECRET_KEY": SECRET_KEY,
-            "MG_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
-            "MG_STRIPE_API_BASE": fake.url,
-        }
-        with running_gateway(Path(tmp_path_factory.mktemp("gw-stripe")), extra_env=env) as gateway:
-            yield gateway, fake
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def stack(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[GatewayProcess, FakeStripe]]:
+    """A gateway with Stripe configured, on SQLite or on its own PostgreSQL database."""
+    database_url = create_pg_database() if request.param == "postgres" else None
+    try:
+        with running_fake_stripe() as fake:
+            env = {
+                "MG_STRIPE_SECRET_KEY": SECRET_KEY,
+                "MG_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+                "MG_STRIPE_API_BASE": fake.url,
+            }
+            data_dir = Path(tmp_path_factory.mktemp("gw-stripe"))
+            with running_gateway(data_dir, database_url, extra_env=env) as gateway:
+                yield gateway, fake
+    finally:
+        if database_url:
+            drop_pg_database(database_url)
 
 
 def signed(event: dict, secret: str = WEBHOOK_SECRET) -> tuple[bytes, dict[str, str]]:
