@@ -207,3 +207,21 @@ async def test_revoke_asks_first_then_the_key_stops_working(world: World) -> Non
         assert "Revoked" in notice_text(app, "#keys-notice")
         with world.client() as client, pytest.raises(AuthenticationError):
             client.keys.me()
+
+
+async def test_rotate_stores_the_new_key_in_the_profile(world: World) -> None:
+    """A session opened from a profile: after R, the profile holds the new key, so the next
+    `mg tui` (or any mg command) of that profile uses it."""
+    from mg.config import resolve, store_key
+
+    store_key("studio", world.api_key, base_url=world.gateway.url)
+    app = world.app(screen="keys", profile="studio")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert "now used by profile 'studio'" in notice_text(app, "#keys-notice")
+    stored = resolve("studio")
+    assert stored.api_key == app.client.api_key != world.api_key
+    with world.client() as client:
+        assert client.keys.list()[0]["display"].endswith(stored.api_key[-4:])
