@@ -1,7 +1,9 @@
 """Tables of the Stripe integration (migration 0014_stripe).
 
-- ``stripe_events``: every Stripe event the webhook booked, by Stripe's event id: the same event
-  delivered twice (Stripe retries) finds its row and books nothing;
+- ``stripe_events``: every Stripe event the webhook booked, by Stripe's event id, and beside it
+  the checkout session it paid for (``cs_…``, type ``checkout.session``): the same event
+  delivered twice (Stripe retries), or a second event for the same session, finds its row and
+  books nothing;
 - ``stripe_customers``: the Stripe customer of a developer, learnt from a completed checkout, so
   ``/v1/billing/manage`` can open that customer's billing portal.
 """

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 MIN_CREDITS_USD = 5
 MAX_CREDITS_USD = 10_000
 CENT_MICROS = 10_000  # Stripe counts US dollars in cents; the ledger in micro-dollars
+PAID_EVENTS = ("checkout.session.completed", "checkout.session.async_payment_succeeded")
 
 
 @dataclass(frozen=True)
@@ -141,14 +142,13 @@ class StripeBilling:
         return event
 
     async def book(self, event: stripe.Event) -> Booked:
-        """Book a completed, paid checkout once; other events are acknowledged and ignored."""
+        """Book a paid checkout once (per event id and per checkout session: a session paid later,
+        by a delayed payment method, arrives as ``async_payment_succeeded``); other events are
+        acknowledged and ignored."""
         obj: dict[str, Any] = event.data.object.to_dict() if event.type.startswith("checkout.") else {}
         metadata = obj.get("metadata") or {}
         developer_id = metadata.get("developer_id") or obj.get("client_reference_id")
-        paid = event.type == "checkout.session.completed" and obj.get("payment_status") in (
-            "paid",
-            "no_payment_required",
-        )
+        paid = event.type in PAID_EVENTS and obj.get("payment_status") in ("paid", "no_payment_required")
         kind = metadata.get("mg_kind")
         amount = int(obj.get("amount_total") or 0) * CENT_MICROS if paid and kind == "credits" else 0
         tier = metadata.get("tier") if paid and kind == "tier" else None
@@ -157,6 +157,10 @@ class StripeBilling:
         now = self.clock.now()
         async with self.db.write() as session:
             fresh = await stripe_store.claim_event(session, event.id, event.type, developer_id, amount, now)
+            if fresh and obj.get("id"):
+                fresh = await stripe_store.claim_event(
+                    session, str(obj["id"]), "checkout.session", developer_id, amount, now
+                )
             if fresh and amount > 0:
                 await ledger.add_entry(
                     session, developer_id, amount, "purchase", now, request_id=f"stripe:{event.id}",

@@ -91,6 +91,12 @@ def test_buying_credit_books_one_purchase_per_event(stack: tuple[GatewayProcess,
         again = http.post(WEBHOOK, content=payload, headers=signed(event)[1])  # Stripe retries
     assert first.status_code == 200 and first.json()["booked"] is True and first.json()["amount_usd"] == 20.0
     assert again.status_code == 200 and again.json()["booked"] is False
+    # Another event for the same session (as with a delayed payment method) books nothing more.
+    late = dict(completed_event(fake.sessions[body["id"]]), type="checkout.session.async_payment_succeeded")
+    late_payload, late_headers = signed(late)
+    with gateway.client() as http:
+        other = http.post(WEBHOOK, content=late_payload, headers=late_headers)
+    assert other.status_code == 200 and other.json()["booked"] is False
     assert balance(gateway, account["api_key"]) == pytest.approx(before + 20.0, abs=1e-9)
     rows = gateway.query(
         "SELECT amount_micros, reason FROM credit_ledger WHERE developer_id = $1 AND reason = 'purchase'",
@@ -105,6 +111,26 @@ def test_buying_credit_books_one_purchase_per_event(stack: tuple[GatewayProcess,
         fake.requests[-1][1] == "/v1/billing_portal/sessions"
         and fake.requests[-1][2]["customer"] == "cus_test_1"
     )
+
+
+def test_a_delayed_payment_is_booked_when_it_succeeds(stack: tuple[GatewayProcess, FakeStripe]) -> None:
+    gateway, fake = stack
+    account = gateway.create_key()
+    with gateway.client(account["api_key"]) as http:
+        body = http.get("/v1/billing/manage", params={"credits_usd": "10"}).json()
+    session = fake.sessions[body["id"]]
+    unpaid = completed_event(session)
+    unpaid["data"]["object"]["payment_status"] = "unpaid"  # e.g. a bank debit still pending
+    succeeded = dict(completed_event(session), type="checkout.session.async_payment_succeeded")
+    before = balance(gateway, account["api_key"])
+    with gateway.client() as http:
+        unpaid_payload, unpaid_headers = signed(unpaid)
+        pending = http.post(WEBHOOK, content=unpaid_payload, headers=unpaid_headers).json()
+        assert pending["booked"] is False and balance(gateway, account["api_key"]) == before
+        payload, headers = signed(succeeded)
+        paid = http.post(WEBHOOK, content=payload, headers=headers).json()
+    assert paid["booked"] is True and paid["amount_usd"] == 10.0
+    assert balance(gateway, account["api_key"]) == pytest.approx(before + 10.0, abs=1e-9)
 
 
 def test_a_bought_tier_moves_the_account(stack: tuple[GatewayProcess, FakeStripe]) -> None:
