@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from local_gateway.services.accounts.tiers import load_tiers, normalize_tier
 from local_gateway.services.core.clock import Clock
-from local_gateway.store import ledger
+from local_gateway.store import accounts, ledger
 from local_gateway.store import stripe as stripe_store
 from local_gateway.store.db import Database
 from mg.errors import InvalidRequestError, ServiceUnavailableError
@@ -156,6 +156,8 @@ class StripeBilling:
             return Booked(event.id, None, 0, None, False)
         now = self.clock.now()
         async with self.db.write() as session:
+            if await accounts.get_developer(session, developer_id) is None:
+                return Booked(event.id, None, 0, None, False)  # an account since deleted: nothing to book
             fresh = await stripe_store.claim_event(session, event.id, event.type, developer_id, amount, now)
             if fresh and obj.get("id"):
                 fresh = await stripe_store.claim_event(

@@ -154,6 +154,22 @@ def test_a_bought_tier_moves_the_account(stack: tuple[GatewayProcess, FakeStripe
         assert http.get("/v1/keys/me").json()["tier"] == "pro"
 
 
+def test_an_event_for_an_unknown_account_is_acknowledged_and_books_nothing(
+    stack: tuple[GatewayProcess, FakeStripe],
+) -> None:
+    gateway, fake = stack
+    account = gateway.create_key()
+    with gateway.client(account["api_key"]) as http:
+        body = http.get("/v1/billing/manage", params={"credits_usd": "5"}).json()
+    event = completed_event(fake.sessions[body["id"]])
+    event["data"]["object"]["metadata"]["developer_id"] = "dev_nobodyhere"
+    payload, headers = signed(event)
+    with gateway.client() as http:
+        answer = http.post(WEBHOOK, content=payload, headers=headers)
+    assert answer.status_code == 200 and answer.json()["booked"] is False  # Stripe stops retrying
+    assert gateway.query("SELECT id FROM credit_ledger WHERE developer_id = $1", "dev_nobodyhere") == []
+
+
 def test_unsigned_forged_or_stale_events_are_refused(stack: tuple[GatewayProcess, FakeStripe]) -> None:
     gateway, fake = stack
     account = gateway.create_key()
