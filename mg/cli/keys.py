@@ -163,6 +163,10 @@ def keys_rotate(
     _show_secret("new key", made["key"])
     if stored:
         _output.note(f"Stored the new key in profile '{resolved.profile}'.")
+    elif in_use and not save:
+        _output.note(
+            f"Not stored (--no-save): profile '{resolved.profile}' keeps the old key until it expires."
+        )
     elif in_use:
         _output.note(f"Not stored: update MG_API_KEY, or `mg login --profile {resolved.profile}`.")
 

@@ -59,6 +59,7 @@ def test_rotate_stores_the_new_key_in_the_profile(sqlite_gateway: GatewayProcess
     kept = run_mg("keys", "rotate", "--no-save")
     assert kept.code == 0, kept
     assert kept.out.strip().startswith("mg_test_") and "old key works until" in kept.err
+    assert "Not stored (--no-save): profile 'dev' keeps the old key" in kept.err
     assert run_mg("whoami", "--json").json()["key_id"] == body["id"], "--no-save leaves the profile"
 
 
