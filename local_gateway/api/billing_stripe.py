@@ -21,7 +21,8 @@ async def manage(request: web.Request) -> web.Response:
     principal = await authenticate(request, consume=False)
     tier = request.query.get("tier") or None
     credit = credits_micros(request.query.get("credits_usd"))
-    return_url = f"{request.scheme}://{request.host}/portal"
+    public = services.settings.public_url  # behind a proxy, the address users reach
+    return_url = (public.rstrip("/") if public else f"{request.scheme}://{request.host}") + "/portal"
     body = await services.stripe.manage_url(
         principal.developer_id, principal.developer.email, tier, credit, return_url
     )

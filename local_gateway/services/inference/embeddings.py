@@ -1,13 +1,14 @@
 """Embeddings: ``POST /v1/embeddings``.
 
-Test keys get offline vectors from the app's one local embedder (MiniLM when installed, hashed
-n-grams otherwise; the instance NPC memory and Monster-GPT use too), projected onto the requested
-model's dimensionality; live keys go to the model's provider. ``dimensions`` truncates and
-renormalises (text-embedding-3 models only), as OpenAI does.
+Test keys get offline vectors from the app's one local embedder (all-MiniLM-L6-v2, or hashed
+n-grams while it loads or if it cannot; the instance NPC memory and Monster-GPT use too),
+projected onto the requested model's dimensionality; live keys go to the model's provider.
+``dimensions`` truncates and renormalises (text-embedding-3 models only), as OpenAI does.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import struct
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ModelInfo, Usage
-from local_gateway.providers.embedders import Embedder, embed_off_loop, project, truncate
+from local_gateway.providers.embedders import Embedder, embed_named, project, truncate
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services.billing.admission import Admission
 from local_gateway.services.billing.context import RequestContext
@@ -123,12 +124,14 @@ class EmbeddingService:
         model = self.catalog.resolve(params.model, ctx.principal.tier, kind="embedding")
         counts = self._check(model, params)
         if self.providers.for_caller(ctx.principal).sandboxed:
-            vectors = await embed_off_loop(self.embedder, params.inputs)
+            # Off the event loop: an encode is CPU work. The name says which model answered
+            # (hashed n-grams while MiniLM is still loading, or if it cannot load).
+            embedder_name, vectors = await asyncio.to_thread(embed_named, self.embedder, params.inputs)
             full = [project(v, model.dimensions or len(v)) for v in vectors]
             if params.dimensions is not None:
                 full = [truncate(v, params.dimensions) for v in full]
             prompt_tokens, provider_name = sum(counts), "sandbox"
-            headers = {"X-Monster-Provider": "sandbox", "X-Monster-Embedder": self.embedder.name}
+            headers = {"X-Monster-Provider": "sandbox", "X-Monster-Embedder": embedder_name}
         else:
             # An embedding's cost is known before the call: its input, priced.
             await self.admission.reserve(ctx, price(ctx, model, Usage(sum(counts), 0)))
