@@ -3,14 +3,16 @@
 
 _mg_subcommands() {
     case "$1" in
-        '') echo 'chat threads npc models login logout whoami credits usage logs billing tiers pricing cost profiles symbols crashes debug webhooks gateway tui completion help' ;;
+        '') echo 'chat threads npc models login logout whoami keys tokens credits usage logs billing tiers pricing cost profiles symbols crashes debug webhooks gateway tui completion help' ;;
         'threads') echo 'list create group show messages rm export batch state actions' ;;
         'threads state') echo 'get set' ;;
         'threads actions') echo 'get set' ;;
         'npc') echo 'templates template' ;;
         'npc template') echo 'show init create update rm diff' ;;
         'models') echo 'list catalog' ;;
-        'billing') echo 'spend-limit' ;;
+        'keys') echo 'list create rotate revoke health' ;;
+        'tokens') echo 'list create revoke' ;;
+        'billing') echo 'spend-limit manage' ;;
         'profiles') echo 'list use add remove' ;;
         'symbols') echo 'upload check list lookup rm' ;;
         'crashes') echo 'list show trends stats status analyze submit' ;;
@@ -56,11 +58,22 @@ _mg_options() {
         'login') echo '--with-token --email --accept-tos --default --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'logout') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'whoami') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'keys') echo '--help -h' ;;
+        'keys list') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'keys create') echo '--live --name -n --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'keys rotate') echo '--grace-hours --save --no-save --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'keys revoke') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'keys health') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'tokens') echo '--help -h' ;;
+        'tokens list') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'tokens create') echo '--name -n --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'tokens revoke') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'credits') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'usage') echo '--days -d --csv --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'logs') echo '--limit -n --model --status --before --follow -f --interval --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'billing') echo '--help -h' ;;
         'billing spend-limit') echo '--daily --monthly --clear --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'billing manage') echo '--tier --credits --open --no-open --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'tiers') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'pricing') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'cost') echo '--in --out --json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -143,10 +156,19 @@ _mg_takes_value() {
         'login|--email'|'login|--profile'|'login|-p'|'login|--api-key'|'login|--base-url') return 0 ;;
         'logout|--profile'|'logout|-p'|'logout|--api-key'|'logout|--base-url') return 0 ;;
         'whoami|--profile'|'whoami|-p'|'whoami|--api-key'|'whoami|--base-url') return 0 ;;
+        'keys list|--profile'|'keys list|-p'|'keys list|--api-key'|'keys list|--base-url') return 0 ;;
+        'keys create|--name'|'keys create|-n'|'keys create|--profile'|'keys create|-p'|'keys create|--api-key'|'keys create|--base-url') return 0 ;;
+        'keys rotate|--grace-hours'|'keys rotate|--profile'|'keys rotate|-p'|'keys rotate|--api-key'|'keys rotate|--base-url') return 0 ;;
+        'keys revoke|--profile'|'keys revoke|-p'|'keys revoke|--api-key'|'keys revoke|--base-url') return 0 ;;
+        'keys health|--profile'|'keys health|-p'|'keys health|--api-key'|'keys health|--base-url') return 0 ;;
+        'tokens list|--profile'|'tokens list|-p'|'tokens list|--api-key'|'tokens list|--base-url') return 0 ;;
+        'tokens create|--name'|'tokens create|-n'|'tokens create|--profile'|'tokens create|-p'|'tokens create|--api-key'|'tokens create|--base-url') return 0 ;;
+        'tokens revoke|--profile'|'tokens revoke|-p'|'tokens revoke|--api-key'|'tokens revoke|--base-url') return 0 ;;
         'credits|--profile'|'credits|-p'|'credits|--api-key'|'credits|--base-url') return 0 ;;
         'usage|--days'|'usage|-d'|'usage|--profile'|'usage|-p'|'usage|--api-key'|'usage|--base-url') return 0 ;;
         'logs|--limit'|'logs|-n'|'logs|--model'|'logs|--status'|'logs|--before'|'logs|--interval'|'logs|--profile'|'logs|-p'|'logs|--api-key'|'logs|--base-url') return 0 ;;
         'billing spend-limit|--daily'|'billing spend-limit|--monthly'|'billing spend-limit|--profile'|'billing spend-limit|-p'|'billing spend-limit|--api-key'|'billing spend-limit|--base-url') return 0 ;;
+        'billing manage|--tier'|'billing manage|--credits'|'billing manage|--profile'|'billing manage|-p'|'billing manage|--api-key'|'billing manage|--base-url') return 0 ;;
         'tiers|--profile'|'tiers|-p'|'tiers|--api-key'|'tiers|--base-url') return 0 ;;
         'pricing|--profile'|'pricing|-p'|'pricing|--api-key'|'pricing|--base-url') return 0 ;;
         'cost|--in'|'cost|--out'|'cost|--profile'|'cost|-p'|'cost|--api-key'|'cost|--base-url') return 0 ;;
@@ -267,6 +289,22 @@ _mg_option_values() {
         'logout|-p') _mg_value profiles '' ;;
         'whoami|--profile') _mg_value profiles '' ;;
         'whoami|-p') _mg_value profiles '' ;;
+        'keys list|--profile') _mg_value profiles '' ;;
+        'keys list|-p') _mg_value profiles '' ;;
+        'keys create|--profile') _mg_value profiles '' ;;
+        'keys create|-p') _mg_value profiles '' ;;
+        'keys rotate|--profile') _mg_value profiles '' ;;
+        'keys rotate|-p') _mg_value profiles '' ;;
+        'keys revoke|--profile') _mg_value profiles '' ;;
+        'keys revoke|-p') _mg_value profiles '' ;;
+        'keys health|--profile') _mg_value profiles '' ;;
+        'keys health|-p') _mg_value profiles '' ;;
+        'tokens list|--profile') _mg_value profiles '' ;;
+        'tokens list|-p') _mg_value profiles '' ;;
+        'tokens create|--profile') _mg_value profiles '' ;;
+        'tokens create|-p') _mg_value profiles '' ;;
+        'tokens revoke|--profile') _mg_value profiles '' ;;
+        'tokens revoke|-p') _mg_value profiles '' ;;
         'credits|--profile') _mg_value profiles '' ;;
         'credits|-p') _mg_value profiles '' ;;
         'usage|--profile') _mg_value profiles '' ;;
@@ -275,6 +313,8 @@ _mg_option_values() {
         'logs|-p') _mg_value profiles '' ;;
         'billing spend-limit|--profile') _mg_value profiles '' ;;
         'billing spend-limit|-p') _mg_value profiles '' ;;
+        'billing manage|--profile') _mg_value profiles '' ;;
+        'billing manage|-p') _mg_value profiles '' ;;
         'tiers|--profile') _mg_value profiles '' ;;
         'tiers|-p') _mg_value profiles '' ;;
         'pricing|--profile') _mg_value profiles '' ;;
@@ -374,7 +414,7 @@ _mg_arguments() {
     case "$1" in
         'profiles use') _mg_value profiles '' ;;
         'profiles remove') _mg_value profiles '' ;;
-        'help') _mg_value words 'environment exit-codes chat threads npc models login logout whoami credits usage logs billing tiers pricing cost profiles symbols crashes debug webhooks gateway tui completion help' ;;
+        'help') _mg_value words 'environment exit-codes chat threads npc models login logout whoami keys tokens credits usage logs billing tiers pricing cost profiles symbols crashes debug webhooks gateway tui completion help' ;;
         *) COMPREPLY=() ;;
     esac
 }

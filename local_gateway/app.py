@@ -15,6 +15,7 @@ from aiohttp import web
 
 from local_gateway.api import (
     billing,
+    billing_stripe,
     chat,
     crashes,
     debug_sessions,
@@ -54,6 +55,7 @@ from local_gateway.services.accounts.sign_in_pruning import SignInPruning
 from local_gateway.services.billing.context import RequestContext
 from local_gateway.services.billing.retention import Retention
 from local_gateway.services.billing.service import Billing, make_book
+from local_gateway.services.billing.stripe_checkout import StripeBilling
 from local_gateway.services.container import Services
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.debug.crash_triage import Complete, CrashTriage
@@ -94,7 +96,7 @@ ROUTE_MODULES = [
     chat, health, models, meta, npc_templates, npc, threads, embeddings, structured, symbols, symbol_server,
     crashes, debug_sessions,
     webhooks,
-    billing, telemetry, portal_keys, portal_page, sign_in,
+    billing, billing_stripe, telemetry, portal_keys, portal_page, sign_in,
     status, status_page, metrics, openapi,
 ]  # fmt: skip
 LOCAL_EMAIL = "local@localhost"
@@ -272,6 +274,13 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             telemetry=TelemetryService(db, clock),
             status=StatusService(
                 db, clock, catalog, providers, health, blobs, incidents, metrics, redis_url=settings.redis_url
+            ),
+            stripe=StripeBilling(
+                db,
+                clock,
+                settings.stripe_secret_key,
+                settings.stripe_webhook_secret,
+                settings.stripe_api_base,
             ),
         )
         app[SERVICES] = services

@@ -75,6 +75,14 @@ ENVIRONMENT: dict[str, str] = {
         "seconds a job stays claimed without a renewal; a killed worker's jobs run again after it "
         "(default 60)"
     ),
+    "MG_STRIPE_SECRET_KEY": (
+        "Stripe secret key (sk_live_… / sk_test_…): GET /v1/billing/manage makes Checkout and billing-portal "
+        "sessions; unset, billing answers that it is not configured"
+    ),
+    "MG_STRIPE_WEBHOOK_SECRET": (
+        "signing secret (whsec_…) of the Stripe webhook endpoint POST /v1/billing/stripe/webhook"
+    ),
+    "MG_STRIPE_API_BASE": "base URL of Stripe's API (default https://api.stripe.com; a test double in tests)",
     "MG_WEBHOOKS_PRIVATE_URLS": (
         "1 to let live keys' webhooks reach http and private addresses (a gateway on a laptop); "
         "test keys always may (default 0)"
@@ -174,6 +182,9 @@ class Settings:
     smtp_url: str | None = None
     mail_from: str = "mg@localhost"
     public_url: str | None = None
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
     # Create a local developer and a test key when the database is empty.
     bootstrap: bool = True
     # Save the bootstrap key into the CLI's `local` profile.

@@ -163,16 +163,6 @@ class Models(Resource):
         return self._get("/v1/models/catalog")
 
 
-class Keys(Resource):
-    def me(self) -> JSON:
-        """``GET /v1/keys/me``: tier, balance, available models and limits of this key."""
-        return self._get("/v1/keys/me")
-
-    def health(self) -> JSON:
-        """``GET /v1/keys/health``: age and rotation advice for this key."""
-        return self._get("/v1/keys/health")
-
-
 class Threads(Resource):
     """NPC conversation threads: memory, game state and actions."""
 

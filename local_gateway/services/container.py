@@ -11,6 +11,7 @@ from local_gateway.services.accounts.keys import KeyService
 from local_gateway.services.accounts.limits import RateLimiter
 from local_gateway.services.accounts.sign_in import SignIn
 from local_gateway.services.billing.service import Billing
+from local_gateway.services.billing.stripe_checkout import StripeBilling
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.debug.crash_triage import CrashTriage
 from local_gateway.services.debug.crashes import CrashService
@@ -65,4 +66,5 @@ class Services:
     webhooks: WebhookService
     telemetry: TelemetryService
     status: StatusService
+    stripe: StripeBilling
     started_at: float = field(default_factory=time.time)

@@ -24,6 +24,8 @@ from schemathesis.specs.openapi.checks import (
 from local_gateway.api.openapi.document import app_routes
 from local_gateway.app import create_app
 from local_gateway.settings import Settings
+from tests.support.fake_stripe import SECRET_KEY as STRIPE_KEY
+from tests.support.fake_stripe import running_fake_stripe
 from tests.support.gateway_process import GatewayProcess, running_gateway
 
 SPEC = json.loads((Path(__file__).resolve().parents[1] / "data" / "api_spec.json").read_text())
@@ -36,7 +38,19 @@ def _shape(path: str) -> str:
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    with running_gateway(tmp_path_factory.mktemp("gw-openapi")) as gw:
+    # Billing through Stripe, against the local double of Stripe's API: what schemathesis sends
+    # to /v1/billing/manage reaches a "Stripe" (a gateway without one answers 503 by design).
+    with (
+        running_fake_stripe() as stripe_api,
+        running_gateway(
+            tmp_path_factory.mktemp("gw-openapi"),
+            extra_env={
+                "MG_STRIPE_SECRET_KEY": STRIPE_KEY,
+                "MG_STRIPE_WEBHOOK_SECRET": "whsec_openapi",
+                "MG_STRIPE_API_BASE": stripe_api.url,
+            },
+        ) as gw,
+    ):
         yield gw
 
 

@@ -198,6 +198,12 @@ class KeyService:
         self._cache.clear()
         return updated
 
+    async def set_tier_of(self, developer_id: str, tier: str) -> None:
+        """Move an account to the ``tier`` it bought (a Stripe checkout)."""
+        async with self.db.write() as session:
+            await accounts.set_developer_tier(session, developer_id, normalize_tier(tier), None)
+        self._cache.clear()
+
     async def revoke(self, key_id: str) -> KeyRecord:
         """Revoke a key (the operator's command): refused by every process at once."""
         async with self.db.write() as session:

@@ -15,6 +15,7 @@ from local_gateway.store import (  # noqa: F401  (registers the tables)
     job_tables,
     portal_tables,
     status_tables,
+    stripe_tables,
     tables,
     template_tables,
     thread_tables,
