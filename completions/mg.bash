@@ -17,7 +17,7 @@ _mg_subcommands() {
         'debug') echo 'sessions' ;;
         'debug sessions') echo 'list create show archive' ;;
         'webhooks') echo 'list add show rm ping rotate deliveries redeliver listen' ;;
-        'gateway') echo 'serve status env stop logs admin' ;;
+        'gateway') echo 'serve status env stop logs outbox admin' ;;
         'completion') echo 'show install' ;;
     esac
 }
@@ -53,7 +53,7 @@ _mg_options() {
         'models') echo '--help -h' ;;
         'models list') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'models catalog') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
-        'login') echo '--with-token --default --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'login') echo '--with-token --email --accept-tos --default --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'logout') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'whoami') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'credits') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -105,6 +105,7 @@ _mg_options() {
         'gateway env') echo '--data-dir --shell --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway stop') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway logs') echo '--data-dir --lines -n --follow -f --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'gateway outbox') echo '--data-dir --to --last -n --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway admin') echo '--help -h' ;;
         'tui') echo '--screen --thread --model -m --local --profile -p --api-key --base-url --no-retry --help -h' ;;
         'completion') echo '--help -h' ;;
@@ -139,7 +140,7 @@ _mg_takes_value() {
         'npc template diff|--profile'|'npc template diff|-p'|'npc template diff|--api-key'|'npc template diff|--base-url') return 0 ;;
         'models list|--profile'|'models list|-p'|'models list|--api-key'|'models list|--base-url') return 0 ;;
         'models catalog|--profile'|'models catalog|-p'|'models catalog|--api-key'|'models catalog|--base-url') return 0 ;;
-        'login|--profile'|'login|-p'|'login|--api-key'|'login|--base-url') return 0 ;;
+        'login|--email'|'login|--profile'|'login|-p'|'login|--api-key'|'login|--base-url') return 0 ;;
         'logout|--profile'|'logout|-p'|'logout|--api-key'|'logout|--base-url') return 0 ;;
         'whoami|--profile'|'whoami|-p'|'whoami|--api-key'|'whoami|--base-url') return 0 ;;
         'credits|--profile'|'credits|-p'|'credits|--api-key'|'credits|--base-url') return 0 ;;
@@ -182,6 +183,7 @@ _mg_takes_value() {
         'gateway env|--data-dir'|'gateway env|--shell'|'gateway env|--profile'|'gateway env|-p'|'gateway env|--api-key'|'gateway env|--base-url') return 0 ;;
         'gateway stop|--data-dir'|'gateway stop|--profile'|'gateway stop|-p'|'gateway stop|--api-key'|'gateway stop|--base-url') return 0 ;;
         'gateway logs|--data-dir'|'gateway logs|--lines'|'gateway logs|-n'|'gateway logs|--profile'|'gateway logs|-p'|'gateway logs|--api-key'|'gateway logs|--base-url') return 0 ;;
+        'gateway outbox|--data-dir'|'gateway outbox|--to'|'gateway outbox|--last'|'gateway outbox|-n'|'gateway outbox|--profile'|'gateway outbox|-p'|'gateway outbox|--api-key'|'gateway outbox|--base-url') return 0 ;;
         'tui|--screen'|'tui|--thread'|'tui|--model'|'tui|-m'|'tui|--profile'|'tui|-p'|'tui|--api-key'|'tui|--base-url') return 0 ;;
         'completion show|--shell'|'completion show|--profile'|'completion show|-p'|'completion show|--api-key'|'completion show|--base-url') return 0 ;;
         'completion install|--shell'|'completion install|--profile'|'completion install|-p'|'completion install|--api-key'|'completion install|--base-url') return 0 ;;
@@ -351,6 +353,9 @@ _mg_option_values() {
         'gateway logs|--data-dir') _mg_value dirs '' ;;
         'gateway logs|--profile') _mg_value profiles '' ;;
         'gateway logs|-p') _mg_value profiles '' ;;
+        'gateway outbox|--data-dir') _mg_value dirs '' ;;
+        'gateway outbox|--profile') _mg_value profiles '' ;;
+        'gateway outbox|-p') _mg_value profiles '' ;;
         'tui|--profile') _mg_value profiles '' ;;
         'tui|-p') _mg_value profiles '' ;;
         'completion show|--shell') _mg_value words 'bash zsh fish' ;;

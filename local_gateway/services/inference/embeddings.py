@@ -1,9 +1,9 @@
 """Embeddings: ``POST /v1/embeddings``.
 
-Test keys get offline vectors from the app's one local embedder (MiniLM when installed, hashed
-n-grams otherwise; the instance NPC memory and Monster-GPT use too), projected onto the requested
-model's dimensionality; live keys go to the model's provider. ``dimensions`` truncates and
-renormalises (text-embedding-3 models only), as OpenAI does.
+Test keys get offline vectors from the app's one local embedder (all-MiniLM-L6-v2, or hashed
+n-grams while it loads or if it cannot; the instance NPC memory and Monster-GPT use too),
+projected onto the requested model's dimensionality; live keys go to the model's provider.
+``dimensions`` truncates and renormalises (text-embedding-3 models only), as OpenAI does.
 
 ``input`` may also be token ids, as OpenAI takes them: one array of ids or an array of such
 arrays. Live keys forward them as they are (to an API that takes ids); test keys get hashed
@@ -13,6 +13,7 @@ recoverable without the tokenizer's vocabulary.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import struct
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ModelInfo, Usage
-from local_gateway.providers.embedders import Embedder, embed_off_loop, project, truncate
+from local_gateway.providers.embedders import Embedder, embed_named, project, truncate
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.providers.token_vectors import TOKEN_EMBEDDER, embed_token_ids
 from local_gateway.services.billing.admission import Admission
@@ -166,8 +167,10 @@ class EmbeddingService:
             if id_arrays:
                 full, embedder_name = [embed_token_ids(ids, size) for ids in id_arrays], TOKEN_EMBEDDER
             else:
-                vectors = await embed_off_loop(self.embedder, texts)
-                full, embedder_name = [project(v, size) for v in vectors], self.embedder.name
+                # Off the event loop: an encode is CPU work. The name says which model answered
+                # (hashed n-grams while MiniLM is still loading, or if it cannot load).
+                embedder_name, vectors = await asyncio.to_thread(embed_named, self.embedder, texts)
+                full = [project(v, size) for v in vectors]
             if params.dimensions is not None:
                 full = [truncate(v, params.dimensions) for v in full]
             prompt_tokens, provider_name = sum(counts), "sandbox"

@@ -13,6 +13,7 @@ from local_gateway.store import (  # noqa: F401  (registers the tables)
     billing_tables,
     crash_tables,
     job_tables,
+    portal_tables,
     status_tables,
     tables,
     template_tables,
