@@ -108,3 +108,16 @@ def test_world_state_for_an_npc_nobody_defined_makes_its_thread(client: httpx.Cl
     assert sorted((t["player_id"] or "") for t in listed) == ["", "dave"]
     newcomer = say(client, "erin", "Hi.", npc="ws_hermit").json()["thread_id"]
     assert state_of(client, newcomer)["world_state"] == {"season": "winter"}
+
+
+def test_the_npc_says_world_state_as_true_for_everyone(client: httpx.Client) -> None:
+    world = client.post("/v1/threads", json={"npc_id": "ws_banker"}).json()["id"]
+    set_state(client, world, {"gold": 12})  # what `/state gold=12` does in scripts/play
+    for player in ("frank", "gina"):
+        told = say(client, player, "How much gold do I carry?", npc="ws_banker").json()
+        line = told["choices"][0]["message"]["content"]
+        assert "12" in line and "you carry 12" not in line.lower() and "your gold" not in line.lower(), line
+    mine = say(client, "frank", "Hello.", npc="ws_banker").json()["thread_id"]
+    set_state(client, mine, {"gold": 30})  # frank's own gold now speaks over the world's
+    line = say(client, "frank", "How much gold do I carry?", npc="ws_banker").json()["choices"][0]["message"]
+    assert "30" in line["content"] and "12" not in line["content"], line

@@ -60,7 +60,7 @@ OPERATIONS: dict[tuple[str, str], Op] = {
     ("POST", "/v1/threads/{thread_id}/speak"): Op("Threads", "An NPC's next line in its thread",
                                                   body="SpeakRequest", streams=True),
     ("POST", "/v1/threads/{thread_id}/state"): Op("Threads", "Set game state on a thread", body="json",
-                                                  query=("mode",)),
+                                                  query=("mode", "scope")),
     ("GET", "/v1/threads/{thread_id}/state"): Op("Threads", "Read a thread's game state"),
     ("PUT", "/v1/threads/{thread_id}/actions"): Op("Threads", "Set the actions an NPC may take",
                                                    body="json"),

@@ -62,6 +62,9 @@ CHAT_REQUEST = obj(
     parallel_tool_calls=BOOLEAN,
     response_format=ANY_OBJECT,
     user=STRING,
+    n={"type": "integer", "minimum": 1, "maximum": 128},
+    logprobs=BOOLEAN,
+    top_logprobs={"type": "integer", "minimum": 0, "maximum": 20},
     npc_id=STRING,
     npc_template=STRING,
     player_id=STRING,
@@ -83,6 +86,7 @@ CHAT_COMPLETION = obj(
 EMBEDDINGS_REQUEST = obj(
     ("model", "input"),
     model=STRING,
+    # a string, strings, one array of token ids, or arrays of token ids
     input={"type": ["string", "array"]},
     encoding_format={"type": "string", "enum": ["float", "base64"]},
     dimensions={"type": "integer", "minimum": 1},

@@ -11,6 +11,8 @@ Context hints read from ``ChatRequest.context`` (upstream providers ignore them)
 - ``npc_name``: the NPC's name, used when it introduces itself and in generated arguments;
 - ``state``: a dict of game state; the reply mentions at least one value verbatim (a
   ``Game state:`` section in the system prompt, JSON or ``key: value`` lines, works too);
+- ``world_keys``: the keys of ``state`` that are world state (true for every player), which the
+  NPC says as such ("word is the gold is 12", never "you carry 12 gold");
 - ``response_style``: ``terse`` | ``normal`` | ``verbose`` | ``dramatic``;
 - ``template``: an NPC template id (``merchant``, ``villain``, ...) or a template object with
   ``id``, ``system_prompt`` and ``response_style``.
@@ -26,6 +28,7 @@ import hashlib
 import json
 import re
 from collections.abc import AsyncGenerator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from local_gateway.providers import tokens
@@ -168,7 +171,7 @@ def answer(request: ChatRequest) -> Completion:
     intent = intent_of(user_text) if user_text.strip() else "greeting"
     # "What's your name?" is about the speaker, not about a thing called "name".
     topic = "" if intent in ("identity", "ai") else topic_of(user_text)
-    items = state_items(state, user_words, intent)
+    items = _as_world(state_items(state, user_words, intent), context.get("world_keys"))
     picker = Picker(fingerprint(request))
     style = _style(context)
     hints = _hints(persona, topic, user_text, state, picker.seed)
@@ -224,6 +227,21 @@ def answer(request: ChatRequest) -> Completion:
     completion_tokens = tokens.count_text(content or "") + sum(_call_tokens(c) for c in calls)
     usage = Usage(tokens.count_messages(messages, request.tools), completion_tokens)
     return Completion(content, calls or None, finish, usage)
+
+
+# Categories whose lines speak of the player's own ("you carry {v} gold"): not for world state.
+_PERSONAL = frozenset({"money", "inventory", "reputation", "quest", "health", "generic"})
+
+
+def _as_world(items: list[StateItem], world_keys: Any) -> list[StateItem]:
+    """World-state items (``context["world_keys"]``) said as true for everyone."""
+    world = set(world_keys or ())
+    return [
+        replace(item, category="world")
+        if item.key.split(".")[0] in world and item.category in _PERSONAL
+        else item
+        for item in items
+    ]
 
 
 def _style(context: Mapping[str, Any]) -> str:

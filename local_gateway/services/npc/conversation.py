@@ -274,14 +274,14 @@ class ConversationService:
             )
             incoming = prompt.new_turns(params.messages, window)
             recalled = await self._recall(session, thread, incoming, window, ranges)
-            state = await world_state.visible_state(session, thread)  # world, then the player's
+            view = await world_state.view_of(session, thread)  # world state, then the player's
 
         incoming_records = [_pending_record(thread, m, speaker, player) for m in incoming]
         summary_text = summary.text if summary else ""
 
         def compose(recalled_texts: list[str], summary_text: str) -> str:
             return prompt.compose_system(
-                profile, scene_prompt=scene, instructions=instructions, style=style, state=state,
+                profile, scene_prompt=scene, instructions=instructions, style=style, state=view.visible,
                 summary=summary_text, recalled=recalled_texts, roster=roster, player_label=player,
                 actions=action_names,
             )  # fmt: skip
@@ -311,7 +311,8 @@ class ConversationService:
         voice = Voice(profile.name, own, foreign, set(action_names))
         context = {
             "npc_name": profile.name,
-            "state": state,
+            "state": view.visible,
+            "world_keys": view.world_keys,  # said as what is true for everyone, not "you carry"
             "response_style": style,
             "template": profile.template.id if profile.template else None,
         }

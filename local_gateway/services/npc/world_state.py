@@ -26,7 +26,7 @@ __all__ = [
     "StateView",
     "check_scope",
     "own_scope",
-    "visible_state",
+    "view_of",
     "world_thread_of",
 ]
 
@@ -56,6 +56,15 @@ class StateView:
         return self.world.state if self.world is not None else {}
 
     @property
+    def world_keys(self) -> list[str]:
+        """The keys of :attr:`visible` that come from world state (the player set no value)."""
+        if self.world is None:
+            return []
+        if self.world.id == self.thread.id:
+            return sorted(self.thread.state)
+        return sorted(k for k in self.world.state if k not in self.thread.state)
+
+    @property
     def visible(self) -> dict[str, Any]:
         """What the NPC sees: world state, with the player's values over it."""
         if self.world is None or self.world.id == self.thread.id:
@@ -78,9 +87,9 @@ async def world_thread_of(
     return found
 
 
-async def visible_state(session: Any, thread: ThreadRecord) -> dict[str, Any]:
+async def view_of(session: Any, thread: ThreadRecord) -> StateView:
     """The state the NPC of ``thread`` answers from (see :attr:`StateView.visible`)."""
-    return StateView(thread, await world_thread_of(session, thread)).visible
+    return StateView(thread, await world_thread_of(session, thread))
 
 
 def check_scope(thread: ThreadRecord, scope: str | None) -> str:
