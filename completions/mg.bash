@@ -39,7 +39,7 @@ _mg_options() {
         'threads batch') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'threads state') echo '--help -h' ;;
         'threads state get') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
-        'threads state set') echo '--file -f --replace --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads state set') echo '--file -f --replace --scope --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'threads actions') echo '--help -h' ;;
         'threads actions get') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'threads actions set') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -141,7 +141,7 @@ _mg_takes_value() {
         'threads export|--format'|'threads export|-f'|'threads export|--npc'|'threads export|--player'|'threads export|--thread'|'threads export|-t'|'threads export|--since'|'threads export|--until'|'threads export|--max-messages'|'threads export|--output'|'threads export|-o'|'threads export|--profile'|'threads export|-p'|'threads export|--api-key'|'threads export|--base-url') return 0 ;;
         'threads batch|--profile'|'threads batch|-p'|'threads batch|--api-key'|'threads batch|--base-url') return 0 ;;
         'threads state get|--profile'|'threads state get|-p'|'threads state get|--api-key'|'threads state get|--base-url') return 0 ;;
-        'threads state set|--file'|'threads state set|-f'|'threads state set|--profile'|'threads state set|-p'|'threads state set|--api-key'|'threads state set|--base-url') return 0 ;;
+        'threads state set|--file'|'threads state set|-f'|'threads state set|--scope'|'threads state set|--profile'|'threads state set|-p'|'threads state set|--api-key'|'threads state set|--base-url') return 0 ;;
         'threads actions get|--profile'|'threads actions get|-p'|'threads actions get|--api-key'|'threads actions get|--base-url') return 0 ;;
         'threads actions set|--profile'|'threads actions set|-p'|'threads actions set|--api-key'|'threads actions set|--base-url') return 0 ;;
         'npc templates|--tags'|'npc templates|--profile'|'npc templates|-p'|'npc templates|--api-key'|'npc templates|--base-url') return 0 ;;
@@ -256,6 +256,7 @@ _mg_option_values() {
         'threads state get|-p') _mg_value profiles '' ;;
         'threads state set|--file') _mg_value files '' ;;
         'threads state set|-f') _mg_value files '' ;;
+        'threads state set|--scope') _mg_value words 'world player' ;;
         'threads state set|--profile') _mg_value profiles '' ;;
         'threads state set|-p') _mg_value profiles '' ;;
         'threads actions get|--profile') _mg_value profiles '' ;;

@@ -30,10 +30,12 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ChatRequest, Completion, StreamEvent, Usage
+from local_gateway.providers.sandbox.choices import answer_choices
+from local_gateway.providers.sandbox.json_object import wanted_schema
+from local_gateway.providers.sandbox.logprobs import split_by_pieces
 from local_gateway.providers.sandbox.phrases import ROLES
 from local_gateway.providers.sandbox.schema_instances import Hints, generate
 from local_gateway.providers.sandbox.text import (
-    STOPWORDS,
     Picker,
     StateItem,
     intent_of,
@@ -52,8 +54,6 @@ __all__ = ["SandboxProvider", "answer", "fingerprint", "truncate_to_tokens"]
 # Content streams word by word; argument text in pieces cut where the token counter cuts.
 _WORD = re.compile(r"\s*\S+")
 _PIECE = re.compile(r"\s*(?:[A-Za-z0-9_]+|[^\sA-Za-z0-9_])")
-_KEYS_PHRASE = re.compile(r"\b(?:keys|fields|properties|attributes)\b\s*[:(]?\s*([^.\n]+)", re.IGNORECASE)
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class SandboxProvider:
@@ -66,32 +66,40 @@ class SandboxProvider:
         self.chunk_delay = max(chunk_delay, 0.0)
 
     async def complete(self, request: ChatRequest) -> Completion:
-        """The whole answer at once."""
-        return answer(request)
+        """The whole answer at once (``n`` choices of it)."""
+        return answer_choices(request, answer, fingerprint)
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
-        """The same answer in OpenAI delta form: role, content words, tool calls, finish, usage."""
-        result = answer(request)
-        delay = self.chunk_delay
-        yield StreamEvent(delta={"role": "assistant", "content": ""})
-        for piece in _split(result.content or "", _WORD):
-            await asyncio.sleep(delay)
-            yield StreamEvent(delta={"content": piece})
-        for index, call in enumerate(result.tool_calls or ()):
-            fn = call["function"]
-            await asyncio.sleep(delay)
-            head = {"index": index, "id": call["id"], "type": "function"}
-            yield StreamEvent(
-                delta={"tool_calls": [{**head, "function": {"name": fn["name"], "arguments": ""}}]}
-            )
-            for fragment in _fragments(fn["arguments"]):
-                await asyncio.sleep(delay)
-                yield StreamEvent(
-                    delta={"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}
-                )
-        await asyncio.sleep(delay)
-        yield StreamEvent(finish_reason=result.finish_reason)
+        """The same answer in OpenAI delta form: role, content words, tool calls, finish, usage;
+        with ``n > 1`` the choices' events take turns, each with its ``index``."""
+        result = answer_choices(request, answer, fingerprint)
+        lanes = [_choice_events(choice, index) for index, choice in enumerate(result.choices)]
+        for step in range(max(map(len, lanes))):
+            if step:  # the role arrives at once; every later step after the chunk delay
+                await asyncio.sleep(self.chunk_delay)
+            for lane in lanes:
+                if step < len(lane):
+                    yield lane[step]
         yield StreamEvent(usage=result.usage)
+
+
+def _choice_events(result: Completion, index: int) -> list[StreamEvent]:
+    """One choice as a stream: the role, content word by word, tool calls in pieces, the finish."""
+    events = [StreamEvent(delta={"role": "assistant", "content": ""}, index=index)]
+    pieces = _split(result.content or "", _WORD)
+    logprobs = split_by_pieces(result.logprobs, pieces) if result.logprobs else [None] * len(pieces)
+    for piece, piece_logprobs in zip(pieces, logprobs, strict=True):
+        events.append(StreamEvent(delta={"content": piece}, index=index, logprobs=piece_logprobs))
+    for number, call in enumerate(result.tool_calls or ()):
+        fn = call["function"]
+        head = {"index": number, "id": call["id"], "type": "function"}
+        delta = {"tool_calls": [{**head, "function": {"name": fn["name"], "arguments": ""}}]}
+        events.append(StreamEvent(delta=delta, index=index))
+        for fragment in _fragments(fn["arguments"]):
+            delta = {"tool_calls": [{"index": number, "function": {"arguments": fragment}}]}
+            events.append(StreamEvent(delta=delta, index=index))
+    events.append(StreamEvent(finish_reason=result.finish_reason, index=index))
+    return events
 
 
 def _split(text: str, pattern: re.Pattern[str]) -> list[str]:
@@ -238,20 +246,6 @@ def _hints(persona: Persona, topic: str, user_text: str, state: Mapping[str, Any
     return Hints(topic=topic, text=user_text, values=values, seed=seed, things=things)
 
 
-def _requested_keys(text: str) -> list[str]:
-    """Keys a prompt asks for: "... with keys name, rarity and damage" or quoted `"name"`."""
-    keys: list[str] = []
-    for phrase in _KEYS_PHRASE.findall(text):
-        for word in re.split(r"\s*,\s*|\s+and\s+|\s+or\s+|\s+", phrase.strip()):
-            word = word.strip("`'\"()")
-            if not _IDENTIFIER.match(word) or word.lower() in STOPWORDS:
-                break
-            keys.append(word)
-    # A JSON example in the prompt: "name": ..., "damage": ...
-    keys += re.findall(r"\"([A-Za-z_][A-Za-z0-9_]{0,40})\"\s*:", text)
-    return list(dict.fromkeys(keys))[:12]
-
-
 def _json_object(
     persona: Persona,
     topic: str,
@@ -262,9 +256,8 @@ def _json_object(
     prompt: str,
     line: str,
 ) -> dict[str, Any]:
-    keys = _requested_keys(prompt)
-    if keys:
-        schema = {"type": "object", "properties": {k: {} for k in keys}, "required": keys}
+    schema = wanted_schema(prompt)
+    if schema is not None:
         seeded = Hints(hints.topic, hints.text, hints.values, hints.seed + "|json", hints.things)
         found = generate(schema, seeded)
         assert isinstance(found, dict), "an object schema yields an object"
