@@ -33,6 +33,7 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ChatRequest, Completion, StreamEvent, Usage
+from local_gateway.providers.sandbox import recollection
 from local_gateway.providers.sandbox.choices import answer_choices
 from local_gateway.providers.sandbox.json_object import wanted_schema
 from local_gateway.providers.sandbox.logprobs import split_by_pieces
@@ -171,6 +172,8 @@ def answer(request: ChatRequest) -> Completion:
     intent = intent_of(user_text) if user_text.strip() else "greeting"
     # "What's your name?" is about the speaker, not about a thing called "name".
     topic = "" if intent in ("identity", "ai") else topic_of(user_text)
+    if persona.name and topic.lower() == persona.name.lower():
+        topic = ""  # "Farewell, Brokk" is not about a thing called Brokk
     items = _as_world(state_items(state, user_words, intent), context.get("world_keys"))
     picker = Picker(fingerprint(request))
     style = _style(context)
@@ -183,8 +186,21 @@ def answer(request: ChatRequest) -> Completion:
     )
     calls = [build_call(spec, i, hints, picker) for i, spec in enumerate(chosen)]
 
+    # An NPC answers from the conversation it is in: facts the player gave, prices it quoted.
+    remembered = None
+    if persona.mode == "npc" and user_text.strip():
+        memory = recollection.read(messages, persona.name)
+        remembered = recollection.respond(user_text, memory, persona.name or ROLES[persona.role].label)
+
     def reply(style: str) -> str:
-        return compose(Reply(persona, intent, topic, user_words, items, style, picker))
+        if remembered is None:
+            return compose(Reply(persona, intent, topic, user_words, items, style, picker))
+        if style == "terse":
+            return remembered
+        # The memory line leads (a summary keeps a message's first sentence); a short line in
+        # the NPC's voice follows, about nothing else.
+        rest = compose(Reply(persona, "statement", "", user_words, items, "terse", picker))
+        return f"{remembered} {rest}"
 
     fmt = (request.response_format or {}).get("type")
     content: str | None

@@ -17,6 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from local_gateway.providers.sandbox.text import persona_name
 from local_gateway.services.accounts.keys import Principal
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.core.ids import new_id
@@ -67,12 +68,16 @@ def thread_labels(thread: ThreadRecord) -> dict[str, str]:
 
 
 def npc_name(thread: ThreadRecord, template: Template | None = None) -> str:
+    """What the NPC calls itself: the thread's ``metadata.name``, else the name its system prompt or
+    template gives ("You are Brokk, a grumpy dwarf" -> Brokk), and only then its npc_id."""
     name = thread.metadata.get("name")
-    return (
-        str(name)
-        if isinstance(name, str) and name
-        else (thread.npc_id or (template.name if template else "NPC"))
-    )
+    if isinstance(name, str) and name:
+        return name
+    for prompt in (thread.system_prompt, template.system_prompt if template else None):
+        found = persona_name(prompt or "")
+        if found:
+            return found
+    return thread.npc_id or (template.name if template else "NPC")
 
 
 def player_label(thread: ThreadRecord) -> str:
