@@ -286,7 +286,10 @@ def test_history_survives_sessions(stack: tuple[GatewayProcess, SlowUpstream], k
     try:
         first.expect_prompt()
         first.send_line("remember this line")
-        # Typed while the reply streams: kept for the next prompt, which it ends.
+        # Typed while the reply streams (once it has begun: on a busy machine a key sent sooner
+        # can reach the line editor before the prompt has returned): kept for the next prompt,
+        # which it ends.
+        first.expect(SlowUpstream.word(0))
         first.child.sendeof()
         first.expect(SlowUpstream.word(WORDS - 1))
         assert first.wait() == 0
