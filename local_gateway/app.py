@@ -45,6 +45,7 @@ from local_gateway.api.observe import observe
 from local_gateway.providers.embedders import Embedder, local_embedder
 from local_gateway.providers.minilm import MiniLMEmbedder
 from local_gateway.providers.registry import ProviderRegistry
+from local_gateway.providers.sandbox.models import sandbox_answerer
 from local_gateway.services import monster_gpt
 from local_gateway.services.accounts.keys import KeyService, NewKey
 from local_gateway.services.accounts.limits import InProcessLimiter, RateLimiter
@@ -184,6 +185,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             upstream_session,
             settings.upstream_timeout,
             sandbox_chunk_delay=settings.sandbox_chunk_delay,
+            sandbox_answerer=sandbox_answerer(settings.sandbox_model),
         )
         templates = TemplateService(db, clock, load_templates(), catalog)
         # Every domain registers its job kinds on this queue while it is built, below.

@@ -58,6 +58,11 @@ ENVIRONMENT: dict[str, str] = {
         "minilm (all-MiniLM-L6-v2 on onnxruntime, hashed n-grams until it has loaded; default), "
         "or hashed"
     ),
+    "MG_SANDBOX_MODEL": (
+        "what answers test keys: template (the offline template engine; default) or smollm2 "
+        "(SmolLM2-135M on llama.cpp, grounded and checked by the template engine; needs "
+        "scripts/local-llm)"
+    ),
     "MG_LOCAL_BASE_URL": (
         "an OpenAI-compatible server on this machine (Ollama, llama.cpp, LM Studio, vLLM), e.g. "
         "http://127.0.0.1:11434/v1; its models are served as local/<name>"
@@ -147,6 +152,7 @@ class Settings:
     breaker_failures: int = 5
     breaker_cooldown: float = 30.0
     embedder: str = "auto"
+    sandbox_model: str = "template"
     # Monster-GPT's MiniLM layer for close calls: auto (once the model has loaded) or off.
     classifier_semantic: str = "auto"
     # Serve on uvloop when it is installed (not on Windows): the same code, a faster event loop.

@@ -18,7 +18,7 @@ from typing import Protocol
 import aiohttp
 
 from local_gateway.providers.anthropic import AnthropicProvider
-from local_gateway.providers.base import EmbeddingProvider, ModelInfo, Provider
+from local_gateway.providers.base import ChatRequest, Completion, EmbeddingProvider, ModelInfo, Provider
 from local_gateway.providers.gemini import GeminiProvider
 from local_gateway.providers.http import UpstreamConfig
 from local_gateway.providers.local import LocalDiscovery
@@ -124,11 +124,12 @@ class ProviderRegistry:
         session_factory: Callable[[], aiohttp.ClientSession],
         upstream_timeout: float = 120.0,
         sandbox_chunk_delay: float = 0.0,
+        sandbox_answerer: Callable[[ChatRequest], Completion] | None = None,
     ) -> None:
         self.environ = environ
         self.session_factory = session_factory
         self.upstream_timeout = upstream_timeout
-        self.sandbox = SandboxProvider(chunk_delay=sandbox_chunk_delay)
+        self.sandbox = SandboxProvider(chunk_delay=sandbox_chunk_delay, answerer=sandbox_answerer)
         self._adapters: dict[tuple[str, str], Provider] = {}
         self.local = LocalDiscovery(self._local_adapter)
         self._sandbox_route = _SandboxRoute(self.sandbox)

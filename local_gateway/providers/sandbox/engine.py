@@ -27,7 +27,7 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -65,18 +65,29 @@ class SandboxProvider:
 
     name = "sandbox"
 
-    def __init__(self, chunk_delay: float = 0.0) -> None:
+    def __init__(
+        self, chunk_delay: float = 0.0, answerer: Callable[[ChatRequest], Completion] | None = None
+    ) -> None:
         # Seconds between stream chunks: a testing knob that lets a test slow a stream down.
         self.chunk_delay = max(chunk_delay, 0.0)
+        # The template engine, or a real small model grounded by it (MG_SANDBOX_MODEL): that
+        # one takes a second or so of CPU, so it runs off the event loop.
+        self.answerer = answerer or answer
+        self.engine = "template" if answerer is None else "smollm2"
+
+    async def _answer(self, request: ChatRequest) -> Completion:
+        if self.answerer is answer:
+            return answer_choices(request, answer, fingerprint)
+        return await asyncio.to_thread(answer_choices, request, self.answerer, fingerprint)
 
     async def complete(self, request: ChatRequest) -> Completion:
         """The whole answer at once (``n`` choices of it)."""
-        return answer_choices(request, answer, fingerprint)
+        return await self._answer(request)
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         """The same answer in OpenAI delta form: role, content words, tool calls, finish, usage;
         with ``n > 1`` the choices' events take turns, each with its ``index``."""
-        result = answer_choices(request, answer, fingerprint)
+        result = await self._answer(request)
         lanes = [_choice_events(choice, index) for index, choice in enumerate(result.choices)]
         for step in range(max(map(len, lanes))):
             if step:  # the role arrives at once; every later step after the chunk delay
