@@ -9,7 +9,10 @@ Reports, per window: fact-recall rate (recall turns whose reply holds the stated
 self-contradiction rate (repeated price / promise answers naming another figure, plus identity
 answers without the NPC's own name, over all such checks), and topics acknowledged.
 
-Run: ``bench/run npc_recall [--verbose]``. Writes .bench-out/npc-recall-*.json.
+Each pair is run with the hashed embedder (the default install) and, when the
+``embeddings-local`` extra is installed, with MiniLM (``--embedder`` picks one).
+
+Run: ``bench/run npc_recall [--verbose] [--embedder hashed|minilm]``. Writes .bench-out/npc-recall-*.json.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from local_gateway.providers.embedders import MiniLMEmbedder  # noqa: E402
 from tests.support.gateway_process import running_gateway  # noqa: E402
 from tests.support.npc_suite import Score, load_suite, play, score_conversation, thread_body  # noqa: E402
 
@@ -31,8 +35,8 @@ OUT = ROOT / ".bench-out"
 WINDOWS = {"window 40 (default)": None, "window 6": "6"}
 
 
-def run_window(window: str | None, verbose: bool) -> Score:
-    extra = {"MG_NPC_WINDOW_MESSAGES": window} if window else {}
+def run_window(window: str | None, embedder: str, verbose: bool) -> Score:
+    extra = {"MG_EMBEDDER": embedder, **({"MG_NPC_WINDOW_MESSAGES": window} if window else {})}
     total = Score()
     with tempfile.TemporaryDirectory() as tmp, running_gateway(Path(tmp), extra_env=extra) as gw:
         key = gw.create_key(tier="studio")["api_key"]
@@ -60,15 +64,23 @@ def run_window(window: str | None, verbose: bool) -> Score:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", action="store_true", help="print every turn and the misses")
+    parser.add_argument(
+        "--embedder",
+        action="append",
+        choices=["hashed", "minilm"],
+        help="memory embedder (MG_EMBEDDER), repeatable; default: hashed, and minilm when installed",
+    )
     args = parser.parse_args()
+    embedders = args.embedder or ["hashed", *(["minilm"] if MiniLMEmbedder.available() else [])]
     results = {}
-    print(f"{'':22} {'fact recall':>12} {'contradiction':>14} {'topics':>8}")
-    for label, window in WINDOWS.items():
-        score = run_window(window, args.verbose)
+    print(f"{'':30} {'fact recall':>12} {'contradiction':>14} {'topics':>8}")
+    for embedder, (label, window) in ((e, w) for e in embedders for w in WINDOWS.items()):
+        score = run_window(window, embedder, args.verbose)
+        label = f"{embedder}, {label}"
         results[label] = score.as_dict()
         topics = f"{score.topics_hit}/{score.topics}"
         print(
-            f"{label:22} {score.recall_rate:>11.1%} {score.contradiction_rate:>13.1%} {topics:>8}"
+            f"{label:30} {score.recall_rate:>11.1%} {score.contradiction_rate:>13.1%} {topics:>8}"
             f"   ({score.recalled}/{score.recalls} recalled, "
             f"{score.contradictions + score.identity_wrong}/{score.repeats + score.identities} contradicted)"
         )

@@ -123,12 +123,22 @@ def test_chat_completions_with_npc_id_remember_through_the_openai_sdk(sqlite_gat
     assert figures(replies[6]) == figures(replies[2]) != ()
 
 
+# Memory's weakest embedder (the fallback when no model loads), so that what these tests see
+# does not depend on which extras are installed.
+HASHED = {"MG_EMBEDDER": "hashed"}
+
+
 @pytest.fixture(scope="module")
 def small_window(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
     """A gateway whose NPC prompts keep only 4 messages word for word."""
-    with running_gateway(
-        Path(tmp_path_factory.mktemp("gw-window")), extra_env={"MG_NPC_WINDOW_MESSAGES": "4"}
-    ) as gw:
+    env = {**HASHED, "MG_NPC_WINDOW_MESSAGES": "4"}
+    with running_gateway(Path(tmp_path_factory.mktemp("gw-window")), extra_env=env) as gw:
+        yield gw
+
+
+@pytest.fixture(scope="module")
+def hashed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    with running_gateway(Path(tmp_path_factory.mktemp("gw-hashed")), extra_env=HASHED) as gw:
         yield gw
 
 
@@ -149,7 +159,8 @@ def test_facts_and_prices_are_recalled_past_the_context_window(small_window: Gat
         assert figures(say(client, thread_id, "What do you charge for the steel longsword again?")) == price
 
 
-def test_the_scripted_suite_recalls_facts_and_never_contradicts_itself(http: httpx.Client) -> None:
+def test_the_scripted_suite_recalls_facts_and_never_contradicts_itself(hashed: GatewayProcess) -> None:
+    http = hashed.client(hashed.create_key(tier="studio")["api_key"])
     total = Score()
     for conversation in load_suite():
         made = http.post("/v1/threads", json=thread_body(conversation, "p-suite"))
@@ -158,5 +169,7 @@ def test_the_scripted_suite_recalls_facts_and_never_contradicts_itself(http: htt
         total.add(score_conversation(conversation, replies))
     # Figures measured with bench/run npc_recall (docs/npcs.md); a drop is a regression.
     assert total.contradictions + total.identity_wrong == 0, total.misses
-    assert total.recall_rate >= 0.8, total.misses
+    # 11 of 18 with the hashed embedder (15 with MiniLM): the misses are facts older than the
+    # window whose memory the player's words do not call up.
+    assert total.recalled >= 11, total.misses
     assert total.topics_hit == total.topics, total.misses

@@ -354,8 +354,7 @@ def respond(user_text: str, memory: Recollection, npc: str) -> str | None:
     if _ASK_GOAL.search(lowered) and (_ASK_RECALL.search(lowered) or "?" in lowered):
         if "goal" in facts:
             return f"You're after {facts['goal']}, or so you told me."
-        if "?" in lowered and _ASK_RECALL.search(lowered):
-            return "You never said what you're after."
+        return "You never said what you're after."
     if _ASK_CLASS.search(lowered):
         if "class" in facts:
             return f"You're a {facts['class']}; you said so yourself."
