@@ -27,7 +27,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from local_gateway.providers.embedders import MiniLMEmbedder  # noqa: E402
 from tests.support.gateway_process import running_gateway  # noqa: E402
 from tests.support.npc_suite import Score, load_suite, play, score_conversation, thread_body  # noqa: E402
 
@@ -35,8 +34,12 @@ OUT = ROOT / ".bench-out"
 WINDOWS = {"window 40 (default)": None, "window 6": "6"}
 
 
-def run_window(window: str | None, embedder: str, verbose: bool) -> Score:
-    extra = {"MG_EMBEDDER": embedder, **({"MG_NPC_WINDOW_MESSAGES": window} if window else {})}
+def run_window(window: str | None, embedder: str, verbose: bool, engine: str = "template") -> Score:
+    extra = {
+        "MG_EMBEDDER": embedder,
+        "MG_SANDBOX_MODEL": engine,
+        **({"MG_NPC_WINDOW_MESSAGES": window} if window else {}),
+    }
     total = Score()
     with tempfile.TemporaryDirectory() as tmp, running_gateway(Path(tmp), extra_env=extra) as gw:
         key = gw.create_key(tier="studio")["api_key"]
@@ -68,19 +71,27 @@ def main() -> None:
         "--embedder",
         action="append",
         choices=["hashed", "minilm"],
-        help="memory embedder (MG_EMBEDDER), repeatable; default: hashed, and minilm when installed",
+        help="memory embedder (MG_EMBEDDER), repeatable; default: hashed and minilm",
+    )
+    parser.add_argument(
+        "--engine",
+        action="append",
+        choices=["template", "smollm2"],
+        help="what answers (MG_SANDBOX_MODEL), repeatable; default: template (smollm2 needs scripts/local-llm)",
     )
     args = parser.parse_args()
-    embedders = args.embedder or ["hashed", *(["minilm"] if MiniLMEmbedder.available() else [])]
+    embedders = args.embedder or ["hashed", "minilm"]
+    engines = args.engine or ["template"]
     results = {}
-    print(f"{'':30} {'fact recall':>12} {'contradiction':>14} {'topics':>8}")
-    for embedder, (label, window) in ((e, w) for e in embedders for w in WINDOWS.items()):
-        score = run_window(window, embedder, args.verbose)
-        label = f"{embedder}, {label}"
+    print(f"{'':40} {'fact recall':>12} {'contradiction':>14} {'topics':>8}")
+    runs = ((n, e, w) for n in engines for e in embedders for w in WINDOWS.items())
+    for engine, embedder, (label, window) in runs:
+        score = run_window(window, embedder, args.verbose, engine)
+        label = f"{engine}, {embedder}, {label}"
         results[label] = score.as_dict()
         topics = f"{score.topics_hit}/{score.topics}"
         print(
-            f"{label:30} {score.recall_rate:>11.1%} {score.contradiction_rate:>13.1%} {topics:>8}"
+            f"{label:40} {score.recall_rate:>11.1%} {score.contradiction_rate:>13.1%} {topics:>8}"
             f"   ({score.recalled}/{score.recalls} recalled, "
             f"{score.contradictions + score.identity_wrong}/{score.repeats + score.identities} contradicted)"
         )
