@@ -77,7 +77,7 @@ def main() -> None:
         "--engine",
         action="append",
         choices=["template", "smollm2"],
-        help="what answers (MG_SANDBOX_MODEL), repeatable; default: template (smollm2 needs scripts/local-llm)",
+        help="what answers (MG_SANDBOX_MODEL), repeatable; default: template; smollm2: scripts/local-llm",
     )
     args = parser.parse_args()
     embedders = args.embedder or ["hashed", "minilm"]
