@@ -17,7 +17,7 @@ _mg_subcommands() {
         'debug') echo 'sessions' ;;
         'debug sessions') echo 'list create show archive' ;;
         'webhooks') echo 'list add show rm ping rotate deliveries redeliver listen' ;;
-        'gateway') echo 'serve status env stop logs admin' ;;
+        'gateway') echo 'serve status env stop logs migrate admin' ;;
         'completion') echo 'show install' ;;
     esac
 }
@@ -105,6 +105,7 @@ _mg_options() {
         'gateway env') echo '--data-dir --shell --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway stop') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway logs') echo '--data-dir --lines -n --follow -f --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'gateway migrate') echo '--data-dir --check --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway admin') echo '--help -h' ;;
         'tui') echo '--screen --thread --model -m --local --profile -p --api-key --base-url --no-retry --help -h' ;;
         'completion') echo '--help -h' ;;
@@ -182,6 +183,7 @@ _mg_takes_value() {
         'gateway env|--data-dir'|'gateway env|--shell'|'gateway env|--profile'|'gateway env|-p'|'gateway env|--api-key'|'gateway env|--base-url') return 0 ;;
         'gateway stop|--data-dir'|'gateway stop|--profile'|'gateway stop|-p'|'gateway stop|--api-key'|'gateway stop|--base-url') return 0 ;;
         'gateway logs|--data-dir'|'gateway logs|--lines'|'gateway logs|-n'|'gateway logs|--profile'|'gateway logs|-p'|'gateway logs|--api-key'|'gateway logs|--base-url') return 0 ;;
+        'gateway migrate|--data-dir'|'gateway migrate|--profile'|'gateway migrate|-p'|'gateway migrate|--api-key'|'gateway migrate|--base-url') return 0 ;;
         'tui|--screen'|'tui|--thread'|'tui|--model'|'tui|-m'|'tui|--profile'|'tui|-p'|'tui|--api-key'|'tui|--base-url') return 0 ;;
         'completion show|--shell'|'completion show|--profile'|'completion show|-p'|'completion show|--api-key'|'completion show|--base-url') return 0 ;;
         'completion install|--shell'|'completion install|--profile'|'completion install|-p'|'completion install|--api-key'|'completion install|--base-url') return 0 ;;
@@ -350,6 +352,9 @@ _mg_option_values() {
         'gateway logs|--data-dir') _mg_value dirs '' ;;
         'gateway logs|--profile') _mg_value profiles '' ;;
         'gateway logs|-p') _mg_value profiles '' ;;
+        'gateway migrate|--data-dir') _mg_value dirs '' ;;
+        'gateway migrate|--profile') _mg_value profiles '' ;;
+        'gateway migrate|-p') _mg_value profiles '' ;;
         'tui|--profile') _mg_value profiles '' ;;
         'tui|-p') _mg_value profiles '' ;;
         'completion show|--shell') _mg_value words 'bash zsh fish' ;;
