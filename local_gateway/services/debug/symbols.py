@@ -279,14 +279,15 @@ class SymbolService:
 
     async def complete(self, token: str) -> UploadOutcome:
         """Record the file a client PUT to the bucket through a presigned S3 URL."""
+        # The token first: it is this route's only credential (401 before anything else).
+        async with self.db.read() as session:
+            found = await self._valid_token(session, token, self.clock.now())
         receive = getattr(self.blobs, "receive_direct", None)
         if receive is None:
             raise InvalidRequestError(
                 "This gateway keeps blobs on its own disk: PUT the file to upload_url instead.",
                 remediation="Send the file with PUT /v1/debug/symbols/upload/{token}; nothing to complete.",
             )
-        async with self.db.read() as session:
-            found = await self._valid_token(session, token, self.clock.now())
         try:
             staged: StagedBlob = await receive(hash_token(token), found.max_size)
         except FileNotFoundError:
