@@ -76,9 +76,11 @@ def gateway_env(data_dir: Path, upstream: Server, uvloop: bool, semantic: bool =
         MG_SAVE_BOOTSTRAP_KEY="0",
         MG_ACCESS_LOG="1",
         MG_UVLOOP="1" if uvloop else "0",
-        # Monster-GPT's MiniLM layer (loaded at start when mg[embeddings-local] is installed) serves
-        # only model "monster-gpt"; the benchmarked path does not use it. --semantic adds a row with it.
+        # The MiniLM embedder (test-key embeddings, NPC memory, Monster-GPT's layer) is loaded at
+        # start by default; the benchmarked path does not use it, so the plain row runs without
+        # it. --semantic adds a row with the model loaded and Monster-GPT's layer on.
         MG_CLASSIFIER_SEMANTIC="auto" if semantic else "off",
+        MG_EMBEDDER="auto" if semantic else "hashed",
     )
     return env
 

@@ -11,7 +11,8 @@ In-process against a real database (temporary SQLite by default, ``--pg URL`` fo
 - ``export``: JSONL export of 100,000 messages (10 threads), in messages/s, with the peak of
   Python memory allocated during the export (flat memory: independent of the export's size).
 
-Run: ``bench/run npc [--quick] [--pg URL]`` (or ``.venv/bin/python bench/bench_npc.py``).
+Run: ``bench/run npc [--quick] [--pg URL] [--embedder minilm|hashed]`` (or
+``.venv/bin/python bench/bench_npc.py``); the embedder defaults to the default install's MiniLM.
 Target: prepare p50 <= 20 ms. Prints a table and writes .bench-out/npc-*.json.
 """
 
@@ -32,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from local_gateway.providers.embedders import HashedNgramEmbedder  # noqa: E402
+from local_gateway.providers.embedders import local_embedder  # noqa: E402
+from local_gateway.providers.minilm import MiniLMEmbedder  # noqa: E402
 from local_gateway.providers.registry import ProviderRegistry  # noqa: E402
 from local_gateway.services.accounts.keys import KeyService  # noqa: E402
 from local_gateway.services.billing.context import RequestContext  # noqa: E402
@@ -98,7 +100,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     db = Database(url)
     clock = Clock()
     templates = TemplateService(db, clock, load_templates(), load_catalog())
-    embedder = HashedNgramEmbedder()
+    embedder = local_embedder(args.embedder)
+    if isinstance(embedder, MiniLMEmbedder) and not embedder.warm():
+        raise SystemExit(f"all-MiniLM-L6-v2 did not load: {embedder.failure}")
     recall = RecallCache(embedder.dimensions)
     recorder = TurnRecorder(db, clock, embedder)
     threads = ThreadService(db, clock, templates, recorder, recall)
@@ -114,7 +118,11 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     ctx = RequestContext(me, "bench", "/v1/chat/completions")
     upstreams = ProviderRegistry({}, lambda: None).for_caller(me)  # type: ignore[arg-type,return-value]
     size = 2_000 if args.quick else 10_000
-    results: dict[str, object] = {"database": "postgresql" if args.pg else "sqlite", "messages": size}
+    results: dict[str, object] = {
+        "database": "postgresql" if args.pg else "sqlite",
+        "messages": size,
+        "embedder": embedder.name,
+    }
 
     # -- seed: one long thread, folded as the gateway folds it ---------------------------------
     started = time.perf_counter()
@@ -173,7 +181,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         body = {"model": "deepseek-chat", "npc_template": "iron_smith",
                 "messages": [{"role": "user", "content": QUERIES[i % len(QUERIES)]}]}  # fmt: skip
         t0 = time.perf_counter()
-        await conversations.prepare(me, parse_chat(body), model)
+        await conversations.prepare(ctx, parse_chat(body), model, upstreams)
         own.append((time.perf_counter() - t0) * 1000)
     results["prepare_own_template"] = {
         "p50_ms": round(statistics.median(own), 2),
@@ -216,6 +224,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="2,000-message thread, 11,000-message export")
     parser.add_argument("--pg", help="PostgreSQL URL of an empty database (default: temporary SQLite)")
+    parser.add_argument(
+        "--embedder",
+        choices=("minilm", "hashed"),
+        default="minilm",
+        help="the default install's all-MiniLM-L6-v2 (default) or the hashed n-grams",
+    )
     args = parser.parse_args()
     results = asyncio.run(run(args))
     results["machine"] = {"python": platform.python_version(), "platform": platform.platform()}

@@ -3,21 +3,23 @@
 
 _mg_subcommands() {
     case "$1" in
-        '') echo 'chat threads npc models login logout whoami credits usage logs billing tiers pricing cost profiles symbols crashes debug webhooks gateway tui completion help' ;;
+        '') echo 'chat threads npc models login logout whoami keys tokens credits usage logs billing tiers pricing cost profiles symbols crashes debug webhooks gateway tui completion help' ;;
         'threads') echo 'list create group show messages rm export batch state actions' ;;
         'threads state') echo 'get set' ;;
         'threads actions') echo 'get set' ;;
         'npc') echo 'templates template' ;;
         'npc template') echo 'show init create update rm diff' ;;
         'models') echo 'list catalog' ;;
-        'billing') echo 'spend-limit' ;;
+        'keys') echo 'list create rotate revoke health' ;;
+        'tokens') echo 'list create revoke' ;;
+        'billing') echo 'spend-limit manage' ;;
         'profiles') echo 'list use add remove' ;;
         'symbols') echo 'upload check list lookup rm' ;;
         'crashes') echo 'list show trends stats status analyze submit' ;;
         'debug') echo 'sessions' ;;
         'debug sessions') echo 'list create show archive' ;;
         'webhooks') echo 'list add show rm ping rotate deliveries redeliver listen' ;;
-        'gateway') echo 'serve status env stop logs migrate admin' ;;
+        'gateway') echo 'serve status env stop logs migrate outbox admin' ;;
         'completion') echo 'show install' ;;
     esac
 }
@@ -37,7 +39,7 @@ _mg_options() {
         'threads batch') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'threads state') echo '--help -h' ;;
         'threads state get') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
-        'threads state set') echo '--file -f --replace --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'threads state set') echo '--file -f --replace --scope --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'threads actions') echo '--help -h' ;;
         'threads actions get') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'threads actions set') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -53,14 +55,25 @@ _mg_options() {
         'models') echo '--help -h' ;;
         'models list') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'models catalog') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
-        'login') echo '--with-token --default --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'login') echo '--with-token --email --accept-tos --default --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'logout') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'whoami') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'keys') echo '--help -h' ;;
+        'keys list') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'keys create') echo '--live --name -n --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'keys rotate') echo '--grace-hours --save --no-save --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'keys revoke') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'keys health') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'tokens') echo '--help -h' ;;
+        'tokens list') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'tokens create') echo '--name -n --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'tokens revoke') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'credits') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'usage') echo '--days -d --csv --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'logs') echo '--limit -n --model --status --before --follow -f --interval --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'billing') echo '--help -h' ;;
         'billing spend-limit') echo '--daily --monthly --clear --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'billing manage') echo '--tier --credits --open --no-open --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'tiers') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'pricing') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'cost') echo '--in --out --json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -106,6 +119,7 @@ _mg_options() {
         'gateway stop') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway logs') echo '--data-dir --lines -n --follow -f --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway migrate') echo '--data-dir --check --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'gateway outbox') echo '--data-dir --to --last -n --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway admin') echo '--help -h' ;;
         'tui') echo '--screen --thread --model -m --local --profile -p --api-key --base-url --no-retry --help -h' ;;
         'completion') echo '--help -h' ;;
@@ -128,7 +142,7 @@ _mg_takes_value() {
         'threads export|--format'|'threads export|-f'|'threads export|--npc'|'threads export|--player'|'threads export|--thread'|'threads export|-t'|'threads export|--since'|'threads export|--until'|'threads export|--max-messages'|'threads export|--output'|'threads export|-o'|'threads export|--profile'|'threads export|-p'|'threads export|--api-key'|'threads export|--base-url') return 0 ;;
         'threads batch|--profile'|'threads batch|-p'|'threads batch|--api-key'|'threads batch|--base-url') return 0 ;;
         'threads state get|--profile'|'threads state get|-p'|'threads state get|--api-key'|'threads state get|--base-url') return 0 ;;
-        'threads state set|--file'|'threads state set|-f'|'threads state set|--profile'|'threads state set|-p'|'threads state set|--api-key'|'threads state set|--base-url') return 0 ;;
+        'threads state set|--file'|'threads state set|-f'|'threads state set|--scope'|'threads state set|--profile'|'threads state set|-p'|'threads state set|--api-key'|'threads state set|--base-url') return 0 ;;
         'threads actions get|--profile'|'threads actions get|-p'|'threads actions get|--api-key'|'threads actions get|--base-url') return 0 ;;
         'threads actions set|--profile'|'threads actions set|-p'|'threads actions set|--api-key'|'threads actions set|--base-url') return 0 ;;
         'npc templates|--tags'|'npc templates|--profile'|'npc templates|-p'|'npc templates|--api-key'|'npc templates|--base-url') return 0 ;;
@@ -140,13 +154,22 @@ _mg_takes_value() {
         'npc template diff|--profile'|'npc template diff|-p'|'npc template diff|--api-key'|'npc template diff|--base-url') return 0 ;;
         'models list|--profile'|'models list|-p'|'models list|--api-key'|'models list|--base-url') return 0 ;;
         'models catalog|--profile'|'models catalog|-p'|'models catalog|--api-key'|'models catalog|--base-url') return 0 ;;
-        'login|--profile'|'login|-p'|'login|--api-key'|'login|--base-url') return 0 ;;
+        'login|--email'|'login|--profile'|'login|-p'|'login|--api-key'|'login|--base-url') return 0 ;;
         'logout|--profile'|'logout|-p'|'logout|--api-key'|'logout|--base-url') return 0 ;;
         'whoami|--profile'|'whoami|-p'|'whoami|--api-key'|'whoami|--base-url') return 0 ;;
+        'keys list|--profile'|'keys list|-p'|'keys list|--api-key'|'keys list|--base-url') return 0 ;;
+        'keys create|--name'|'keys create|-n'|'keys create|--profile'|'keys create|-p'|'keys create|--api-key'|'keys create|--base-url') return 0 ;;
+        'keys rotate|--grace-hours'|'keys rotate|--profile'|'keys rotate|-p'|'keys rotate|--api-key'|'keys rotate|--base-url') return 0 ;;
+        'keys revoke|--profile'|'keys revoke|-p'|'keys revoke|--api-key'|'keys revoke|--base-url') return 0 ;;
+        'keys health|--profile'|'keys health|-p'|'keys health|--api-key'|'keys health|--base-url') return 0 ;;
+        'tokens list|--profile'|'tokens list|-p'|'tokens list|--api-key'|'tokens list|--base-url') return 0 ;;
+        'tokens create|--name'|'tokens create|-n'|'tokens create|--profile'|'tokens create|-p'|'tokens create|--api-key'|'tokens create|--base-url') return 0 ;;
+        'tokens revoke|--profile'|'tokens revoke|-p'|'tokens revoke|--api-key'|'tokens revoke|--base-url') return 0 ;;
         'credits|--profile'|'credits|-p'|'credits|--api-key'|'credits|--base-url') return 0 ;;
         'usage|--days'|'usage|-d'|'usage|--profile'|'usage|-p'|'usage|--api-key'|'usage|--base-url') return 0 ;;
         'logs|--limit'|'logs|-n'|'logs|--model'|'logs|--status'|'logs|--before'|'logs|--interval'|'logs|--profile'|'logs|-p'|'logs|--api-key'|'logs|--base-url') return 0 ;;
         'billing spend-limit|--daily'|'billing spend-limit|--monthly'|'billing spend-limit|--profile'|'billing spend-limit|-p'|'billing spend-limit|--api-key'|'billing spend-limit|--base-url') return 0 ;;
+        'billing manage|--tier'|'billing manage|--credits'|'billing manage|--profile'|'billing manage|-p'|'billing manage|--api-key'|'billing manage|--base-url') return 0 ;;
         'tiers|--profile'|'tiers|-p'|'tiers|--api-key'|'tiers|--base-url') return 0 ;;
         'pricing|--profile'|'pricing|-p'|'pricing|--api-key'|'pricing|--base-url') return 0 ;;
         'cost|--in'|'cost|--out'|'cost|--profile'|'cost|-p'|'cost|--api-key'|'cost|--base-url') return 0 ;;
@@ -184,6 +207,7 @@ _mg_takes_value() {
         'gateway stop|--data-dir'|'gateway stop|--profile'|'gateway stop|-p'|'gateway stop|--api-key'|'gateway stop|--base-url') return 0 ;;
         'gateway logs|--data-dir'|'gateway logs|--lines'|'gateway logs|-n'|'gateway logs|--profile'|'gateway logs|-p'|'gateway logs|--api-key'|'gateway logs|--base-url') return 0 ;;
         'gateway migrate|--data-dir'|'gateway migrate|--profile'|'gateway migrate|-p'|'gateway migrate|--api-key'|'gateway migrate|--base-url') return 0 ;;
+        'gateway outbox|--data-dir'|'gateway outbox|--to'|'gateway outbox|--last'|'gateway outbox|-n'|'gateway outbox|--profile'|'gateway outbox|-p'|'gateway outbox|--api-key'|'gateway outbox|--base-url') return 0 ;;
         'tui|--screen'|'tui|--thread'|'tui|--model'|'tui|-m'|'tui|--profile'|'tui|-p'|'tui|--api-key'|'tui|--base-url') return 0 ;;
         'completion show|--shell'|'completion show|--profile'|'completion show|-p'|'completion show|--api-key'|'completion show|--base-url') return 0 ;;
         'completion install|--shell'|'completion install|--profile'|'completion install|-p'|'completion install|--api-key'|'completion install|--base-url') return 0 ;;
@@ -234,6 +258,7 @@ _mg_option_values() {
         'threads state get|-p') _mg_value profiles '' ;;
         'threads state set|--file') _mg_value files '' ;;
         'threads state set|-f') _mg_value files '' ;;
+        'threads state set|--scope') _mg_value words 'world player' ;;
         'threads state set|--profile') _mg_value profiles '' ;;
         'threads state set|-p') _mg_value profiles '' ;;
         'threads actions get|--profile') _mg_value profiles '' ;;
@@ -266,6 +291,22 @@ _mg_option_values() {
         'logout|-p') _mg_value profiles '' ;;
         'whoami|--profile') _mg_value profiles '' ;;
         'whoami|-p') _mg_value profiles '' ;;
+        'keys list|--profile') _mg_value profiles '' ;;
+        'keys list|-p') _mg_value profiles '' ;;
+        'keys create|--profile') _mg_value profiles '' ;;
+        'keys create|-p') _mg_value profiles '' ;;
+        'keys rotate|--profile') _mg_value profiles '' ;;
+        'keys rotate|-p') _mg_value profiles '' ;;
+        'keys revoke|--profile') _mg_value profiles '' ;;
+        'keys revoke|-p') _mg_value profiles '' ;;
+        'keys health|--profile') _mg_value profiles '' ;;
+        'keys health|-p') _mg_value profiles '' ;;
+        'tokens list|--profile') _mg_value profiles '' ;;
+        'tokens list|-p') _mg_value profiles '' ;;
+        'tokens create|--profile') _mg_value profiles '' ;;
+        'tokens create|-p') _mg_value profiles '' ;;
+        'tokens revoke|--profile') _mg_value profiles '' ;;
+        'tokens revoke|-p') _mg_value profiles '' ;;
         'credits|--profile') _mg_value profiles '' ;;
         'credits|-p') _mg_value profiles '' ;;
         'usage|--profile') _mg_value profiles '' ;;
@@ -274,6 +315,8 @@ _mg_option_values() {
         'logs|-p') _mg_value profiles '' ;;
         'billing spend-limit|--profile') _mg_value profiles '' ;;
         'billing spend-limit|-p') _mg_value profiles '' ;;
+        'billing manage|--profile') _mg_value profiles '' ;;
+        'billing manage|-p') _mg_value profiles '' ;;
         'tiers|--profile') _mg_value profiles '' ;;
         'tiers|-p') _mg_value profiles '' ;;
         'pricing|--profile') _mg_value profiles '' ;;
@@ -355,6 +398,9 @@ _mg_option_values() {
         'gateway migrate|--data-dir') _mg_value dirs '' ;;
         'gateway migrate|--profile') _mg_value profiles '' ;;
         'gateway migrate|-p') _mg_value profiles '' ;;
+        'gateway outbox|--data-dir') _mg_value dirs '' ;;
+        'gateway outbox|--profile') _mg_value profiles '' ;;
+        'gateway outbox|-p') _mg_value profiles '' ;;
         'tui|--profile') _mg_value profiles '' ;;
         'tui|-p') _mg_value profiles '' ;;
         'completion show|--shell') _mg_value words 'bash zsh fish' ;;
@@ -373,7 +419,7 @@ _mg_arguments() {
     case "$1" in
         'profiles use') _mg_value profiles '' ;;
         'profiles remove') _mg_value profiles '' ;;
-        'help') _mg_value words 'environment exit-codes chat threads npc models login logout whoami credits usage logs billing tiers pricing cost profiles symbols crashes debug webhooks gateway tui completion help' ;;
+        'help') _mg_value words 'environment exit-codes chat threads npc models login logout whoami keys tokens credits usage logs billing tiers pricing cost profiles symbols crashes debug webhooks gateway tui completion help' ;;
         *) COMPREPLY=() ;;
     esac
 }

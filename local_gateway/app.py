@@ -15,6 +15,7 @@ from aiohttp import web
 
 from local_gateway.api import (
     billing,
+    billing_stripe,
     chat,
     crashes,
     debug_sessions,
@@ -25,7 +26,10 @@ from local_gateway.api import (
     models,
     npc,
     npc_templates,
+    openapi,
     portal_keys,
+    portal_page,
+    sign_in,
     status,
     status_page,
     structured,
@@ -38,15 +42,20 @@ from local_gateway.api import (
 from local_gateway.api.appkeys import SERVICES
 from local_gateway.api.middleware import ACCESS_LOG_ENABLED, request_context
 from local_gateway.api.observe import observe
-from local_gateway.providers.embedders import Embedder, MiniLMEmbedder, local_embedder
+from local_gateway.providers.embedders import Embedder, local_embedder
+from local_gateway.providers.minilm import MiniLMEmbedder
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services import monster_gpt
 from local_gateway.services.accounts.keys import KeyService, NewKey
 from local_gateway.services.accounts.limits import InProcessLimiter, RateLimiter
+from local_gateway.services.accounts.mail import make_mailer
 from local_gateway.services.accounts.revocations import RedisRevocations, Revocations
+from local_gateway.services.accounts.sign_in import SignIn
+from local_gateway.services.accounts.sign_in_pruning import SignInPruning
 from local_gateway.services.billing.context import RequestContext
 from local_gateway.services.billing.retention import Retention
 from local_gateway.services.billing.service import Billing, make_book
+from local_gateway.services.billing.stripe_checkout import StripeBilling
 from local_gateway.services.container import Services
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.debug.crash_triage import Complete, CrashTriage
@@ -87,8 +96,8 @@ ROUTE_MODULES = [
     chat, health, models, meta, npc_templates, npc, threads, embeddings, structured, symbols, symbol_server,
     crashes, debug_sessions,
     webhooks,
-    billing, telemetry, portal_keys,
-    status, status_page, metrics,
+    billing, billing_stripe, telemetry, portal_keys, portal_page, sign_in,
+    status, status_page, metrics, openapi,
 ]  # fmt: skip
 LOCAL_EMAIL = "local@localhost"
 
@@ -104,6 +113,11 @@ def create_app(settings: Settings, clock: Clock | None = None) -> web.Applicatio
     # After the services: cleanup runs in reverse, so the runner stops before the database closes.
     app.cleanup_ctx.append(_jobs_ctx(settings))
     return app
+
+
+def listening(app: web.Application, url: str) -> None:
+    """Tell the services the address the server listens on (a port of 0 is known only now)."""
+    app[SERVICES].sign_in.listening_on(url)
 
 
 def _limiter(settings: Settings, clock: Clock) -> RateLimiter:
@@ -139,8 +153,8 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             return http
 
         catalog = catalog_with(settings.models_file)
-        # One embedder per process (one MiniLM in memory when the extra is installed), given to
-        # every service that embeds; it loads its model on first use or at warm-up.
+        # One embedder per process (one MiniLM in memory), given to every service that embeds; it
+        # loads its model at warm-up (or, failing that, in the background on first use).
         embedder = local_embedder(settings.embedder)
         semantic = monster_gpt.semantic_layer(
             settings.classifier_semantic, embedder, monster_gpt.load_disciplines()
@@ -152,6 +166,12 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             rotation_grace=timedelta(hours=settings.key_rotation_grace_hours),
         )
         limiter = _limiter(settings, clock)
+        signin = SignIn(
+            db,
+            clock,
+            make_mailer(settings.smtp_url, settings.mail_from, settings.data_dir),
+            settings.public_url,
+        )
         billing = Billing.start(
             db,
             clock,
@@ -171,6 +191,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
         register_probe(jobs)
         retention = Retention(jobs, billing.usage, clock, settings.log_retention_days)
         housekeeping = JobHousekeeping(jobs, clock)
+        sign_in_pruning = SignInPruning(jobs, clock)
         recall = RecallCache(embedder.dimensions)
         recorder = TurnRecorder(db, clock, embedder)
         thread_service = ThreadService(db, clock, templates, recorder, recall)
@@ -224,6 +245,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             db=db,
             catalog=catalog,
             keys=keys,
+            sign_in=signin,
             limiter=limiter,
             billing=billing,
             providers=providers,
@@ -253,11 +275,19 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             status=StatusService(
                 db, clock, catalog, providers, health, blobs, incidents, metrics, redis_url=settings.redis_url
             ),
+            stripe=StripeBilling(
+                db,
+                clock,
+                settings.stripe_secret_key,
+                settings.stripe_webhook_secret,
+                settings.stripe_api_base,
+            ),
         )
         app[SERVICES] = services
         keys.start()
         await retention.schedule()
         await housekeeping.schedule()
+        await sign_in_pruning.schedule()
         if settings.bootstrap and await keys.is_empty():
             app[BOOTSTRAP_KEY] = await keys.create_key(
                 LOCAL_EMAIL, tier="studio", environment="test", name="local"
@@ -266,10 +296,9 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
         try:
             yield
         finally:
-            warming.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await warming
+            await _settle_warm_up(warming, embedder)
             await conversations.close()
+            await signin.close()
             await keys.close()
             await billing.close()
             await limiter.close()
@@ -293,25 +322,39 @@ def _completer(chat: ChatService) -> Complete:
 
 
 async def _warm(embedder: Embedder, semantic: monster_gpt.SemanticLayer | None) -> None:
-    """Build Monster-GPT's caches and, with the semantic layer on, load MiniLM and embed the
-    disciplines (seconds of CPU). Until it is done Monster-GPT classifies lexically
-    (Classification.method says so) and the first embedding loads the model itself.
+    """Load MiniLM (under a second of CPU), then build Monster-GPT's caches and, with the semantic
+    layer on, embed the disciplines. Until the model is in, embeddings and NPC memory get hashed
+    n-grams (announced in X-Monster-Embedder and the log) and Monster-GPT classifies lexically
+    (Classification.method says so); if it cannot load, that stays so.
 
     A task of this process, not a job: what it builds lives in this process's memory, so a job
     claimed by another gateway process (or left over from a previous run) would warm the wrong
-    one. With the layer off the model stays unloaded until something embeds, so processes that
-    never embed (tests, web-only deployments without NPCs) do not pay for it.
+    one.
     """
 
     def work() -> None:
-        if semantic is not None and isinstance(embedder, MiniLMEmbedder):
-            embedder.warm()
-        monster_gpt.warm(semantic)
+        loaded = embedder.warm() if isinstance(embedder, MiniLMEmbedder) else False
+        # Centroids built from fallback vectors would not be the model's: stay lexical then.
+        monster_gpt.warm(semantic if loaded else None)
 
     try:
         await _in_daemon_thread(work, "mg-warm-up")
     except Exception:  # warm-up is an optimisation: a failure leaves the lexical path serving
         log.exception("warm-up failed; Monster-GPT stays lexical")
+
+
+async def _settle_warm_up(warming: asyncio.Future[None], embedder: Embedder, timeout: float = 30.0) -> None:
+    """Let a warm-up (or a first-use model load) that is under way finish before the process
+    goes on to exit: a thread still inside onnxruntime when the interpreter ends aborts it
+    ("terminate called without an active exception", exit status 134). It takes about a
+    second; the timeout only bounds a machine that is badly stalled."""
+    with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
+        await asyncio.wait_for(asyncio.shield(warming), timeout)
+    warming.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await warming
+    if isinstance(embedder, MiniLMEmbedder):
+        await asyncio.to_thread(embedder.settle, timeout)
 
 
 def _in_daemon_thread(fn: Callable[[], None], name: str) -> asyncio.Future[None]:
@@ -329,12 +372,13 @@ def _in_daemon_thread(fn: Callable[[], None], name: str) -> asyncio.Future[None]
             done.set_exception(error)
 
     def run() -> None:
+        error: BaseException | None = None
         try:
             fn()
         except BaseException as exc:  # handed to the awaiting task, which logs it
-            loop.call_soon_threadsafe(settle, exc)
-        else:
-            loop.call_soon_threadsafe(settle, None)
+            error = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed first: nobody awaits it
+            loop.call_soon_threadsafe(settle, error)
 
     threading.Thread(target=run, name=name, daemon=True).start()
     return done

@@ -295,7 +295,7 @@ def _configure_logging(settings: Settings) -> None:
 async def serve(settings: Settings, ready_file: Path | None = None) -> int:
     from aiohttp import web
 
-    from local_gateway.app import BOOTSTRAP_KEY, create_app
+    from local_gateway.app import BOOTSTRAP_KEY, create_app, listening
 
     _configure_logging(settings)
     app = create_app(settings)
@@ -318,6 +318,7 @@ async def serve(settings: Settings, ready_file: Path | None = None) -> int:
     gc.freeze()
     settings = settings.with_overrides(port=port)
     url = settings.base_url
+    listening(app, url)
     print(f"mg gateway listening on {url} (data: {settings.data_dir})", file=sys.stderr, flush=True)
     new_key = app.get(BOOTSTRAP_KEY)
     if new_key is not None:

@@ -49,7 +49,7 @@ ENVIRONMENT: dict[str, str] = {
     ),
     "MG_CLASSIFIER_SEMANTIC": (
         "auto (default): once warmed up in the background at start, Monster-GPT asks "
-        "all-MiniLM-L6-v2 about close calls when mg[embeddings-local] is installed; "
+        "all-MiniLM-L6-v2 about close calls; "
         "off: keyword index + naive Bayes only"
     ),
     "MG_SANDBOX_CHUNK_DELAY": "testing knob: seconds the sandbox waits between stream chunks (default 0)",
@@ -63,8 +63,9 @@ ENVIRONMENT: dict[str, str] = {
     "MG_BREAKER_FAILURES": "consecutive failures that open a provider's circuit breaker (default 5)",
     "MG_BREAKER_COOLDOWN": "seconds an open breaker waits before it lets one probe through (default 30)",
     "MG_EMBEDDER": (
-        "the one offline embedder of test-key embeddings, NPC memory and Monster-GPT: auto "
-        "(MiniLM when mg[embeddings-local] is installed, else hashed), minilm or hashed"
+        "the one offline embedder of test-key embeddings, NPC memory and Monster-GPT: auto or "
+        "minilm (all-MiniLM-L6-v2 on onnxruntime, hashed n-grams until it has loaded; default), "
+        "or hashed"
     ),
     "MG_LOCAL_BASE_URL": (
         "an OpenAI-compatible server on this machine (Ollama, llama.cpp, LM Studio, vLLM), e.g. "
@@ -83,6 +84,14 @@ ENVIRONMENT: dict[str, str] = {
         "seconds a job stays claimed without a renewal; a killed worker's jobs run again after it "
         "(default 60)"
     ),
+    "MG_STRIPE_SECRET_KEY": (
+        "Stripe secret key (sk_live_… / sk_test_…): GET /v1/billing/manage makes Checkout and billing-portal "
+        "sessions; unset, billing answers that it is not configured"
+    ),
+    "MG_STRIPE_WEBHOOK_SECRET": (
+        "signing secret (whsec_…) of the Stripe webhook endpoint POST /v1/billing/stripe/webhook"
+    ),
+    "MG_STRIPE_API_BASE": "base URL of Stripe's API (default https://api.stripe.com; a test double in tests)",
     "MG_WEBHOOKS_PRIVATE_URLS": (
         "1 to let live keys' webhooks reach http and private addresses (a gateway on a laptop); "
         "test keys always may (default 0)"
@@ -99,6 +108,15 @@ ENVIRONMENT: dict[str, str] = {
     "MG_CLOCK_OFFSET_FILE": (
         "test hook: a file holding seconds to add to the gateway's clock, re-read when it changes "
         "(lets end-to-end tests expire tokens without waiting); leave unset in production"
+    ),
+    "MG_SMTP_URL": (
+        "smtp://user:password@host:587 (STARTTLS when offered) or smtps://host:465: send sign-in "
+        "links by mail (default: write them to <data dir>/outbox.jsonl, printed by mg gateway outbox)"
+    ),
+    "MG_MAIL_FROM": "sender address of sign-in mail (default mg@localhost)",
+    "MG_PUBLIC_URL": (
+        "the gateway's address as users reach it, used in sign-in links, e.g. https://api.studio.dev "
+        "(default: http://<host>:<port>)"
     ),
     "MG_METRICS_PUBLIC": "1 to let anyone scrape GET /metrics (default: closed)",
     "MG_METRICS_TOKEN": "bearer token a Prometheus scraper sends to read GET /metrics",
@@ -139,7 +157,7 @@ class Settings:
     breaker_failures: int = 5
     breaker_cooldown: float = 30.0
     embedder: str = "auto"
-    # Monster-GPT's MiniLM layer for close calls: auto (when installed) or off.
+    # Monster-GPT's MiniLM layer for close calls: auto (once the model has loaded) or off.
     classifier_semantic: str = "auto"
     # Serve on uvloop when it is installed (not on Windows): the same code, a faster event loop.
     uvloop: bool = True
@@ -170,6 +188,13 @@ class Settings:
     credit_low_percent: int = 20
     log_retention_days: int = 90
     key_rotation_grace_hours: float = 24.0
+    # Sign-in links: SMTP when set, else the outbox file in the data dir.
+    smtp_url: str | None = None
+    mail_from: str = "mg@localhost"
+    public_url: str | None = None
+    stripe_secret_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_api_base: str | None = None
     # Create a local developer and a test key when the database is empty.
     bootstrap: bool = True
     # Save the bootstrap key into the CLI's `local` profile.

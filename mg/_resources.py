@@ -163,16 +163,6 @@ class Models(Resource):
         return self._get("/v1/models/catalog")
 
 
-class Keys(Resource):
-    def me(self) -> JSON:
-        """``GET /v1/keys/me``: tier, balance, available models and limits of this key."""
-        return self._get("/v1/keys/me")
-
-    def health(self) -> JSON:
-        """``GET /v1/keys/health``: age and rotation advice for this key."""
-        return self._get("/v1/keys/health")
-
-
 class Threads(Resource):
     """NPC conversation threads: memory, game state and actions."""
 
@@ -256,13 +246,18 @@ class Threads(Resource):
         return self._send("POST", f"/v1/threads/{_seg(thread_id)}/messages", {"messages": messages})
 
     def get_state(self, thread_id: str) -> JSON:
+        """The thread's own ``state`` (``scope``: world on an NPC's player-less thread, player on a
+        player's) and the ``world_state`` that applies to it."""
         return self._get(f"/v1/threads/{_seg(thread_id)}/state")
 
-    def set_state(self, thread_id: str, state: Mapping[str, Any], *, replace: bool = False) -> JSON:
+    def set_state(
+        self, thread_id: str, state: Mapping[str, Any], *, replace: bool = False, scope: str | None = None
+    ) -> JSON:
         """Merge ``state`` into the thread's (JSON Merge Patch: ``None`` removes a key), or with
-        ``replace=True`` make it the whole state."""
-        params = {"mode": "replace"} if replace else None
-        return self._send("POST", f"/v1/threads/{_seg(thread_id)}/state", dict(state), params=params)
+        ``replace=True`` make it the whole state. ``scope="world"`` on a player's thread sets the
+        NPC's world state (every player sees it); the thread's own scope when None."""
+        params = {k: v for k, v in (("mode", "replace" if replace else None), ("scope", scope)) if v}
+        return self._send("POST", f"/v1/threads/{_seg(thread_id)}/state", dict(state), params=params or None)
 
     def get_actions(self, thread_id: str) -> JSON:
         return self._get(f"/v1/threads/{_seg(thread_id)}/actions")

@@ -18,7 +18,6 @@ from mg._resources import (
     ChatCompletionParams,
     ChatCompletions,
     Embeddings,
-    Keys,
     Models,
     Templates,
     Threads,
@@ -68,11 +67,6 @@ class AsyncEmbeddings(AsyncResource):
 class AsyncModels(AsyncResource):
     list = async_twin(Models.list)
     catalog = async_twin(Models.catalog)
-
-
-class AsyncKeys(AsyncResource):
-    me = async_twin(Keys.me)
-    health = async_twin(Keys.health)
 
 
 class AsyncThreads(AsyncResource):

@@ -71,7 +71,12 @@ _KEEP: Any = object()
 
 
 class Billing(Resource):
-    """``/v1/billing``: the account's own spend caps."""
+    """``/v1/billing``: the account's own spend caps, and Stripe pages to pay with."""
+
+    def manage(self, *, tier: str | None = None, credits_usd: int | None = None) -> JSON:
+        """``GET /v1/billing/manage``: a Stripe Checkout ``url`` for ``tier`` or ``credits_usd`` of
+        credit, else the account's billing portal; 503 where the gateway has no Stripe."""
+        return self._get("/v1/billing/manage", tier=tier, credits_usd=credits_usd)
 
     def spend_limit(self) -> JSON:
         """``GET /v1/billing/spend-limit``: ``daily_cap_usd`` and ``monthly_cap_usd`` (null: none)."""
@@ -144,6 +149,7 @@ class AsyncCredits(AsyncResource):
 
 class AsyncBilling(AsyncResource):
     __doc__ = Billing.__doc__
+    manage = async_twin(Billing.manage)
     spend_limit = async_twin(Billing.spend_limit)
     set_spend_limit = async_twin(Billing.set_spend_limit)
 

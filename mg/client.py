@@ -24,7 +24,14 @@ from typing import TYPE_CHECKING, Any, TypeVar, Unpack
 
 import httpx
 
-from mg import _resources, _resources_async, _resources_debug, _resources_ops, _resources_webhooks
+from mg import (
+    _resources,
+    _resources_async,
+    _resources_debug,
+    _resources_keys,
+    _resources_ops,
+    _resources_webhooks,
+)
 from mg._client_base import (
     BaseClient,
     ClientOptions,
@@ -74,7 +81,8 @@ class MonsterClient(BaseClient):
         self.chat = _resources.Chat(self)
         self.embeddings = _resources.Embeddings(self)
         self.models = _resources.Models(self)
-        self.keys = _resources.Keys(self)
+        self.keys = _resources_keys.Keys(self)
+        self.tokens = _resources_keys.Tokens(self)
         self.threads = _resources.Threads(self)
         self.npc = _resources.Npc(self)
         self.symbols = _resources_debug.Symbols(self)
@@ -185,7 +193,8 @@ class AsyncMonsterClient(BaseClient):
         self.chat = _resources_async.AsyncChat(self)
         self.embeddings = _resources_async.AsyncEmbeddings(self)
         self.models = _resources_async.AsyncModels(self)
-        self.keys = _resources_async.AsyncKeys(self)
+        self.keys = _resources_keys.AsyncKeys(self)
+        self.tokens = _resources_keys.AsyncTokens(self)
         self.threads = _resources_async.AsyncThreads(self)
         self.npc = _resources_async.AsyncNpc(self)
         self.symbols = _resources_debug.AsyncSymbols(self)

@@ -11,7 +11,7 @@ from local_gateway.api.middleware import RESPONSE_HEADERS
 from local_gateway.services.accounts.keys import Principal
 from local_gateway.services.accounts.limits import rpm_for
 from local_gateway.services.billing.context import RequestContext
-from mg.errors import RateLimitError
+from mg.errors import RateLimitError, TosRequiredError
 
 
 async def optional_principal(request: web.Request) -> Principal | None:
@@ -23,9 +23,12 @@ async def optional_principal(request: web.Request) -> Principal | None:
 
 
 async def authenticate(
-    request: web.Request, *, consume: bool = True, api_key: str | None = None
+    request: web.Request, *, consume: bool = True, api_key: str | None = None, tos: bool = True
 ) -> Principal:
     """The caller's principal; ``consume`` takes one request from the key's per-minute budget.
+
+    ``tos`` refuses (403 TOS_REQUIRED) a developer who signed up by magic link and has not yet
+    accepted the terms; the routes of the account itself (keys, tokens, whoami) pass False.
 
     ``api_key`` is for the one route whose clients cannot set headers (Breakpad / Crashpad
     crash uploads pass it in the query string)."""
@@ -33,6 +36,11 @@ async def authenticate(
     header = f"Bearer {api_key}" if api_key is not None else request.headers.get("Authorization")
     principal = await services.keys.authenticate(header)
     request["principal"] = principal
+    if tos and not principal.tos_accepted:
+        raise TosRequiredError(
+            "Accept the Terms of Service before using the API.",
+            remediation="Tick the box in the portal (/portal), or POST /v1/auth/tos.",
+        )
     limit = rpm_for(principal, services.settings.test_key_rpm)
     limiter = services.limiter
     decision = await (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aiohttp import web
+from aiohttp import MultipartReader, web
 
 from local_gateway import fastjson
 from mg.errors import InvalidRequestError, PayloadTooLargeError
@@ -51,3 +51,14 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
         headers=headers,
         content_type="application/json",
     )
+
+
+async def open_multipart(request: web.Request, remediation: str) -> MultipartReader:
+    """The form's reader; a multipart Content-Type without a usable boundary is the client's
+    mistake (400), not a failure of the gateway (aiohttp raises KeyError/ValueError for it)."""
+    try:
+        return await request.multipart()
+    except (KeyError, ValueError) as exc:
+        raise InvalidRequestError(
+            "The multipart/form-data Content-Type has no valid boundary.", remediation=remediation
+        ) from exc

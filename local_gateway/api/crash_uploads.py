@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import BodyPartReader, web
 
+from local_gateway.api.body import open_multipart
 from local_gateway.api.uploads import size_text
 from local_gateway.store.blobs import BlobStore, SizeLimitExceeded, StagedBlob
 from mg.errors import InvalidRequestError, PayloadTooLargeError
@@ -52,7 +53,7 @@ async def read_crash_form(request: web.Request, blobs: BlobStore, limit: int) ->
     declared = request.content_length
     if declared is not None and declared > limit + _FORM_OVERHEAD:
         raise _too_large(limit)
-    reader = await request.multipart()
+    reader = await open_multipart(request, "curl -F upload_file_minidump=@crash.dmp …")
     form = CrashForm()
     try:
         while (part := await reader.next()) is not None:

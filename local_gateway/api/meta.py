@@ -17,7 +17,7 @@ routes = web.RouteTableDef()
 async def whoami(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     # Lightweight validation: it reports the budget without spending from it.
-    principal = await authenticate(request, consume=False)
+    principal = await authenticate(request, consume=False, tos=False)
     limit = rpm_for(principal, services.settings.test_key_rpm)
     return json_response(
         {
@@ -29,6 +29,7 @@ async def whoami(request: web.Request) -> web.Response:
             "environment": principal.key.environment,
             "game_id": None,
             "rate_limits": {"requests_per_minute": limit},
+            "tos_accepted": principal.tos_accepted,
         }
     )
 

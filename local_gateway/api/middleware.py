@@ -10,10 +10,18 @@ import time
 import uuid
 
 from aiohttp import web
+from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.typedefs import Handler
 
 from local_gateway.api.body import json_response
-from mg.errors import InternalError, MethodNotAllowedError, MonsterError, NotFoundError, PayloadTooLargeError
+from mg.errors import (
+    InternalError,
+    InvalidRequestError,
+    MethodNotAllowedError,
+    MonsterError,
+    NotFoundError,
+    PayloadTooLargeError,
+)
 
 access_log = logging.getLogger("mg.gateway.access")
 error_log = logging.getLogger("mg.gateway.error")
@@ -107,6 +115,11 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             )
         except web.HTTPRequestEntityTooLarge:
             response = error_response(PayloadTooLargeError("The request body is too large."), request)
+        except BadHttpMessage as exc:
+            # A malformed body part (a multipart form with broken part headers): the client's.
+            response = error_response(
+                InvalidRequestError(f"The request body is malformed: {str(exc.message)[:200]}"), request
+            )
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise

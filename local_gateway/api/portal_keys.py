@@ -1,5 +1,6 @@
 """Key management for the portal and the CLI: /portal/api/keys…, /portal/api/tokens…,
-/v1/keys/health. Authenticated by an API key or a personal access token."""
+/v1/keys/health. Authenticated by an API key, a personal access token or the portal's session
+cookie (with its CSRF token to change anything)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from aiohttp import web
 
 from local_gateway import fastjson
 from local_gateway.api.appkeys import SERVICES
-from local_gateway.api.auth import authenticate
 from local_gateway.api.body import json_response, read_limited
+from local_gateway.api.sessions import account_principal
 from local_gateway.services.accounts.key_health import POLICY, KeyHealth, age_days, assess, key_status
 from local_gateway.services.accounts.key_params import parse_new_key, parse_new_token, parse_rotate
 from local_gateway.services.accounts.keys import NewKey, Principal
@@ -88,7 +89,7 @@ async def _body(request: web.Request) -> Any:
 
 
 async def _caller(request: web.Request) -> Principal:
-    return await authenticate(request, consume=False)
+    return await account_principal(request)
 
 
 def _created(new: NewKey, now: datetime, **extra: Any) -> web.Response:

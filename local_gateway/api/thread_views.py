@@ -6,6 +6,7 @@ from typing import Any
 
 from local_gateway.services.npc.export import message_object
 from local_gateway.services.npc.scenes import is_present
+from local_gateway.services.npc.world_state import StateView
 from local_gateway.store.thread_records import MessageRecord, ThreadRecord
 from mg.times import format_time
 
@@ -59,12 +60,18 @@ def message_list(rows: list[MessageRecord], has_more: bool) -> dict[str, Any]:
     }
 
 
-def state_object(thread: ThreadRecord) -> dict[str, Any]:
+def state_object(view: StateView) -> dict[str, Any]:
+    """``state`` is the thread's own (``scope`` says which: world on an NPC's player-less thread,
+    player on a player's), ``world_state`` the world state that applies to it."""
+    world = view.world
     return {
         "object": "thread.state",
-        "thread_id": thread.id,
-        "state": thread.state,
-        "updated_at": _time(thread.updated_at),
+        "thread_id": view.thread.id,
+        "scope": view.scope,
+        "state": view.thread.state,
+        "world_state": view.world_state,
+        "world_thread_id": world.id if world is not None else None,
+        "updated_at": _time(view.thread.updated_at),
     }
 
 

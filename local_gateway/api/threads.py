@@ -193,16 +193,17 @@ async def post_state(request: web.Request) -> web.Response:
     principal = await authenticate(request)
     state = parse_state(await _body(request))
     mode = request.query.get("mode", "merge")
-    thread = await services.threads.set_state(principal, _thread_id(request), state, mode)
-    return json_response(state_object(thread))
+    scope = request.query.get("scope")  # world | player; the thread's own when left out
+    view = await services.threads.set_state(principal, _thread_id(request), state, mode, scope)
+    return json_response(state_object(view))
 
 
 @routes.get("/v1/threads/{thread_id}/state")
 async def get_state(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     principal = await authenticate(request)
-    thread = await services.threads.get(principal.developer_id, _thread_id(request))
-    return json_response(state_object(thread))
+    view = await services.threads.get_state(principal.developer_id, _thread_id(request))
+    return json_response(state_object(view))
 
 
 @routes.put("/v1/threads/{thread_id}/actions")

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import BodyPartReader, web
 
+from local_gateway.api.body import open_multipart
 from local_gateway.store.blobs import BlobStore, SizeLimitExceeded, StagedBlob
 from mg.errors import InvalidRequestError, PayloadTooLargeError
 
@@ -53,7 +54,7 @@ async def stage_form(
             "Send the upload as multipart/form-data with the file in a part named 'file'.",
             remediation="curl -F file=@game.pdb -F platform=windows …/v1/debug/symbols/upload",
         )
-    reader = await request.multipart()
+    reader = await open_multipart(request, "curl -F file=@game.pdb …/v1/debug/symbols/upload")
     values: dict[str, str | None] = {}
     staged: StagedBlob | None = None
     try:

@@ -24,6 +24,7 @@ from local_gateway.providers.http import (
     client_timeout,
     loads_or_none,
     read_error_payload,
+    refuse_choices,
     sse_events,
     status_error,
     unavailable,
@@ -220,6 +221,7 @@ class AnthropicProvider:
         return resp
 
     async def complete(self, request: ChatRequest) -> Completion:
+        refuse_choices(request, "Anthropic")
         forced = schema_tool(request)
         try:
             resp = await self._post(build_body(request, stream=False))
@@ -245,6 +247,7 @@ class AnthropicProvider:
         return Completion(content, calls or None, finish, _usage(data.get("usage"), request, content or ""))
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
+        refuse_choices(request, "Anthropic")
         forced = schema_tool(request)
         produced: list[str] = []
         prompt_usage: dict[str, Any] = {}

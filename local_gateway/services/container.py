@@ -9,7 +9,9 @@ from local_gateway.providers.embedders import Embedder
 from local_gateway.providers.registry import ProviderRegistry
 from local_gateway.services.accounts.keys import KeyService
 from local_gateway.services.accounts.limits import RateLimiter
+from local_gateway.services.accounts.sign_in import SignIn
 from local_gateway.services.billing.service import Billing
+from local_gateway.services.billing.stripe_checkout import StripeBilling
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.debug.crash_triage import CrashTriage
 from local_gateway.services.debug.crashes import CrashService
@@ -40,10 +42,11 @@ class Services:
     db: Database
     catalog: Catalog
     keys: KeyService
+    sign_in: SignIn
     limiter: RateLimiter
     billing: Billing
     providers: ProviderRegistry
-    # The process's one embedder (one MiniLM when installed): test-key embeddings, NPC memory
+    # The process's one embedder (one MiniLM in memory): test-key embeddings, NPC memory
     # recall and Monster-GPT's semantic layer all hold this instance.
     embedder: Embedder
     chat: ChatService
@@ -63,4 +66,5 @@ class Services:
     webhooks: WebhookService
     telemetry: TelemetryService
     status: StatusService
+    stripe: StripeBilling
     started_at: float = field(default_factory=time.time)

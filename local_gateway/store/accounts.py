@@ -13,7 +13,7 @@ from local_gateway.store.tables import ApiKey, Developer
 
 
 def _dev(row: Developer) -> DeveloperRecord:
-    return DeveloperRecord(row.id, row.email, row.tier, row.rpm_override, row.created_at)
+    return DeveloperRecord(row.id, row.email, row.tier, row.rpm_override, row.created_at, row.tos_accepted_at)
 
 
 def _key(row: ApiKey) -> KeyRecord:
@@ -48,12 +48,35 @@ async def get_developer_by_email(session: AsyncSession, email: str) -> Developer
 
 
 async def add_developer(
-    session: AsyncSession, developer_id: str, email: str, tier: str, created_at: datetime
+    session: AsyncSession,
+    developer_id: str,
+    email: str,
+    tier: str,
+    created_at: datetime,
+    *,
+    tos_accepted: bool = True,
 ) -> DeveloperRecord:
-    row = Developer(id=developer_id, email=email, tier=tier, created_at=created_at)
+    """A new developer; ``tos_accepted=False`` for a sign-up that still has to accept the terms."""
+    row = Developer(
+        id=developer_id,
+        email=email,
+        tier=tier,
+        created_at=created_at,
+        tos_accepted_at=created_at if tos_accepted else None,
+    )
     session.add(row)
     await session.flush()
     return _dev(row)
+
+
+async def accept_tos(session: AsyncSession, developer_id: str, at: datetime) -> None:
+    """Record the developer's acceptance of the terms (the first acceptance stays)."""
+    stmt = (
+        update(Developer)
+        .where(col(Developer.id) == developer_id, col(Developer.tos_accepted_at).is_(None))
+        .values(tos_accepted_at=at)
+    )
+    await session.execute(stmt)
 
 
 async def set_developer_tier(

@@ -14,6 +14,7 @@ class DeveloperRecord:
     tier: str
     rpm_override: int | None
     created_at: datetime
+    tos_accepted_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,9 @@ class Developer(SQLModel, table=True):
     tier: str = Field(default="free", max_length=20)
     rpm_override: int | None = None
     created_at: datetime
+    # When the developer accepted the terms of service; None (a magic-link sign-up that has not
+    # yet) answers TOS_REQUIRED. Local and operator-made developers are accepted at creation.
+    tos_accepted_at: datetime | None = None
 
 
 class ApiKey(SQLModel, table=True):

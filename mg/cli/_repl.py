@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from mg.cli import _output
 from mg.cli._conversation import Conversation, parse_state, route_missing
+from mg.cli._state_view import show_state, split_scope
 from mg.errors import MonsterError
 
 if TYPE_CHECKING:
@@ -31,7 +32,10 @@ SLASH_COMMANDS: dict[str, tuple[str, str]] = {
     "/npc": ("[ID | off]", "show or change the NPC you talk to (a new NPC starts a new conversation)"),
     "/template": ("[NAME | off]", "list NPC templates, or give the NPC one"),
     "/system": ("[TEXT | off]", "show or set the system prompt"),
-    "/state": ("[JSON | key=value …]", "show the NPC thread's game state, or update it"),
+    "/state": (
+        "[world | player] [JSON | key=value …]",
+        "show the NPC's world state and your player state, or update one (world: every player sees it)",
+    ),
     "/as": ("[NPC | auto]", "group scene: who speaks next (auto: the one addressed, else whose turn it is)"),
     "/next": ("", "group scene: let the next NPC speak without saying anything"),
     "/clear": ("", "forget the conversation so far (settings stay)"),
@@ -249,10 +253,14 @@ class Repl:
         return True
 
     def cmd_state(self, arg: str) -> bool:
+        scope, rest = split_scope(arg)
         try:
-            update = parse_state(arg) if arg else None
+            update = parse_state(rest) if rest else None
         except ValueError as exc:
-            _output.warn(f'{exc}. Use /state key=value … or /state {{"json": "object"}}.')
+            _output.warn(f'{exc}. Use /state [world|player] key=value … or /state {{"json": "object"}}.')
+            return True
+        if scope and update is None:
+            _output.warn(f"/state {scope} needs what to set, e.g. /state {scope} gold=12")
             return True
         try:
             thread = self.conv.find_thread()
@@ -260,14 +268,19 @@ class Repl:
                 _output.note("no NPC thread yet: talk to an NPC first (/npc ID), or start with --thread ID.")
                 return True
             threads = self.conv.client.threads
-            state = threads.set_state(thread, update) if update is not None else threads.get_state(thread)
+            if update is None:
+                state = threads.get_state(thread)
+            else:
+                state = threads.set_state(thread, update, scope=scope)
         except MonsterError as exc:
-            if not route_missing(exc):
-                raise
-            _output.note("this gateway has no NPC threads yet (GET /v1/threads answered 404).")
-            return True
-        _output.info(f"game state of thread {thread}:")
-        _output.print_json(state.get("state", state))
+            if route_missing(exc):
+                _output.note("this gateway has no NPC threads yet (GET /v1/threads answered 404).")
+                return True
+            if exc.status == 400:
+                _output.warn(str(exc))
+                return True
+            raise
+        show_state(thread, state, scope, changed=update is not None)
         return True
 
     def cmd_clear(self, arg: str) -> bool:

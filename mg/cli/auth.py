@@ -38,6 +38,17 @@ def auth_login(
     with_token: Annotated[
         bool, typer.Option("--with-token", help="Read the key from stdin (for CI).")
     ] = False,
+    email: Annotated[
+        str | None,
+        typer.Option(
+            "--email",
+            metavar="EMAIL",
+            help="Sign in by magic link (a new address signs up) and store a personal access token.",
+        ),
+    ] = None,
+    accept_tos: Annotated[
+        bool, typer.Option("--accept-tos", help="With --email: accept the Terms of Service.")
+    ] = False,
     make_default: Annotated[
         bool, typer.Option("--default", help="Also make this the default profile.")
     ] = False,
@@ -49,9 +60,14 @@ def auth_login(
     instead. The key goes to the OS keyring (or, where none exists, to a file
     only you can read). A new profile needs --base-url.
 
+    --email mails you a sign-in link: from a gateway on this machine it is read
+    from the gateway's outbox, otherwise paste it from the mail. The profile
+    then keeps a personal access token (mg_pat_…) of your account.
+
     \b
     Examples:
       mg login
+      mg login --email you@studio.dev --accept-tos
       mg login --profile prod --base-url https://api.monstergaming.ai
       echo "$MONSTER_API_KEY" | mg login --with-token --profile ci
     """
@@ -61,7 +77,17 @@ def auth_login(
     from mg.config import store_key
 
     target = session.resolved_without_key()
-    key = _read_key(with_token, target.profile, target.base_url)
+    if email is not None:
+        from mg.cli._email_login import is_local, login_by_email
+
+        outbox_dir = None
+        if is_local(target.base_url):
+            from mg.cli.gateway import data_dir
+
+            outbox_dir = data_dir()
+        key = login_by_email(target.base_url, email, outbox_dir, accept_tos=accept_tos)["token"]
+    else:
+        key = _read_key(with_token, target.profile, target.base_url)
     if not key:
         raise UsageError("No key given.")
     from mg.config import check_key_format
@@ -79,6 +105,7 @@ def auth_login(
         "key_id": who.get("key_id"),
         "tier": who.get("tier"),
         "environment": who.get("environment"),
+        "tos_accepted": who.get("tos_accepted"),
     }
     if source == "file":
         credentials_file_notice()
@@ -89,6 +116,10 @@ def auth_login(
         f"Logged in to '{target.profile}' as {who.get('email')} "
         f"({who.get('tier')} tier, {who.get('environment')} key)."
     )
+    if who.get("tos_accepted") is False:
+        _output.note(
+            "accept the Terms of Service before using the API: mg login --email … --accept-tos, or /portal."
+        )
 
 
 @command

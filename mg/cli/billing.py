@@ -12,12 +12,12 @@ from mg.cli._app import JsonOption, Session, command, new_group
 
 BAR = "█"
 PARTS = " ▏▎▍▌▋▊▉"
-app = new_group("Your own spend caps (monthly and daily).", default="spend-limit")
+app = new_group("Your spend caps, and buying credit or a tier (Stripe).", default="spend-limit")
 
 
 @app.callback()
 def billing() -> None:
-    """Your own spend caps (monthly and daily)."""
+    """Your spend caps, and buying credit or a tier (Stripe)."""
     # A callback keeps `billing` a group while it has one command (typer would collapse it).
 
 
@@ -229,6 +229,54 @@ def billing_spend_limit(
             ],
         ],
     )
+
+
+@app.command("manage")
+@command
+def billing_manage(
+    session: Session,
+    tier: Annotated[
+        str | None, typer.Option("--tier", help="Buy this tier (a monthly subscription).", show_default=False)
+    ] = None,
+    credits_usd: Annotated[
+        int | None,
+        typer.Option(
+            "--credits", min=5, max=10_000, help="Buy this much credit, in whole USD.", show_default=False
+        ),
+    ] = None,
+    open_: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open the page in a browser (in a terminal).")
+    ] = True,
+    json_: JsonOption = False,
+) -> None:
+    """Get a Stripe page: checkout for credit or a tier, else your billing portal.
+
+    Prints the URL (and opens it when run in a terminal). A gateway without
+    Stripe (the local one) says billing is not configured.
+
+    \b
+    Examples:
+      mg billing manage --credits 20
+      mg billing manage --tier pro
+      mg billing manage --no-open        # invoices, payment method, cancel
+    """
+    from mg.cli import _output
+
+    if tier is not None and credits_usd is not None:
+        from mg.cli._errors import UsageError
+
+        raise UsageError("Give --tier or --credits, not both.")
+    with session.client() as client:
+        body = client.billing.manage(tier=tier, credits_usd=credits_usd)
+    if json_:
+        _output.print_json(body)
+        return
+    print(body["url"])
+    if open_ and _output.interactive():
+        import webbrowser
+
+        webbrowser.open(body["url"])
+        _output.note("Opened it in your browser.")
 
 
 @command

@@ -377,6 +377,44 @@ def gateway_migrate(
     )
 
 
+@app.command("outbox")
+@command
+def gateway_outbox(
+    directory: DataDirOption = None,
+    to: Annotated[
+        str | None, typer.Option("--to", metavar="EMAIL", help="Only mail to this address.")
+    ] = None,
+    last: Annotated[
+        int, typer.Option("--last", "-n", help="How many of the newest messages (0 = all).")
+    ] = 10,
+    json_: JsonOption = False,
+) -> None:
+    """Print the mail the local gateway sent (sign-in links) when no SMTP server is set.
+
+    \b
+    Examples:
+      mg gateway outbox
+      mg gateway outbox --to you@studio.dev -n 1
+    """
+    from mg.cli import _output
+    from mg.cli._outbox import outbox_path, read_outbox
+
+    target = data_dir(directory)
+    messages = [m for m in read_outbox(target) if to is None or str(m.get("to", "")).lower() == to.lower()]
+    messages = messages[-last:] if last else messages
+    if json_:
+        _output.print_json({"path": str(outbox_path(target)), "messages": messages})
+        return
+    if not messages:
+        _output.note(f"the outbox is empty ({outbox_path(target)}).")
+        return
+    for message in messages:
+        sys.stdout.write(
+            f"{message.get('sent_at')}  to {message.get('to')}: {message.get('subject')}\n"
+            f"  {message.get('link')}\n"
+        )
+
+
 @app.command(
     "admin",
     context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},

@@ -78,6 +78,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Remove the stored key of a profile (the profile itself stays).",
     ),
     "whoami": ("mg.cli.auth", "auth_whoami", "Show who the current key belongs to, its tier and limits."),
+    "keys": ("mg.cli.keys", "app", "API keys: list, create, rotate, revoke, and their health."),
+    "tokens": (
+        "mg.cli.keys",
+        "tokens_app",
+        "Personal access tokens (mg_pat_…): act as your account, e.g. in CI.",
+    ),
     "credits": (
         "mg.cli.billing",
         "credits_show",
@@ -93,7 +99,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "logs_list",
         "Show the per-request log: model, tokens, cost, latency, status; newest first.",
     ),
-    "billing": ("mg.cli.billing", "app", "Your own spend caps (monthly and daily)."),
+    "billing": ("mg.cli.billing", "app", "Your spend caps, and buying credit or a tier (Stripe)."),
     "tiers": (
         "mg.cli.billing",
         "tiers_list",

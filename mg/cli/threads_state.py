@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,6 +19,11 @@ actions_app = new_group(
 ThreadArgument = Annotated[str, typer.Argument(metavar="ID", help="Thread id (thr_…).", show_default=False)]
 
 
+class Scope(StrEnum):
+    world = "world"
+    player = "player"
+
+
 def _show_state(state: dict[str, Any]) -> None:
     from mg.cli import _output
     from mg.cli._npc_view import value_text
@@ -31,22 +37,29 @@ def _show_state(state: dict[str, Any]) -> None:
 @state_app.command("get")
 @command
 def threads_state_get(session: Session, thread_id: ThreadArgument, json_: JsonOption = False) -> None:
-    """Show a thread's game state (what the NPC knows of the game right now).
+    """Show a thread's game state: the NPC's world state (every player sees it) and, on a
+    player's thread, that player's state. The NPC answers from both, the player's values first.
 
     \b
     Examples:
       mg threads state get thr_…
       mg threads state thr_…                 # the same
-      mg threads state get thr_… --json | jq .state.gold
+      mg threads state get thr_… --json | jq .world_state
     """
     from mg.cli import _output
+    from mg.cli._state_view import LABELS, written_values
 
     with session.client() as client:
         state = client.threads.get_state(thread_id)
     if json_:
         _output.print_json(state)
         return
-    _show_state(state.get("state") or {})
+    own = state.get("scope") or "player"
+    _output.info(f"{LABELS['world']}:")
+    _show_state(written_values(state, "world"))
+    if own == "player":
+        _output.info(f"{LABELS['player']}:")
+        _show_state(state.get("state") or {})
 
 
 @state_app.command("set")
@@ -77,13 +90,23 @@ def threads_state_set(
     replace: Annotated[
         bool, typer.Option("--replace", help="Make this the whole state instead of merging it in.")
     ] = False,
+    scope: Annotated[
+        Scope | None,
+        typer.Option(
+            "--scope",
+            help="world: the NPC's state every player sees; player: this player's thread only "
+            "(default: the thread's own: world on an NPC's thread without a player, else player).",
+            show_default=False,
+        ),
+    ] = None,
     json_: JsonOption = False,
 ) -> None:
     """Change a thread's game state: merged in by default, or --replace.
 
     Merging follows JSON Merge Patch: objects merge key by key, null removes
     a key, anything else (arrays too) replaces. The NPC's next reply sees
-    the new state.
+    the new state. --scope world on a player's thread sets the NPC's world
+    state, which every player's thread sees.
 
     \b
     Examples:
@@ -91,6 +114,7 @@ def threads_state_set(
       mg threads state set thr_… inventory='["potion", "iron_sword"]' curse=null
       mg threads state set thr_… --file save.json --replace
       echo '{"time_of_day": "night"}' | mg threads state set thr_… -
+      mg threads state set thr_… --scope world bridge=washed_out
     """
     from mg.cli import _output
     from mg.cli._input import STDIN, parse_pairs, read_json
@@ -114,16 +138,24 @@ def threads_state_set(
         raise UsageError(
             "Nothing to set.", "Give KEY=VALUE words, --file FILE, or - to read JSON from stdin."
         )
+    from mg.cli._state_view import LABELS, written_values
+
     with session.client() as client:
-        state = client.threads.set_state(thread_id, update, replace=replace)
+        state = client.threads.set_state(
+            thread_id, update, replace=replace, scope=scope.value if scope is not None else None
+        )
     if json_:
         _output.print_json(state)
         return
+    written = scope.value if scope is not None else (state.get("scope") or "player")
     keys = ", ".join(update) or "(none)"
+    what = LABELS[written]
     _output.success(
-        f"Replaced the state of {thread_id}." if replace else f"Merged into the state of {thread_id}: {keys}."
+        f"Replaced the {what} of {thread_id}."
+        if replace
+        else f"Merged into the {what} of {thread_id}: {keys}."
     )
-    _show_state(state.get("state") or {})
+    _show_state(written_values(state, written))
 
 
 def _show_actions(actions: list[dict[str, Any]]) -> None:

@@ -200,7 +200,7 @@ def test_state_merge_replace_file_and_stdin(env: dict[str, str], tmp_path: Path)
         "curse": True,
     }
     again = ok(run_mg("threads", "state", "set", thread_id, "curse=null", "reputation=80", **env))
-    assert "Merged into the state" in again.err
+    assert "Merged into the world state (every player sees it)" in again.err, "an NPC without a player"
     assert sorted(line.split("\t")[0] for line in again.out.splitlines()) == [
         "inventory",
         "quest",
@@ -229,6 +229,27 @@ def test_state_merge_replace_file_and_stdin(env: dict[str, str], tmp_path: Path)
         run_mg("threads", "state", "set", thread_id, "--file", str(tmp_path / "none.json"), **env).code == 4
     )
     assert run_mg("threads", "state", "get", "thr_nope", **env).code == 4
+
+
+def test_state_scopes_world_and_player(env: dict[str, str]) -> None:
+    world = new_thread(env, "--npc", "scope_npc")
+    player = new_thread(env, "--npc", "scope_npc", "--player", "p1")
+    mine = ok(run_mg("threads", "state", "set", player, "gold=12", **env))
+    assert "Merged into the player state (this player's thread only)" in mine.err and "gold\t12" in mine.out
+    shared = run_mg("threads", "state", "set", player, "--scope", "world", "bridge=out", "--json", **env)
+    answer = ok(shared).json()
+    assert (answer["scope"], answer["state"], answer["world_state"]) == (
+        "player",
+        {"gold": 12},
+        {"bridge": "out"},
+    )
+    assert ok(run_mg("threads", "state", "get", world, "--json", **env)).json()["state"] == {"bridge": "out"}
+    shown = ok(run_mg("threads", "state", player, **env))
+    assert "world state" in shown.err and "player state" in shown.err
+    assert shown.out.splitlines() == ["bridge\tout", "gold\t12"]
+    refused = run_mg("threads", "state", "set", world, "--scope", "player", "x=1", **env)
+    assert refused.code != 0 and "world state" in refused.err
+    assert run_mg("threads", "state", "set", player, "--scope", "everyone", "x=1", **env).code == 2
 
 
 def test_actions_set_and_get(env: dict[str, str], tmp_path: Path) -> None:

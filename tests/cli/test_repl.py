@@ -7,6 +7,7 @@ import pytest
 
 from mg.cli._conversation import ChatSettings, Conversation, parse_state
 from mg.cli._repl import Repl
+from mg.cli._state_view import split_scope
 from mg.client import MonsterClient
 
 
@@ -40,6 +41,12 @@ def test_missing_npc_routes_degrade_to_one_line(
     assert repl.slash(line) is True, "the session goes on"
     err = capsys.readouterr().err
     assert said in err and "error" not in err and len(err.strip().splitlines()) <= 2
+
+
+def test_state_scope_word() -> None:
+    assert split_scope("world gold=12") == ("world", "gold=12")
+    assert split_scope("Player  gold=12") == ("player", "gold=12")
+    assert split_scope("gold=12") == (None, "gold=12") and split_scope("worldly=1") == (None, "worldly=1")
 
 
 def test_state_arguments() -> None:

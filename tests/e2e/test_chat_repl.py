@@ -77,12 +77,17 @@ def test_conversation_with_an_npc_and_slash_commands(
         term.send_line("/template")
         term.expect(r"\* merchant")
         term.expect_prompt()
+        # No --player: the NPC's own thread, whose state is world state, and /state says so.
         term.send_line('/state gold=5 quest="find ore"')
-        term.expect("game state of thread thr_")
+        term.expect(r"set world state \(every player sees it\) on thread thr_")
         term.expect('"quest": "find ore"')
         term.expect_prompt()
         term.send_line("/state")
+        term.expect("game state of thread thr_")
         term.expect('"gold": 5')
+        term.expect_prompt()
+        term.send_line("/state player gold=6")
+        term.expect("its state is world state")
         term.expect_prompt()
         transcript = tmp_path / "talk.md"
         term.send_line(f"/save {transcript}")
@@ -102,6 +107,48 @@ def test_conversation_with_an_npc_and_slash_commands(
         assert term.wait() == 0
     finally:
         term.close()
+
+
+def test_state_world_and_player_from_a_players_conversation(
+    stack: tuple[GatewayProcess, SlowUpstream], keys: dict[str, str]
+) -> None:
+    gateway, _ = stack
+    term = chat(gateway, keys["test"], "--npc", "ferryman_03", "--player", "p42")
+    try:
+        term.expect_prompt()
+        term.send_line("Hello, ferryman")
+        term.expect_prompt()
+        term.send_line("/state gold=12")
+        term.expect(r"set player state \(this player's thread only\) on thread thr_")
+        term.expect('"gold": 12')
+        term.expect_prompt()
+        term.send_line("/state world river=flooded")
+        term.expect(r"set world state \(every player sees it\) on thread thr_")
+        term.expect('"river": "flooded"')
+        term.expect_prompt()
+        term.send_line("/state")
+        term.expect(r"world state \(every player sees it\):")
+        term.expect('"river": "flooded"')
+        term.expect(r"player state \(this player's thread only\):")
+        term.expect('"gold": 12')
+        term.expect_prompt()
+        term.send_line("/state world")
+        term.expect("needs what to set")
+        term.expect_prompt()
+        term.child.sendeof()
+        assert term.wait() == 0
+    finally:
+        term.close()
+    with gateway.client(keys["test"]) as http:
+        threads = http.get("/v1/threads", params={"npc_id": "ferryman_03"}).json()["data"]
+        other = http.post(
+            "/v1/chat/completions",
+            json={"model": "deepseek-chat", "messages": [{"role": "user", "content": "Hi"}],
+                  "npc_id": "ferryman_03", "player_id": "p7"},
+        ).json()["thread_id"]  # fmt: skip
+        seen = http.get(f"/v1/threads/{other}/state").json()
+    assert sorted(t["player_id"] or "" for t in threads) == ["", "p42"]
+    assert (seen["state"], seen["world_state"]) == ({}, {"river": "flooded"}), "p42's gold stays with p42"
 
 
 def test_save_keeps_the_actions_the_npc_took(
@@ -239,7 +286,10 @@ def test_history_survives_sessions(stack: tuple[GatewayProcess, SlowUpstream], k
     try:
         first.expect_prompt()
         first.send_line("remember this line")
-        # Typed while the reply streams: kept for the next prompt, which it ends.
+        # Typed while the reply streams (once it has begun: on a busy machine a key sent sooner
+        # can reach the line editor before the prompt has returned): kept for the next prompt,
+        # which it ends.
+        first.expect(SlowUpstream.word(0))
         first.child.sendeof()
         first.expect(SlowUpstream.word(WORDS - 1))
         assert first.wait() == 0

@@ -34,7 +34,8 @@ def test_float_embeddings_are_unit_vectors_of_the_model_size(client: OpenAI) -> 
     )
     result = response.parse()
     assert response.headers["x-monster-provider"] == "sandbox"
-    assert response.headers["x-monster-embedder"] in ("all-minilm-l6-v2", "hashed-ngrams")
+    # The default install's model (test gateways start serving once it has loaded).
+    assert response.headers["x-monster-embedder"] == "all-minilm-l6-v2"
     assert result.model == "text-embedding-3-small" and result.object == "list"
     vector = result.data[0].embedding
     assert len(vector) == 1536 and math.isclose(sum(x * x for x in vector), 1.0, rel_tol=1e-6)
@@ -59,6 +60,13 @@ def test_related_sentences_are_closer_than_unrelated(client: OpenAI) -> None:
     data = client.embeddings.create(model="text-embedding-3-small", input=[*RELATED, UNRELATED]).data
     a, b, c = (d.embedding for d in data)
     assert cos(a, b) > cos(a, c) + 0.15
+
+
+def test_paraphrases_with_no_word_in_common_are_close(client: OpenAI) -> None:
+    # Meaning, not shared words: hashed n-grams scored this pair like the tax sentence (0.02).
+    pair = [RELATED[0], "A smith hammered out a flaming blade at the anvil.", UNRELATED]
+    a, b, c = (d.embedding for d in client.embeddings.create(model="text-embedding-3-small", input=pair).data)
+    assert cos(a, b) > 0.4 and cos(a, b) > cos(a, c) + 0.3
 
 
 def test_dimensions_truncate_and_renormalise(client: OpenAI) -> None:
@@ -99,3 +107,38 @@ def test_live_key_without_provider_is_503(gateway: GatewayProcess) -> None:
         err.value.body["code"] == "PROVIDER_UNAVAILABLE"
         and "MG_OPENAI_API_KEY" in err.value.body["remediation"]
     )
+
+
+def test_token_arrays_embed_deterministically(client: OpenAI) -> None:
+    response = client.embeddings.with_raw_response.create(
+        model="text-embedding-3-small", input=[[9906, 1917, 0], [9906, 1917, 11]], encoding_format="float"
+    )
+    batch = response.parse()
+    assert response.headers["x-monster-embedder"] == "hashed-token-ids"
+    assert batch.usage.prompt_tokens == 6 and [d.index for d in batch.data] == [0, 1]
+    a, b = (d.embedding for d in batch.data)
+    assert len(a) == 1536 and math.isclose(sum(x * x for x in a), 1.0, rel_tol=1e-6)
+    # One flat array is one input, the same as the same array nested once.
+    flat = client.embeddings.create(model="text-embedding-3-small", input=[9906, 1917, 0])
+    assert len(flat.data) == 1 and flat.usage.prompt_tokens == 3
+    assert flat.data[0].embedding == pytest.approx(a, abs=1e-6)
+    # Arrays sharing ids are closer than arrays sharing none.
+    far = client.embeddings.create(model="text-embedding-3-small", input=[[40, 41, 42]]).data[0].embedding
+    assert cos(a, b) > cos(a, far) + 0.3
+    short = client.embeddings.create(model="text-embedding-3-small", input=[[9906, 1917, 0]], dimensions=64)
+    assert len(short.data[0].embedding) == 64
+
+
+def test_token_arrays_that_are_not_valid_are_400(gateway: GatewayProcess, api_key: str) -> None:
+    with gateway.client(api_key) as http:
+        for body, named in [
+            ({"input": ["a sword", [1, 2]]}, "input[1]"),
+            ({"input": [[1, 2], []]}, "input[1]"),
+            ({"input": [[1, -2]]}, "input[0][1]"),
+            ({"input": [[1, True]]}, "input[0][1]"),
+            ({"input": [[1], "a sword"]}, "input[1]"),
+        ]:
+            answer = http.post("/v1/embeddings", json=body)
+            assert answer.status_code == 400, body
+            error = answer.json()["error"]
+            assert error["code"] == "INVALID_REQUEST" and named in error["message"], (body, error)

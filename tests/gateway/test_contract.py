@@ -37,13 +37,33 @@ SPEC = json.loads((Path(__file__).resolve().parents[1] / "data" / "api_spec.json
 
 # Named by the reference's Pricing Tiers section without an auth marker: list prices and the
 # tier table are public, like the model catalog (the calculator applies a discount when authed).
-PUBLIC_PRICING = {("GET", "/v1/tiers"), ("GET", "/v1/pricing"), ("GET", "/v1/cost-calculator")}
+# The API's own description is public too, like any OpenAPI document a client generator reads.
+PUBLIC_PRICING = {
+    ("GET", "/v1/tiers"),
+    ("GET", "/v1/pricing"),
+    ("GET", "/v1/cost-calculator"),
+    ("GET", "/openapi.json"),
+}
+
+# What a signed-out browser reads: the portal's sign-in page and form; signing out needs no
+# session either (it only clears the cookies).
+PUBLIC_PORTAL = {
+    ("GET", "/portal"),
+    ("POST", "/portal/sign-in"),
+    ("POST", "/portal/sign-out"),
+    ("POST", "/v1/auth/logout"),
+}
+
+
+# Called by a third party that proves itself with its own signature instead of a key: Stripe's
+# webhook. This app has no Stripe configured, so it answers that billing is not configured.
+SIGNED_BY_OTHERS = {("POST", "/v1/billing/stripe/webhook"): (503, "SERVICE_UNAVAILABLE")}
 
 
 def public_endpoints() -> set[tuple[str, str]]:
     """The endpoints the API reference marks Public (no key needed)."""
     marked = {(r["method"], _shape(r["path"])) for r in SPEC["routes"] if r["auth"] == "public"}
-    return marked | PUBLIC_PRICING
+    return marked | PUBLIC_PRICING | PUBLIC_PORTAL
 
 
 @pytest.fixture
@@ -85,7 +105,8 @@ async def test_every_route_answers_the_envelope(client: TestClient[Any, Any]) ->
             if (method, _shape(path)) in public:
                 continue
             response = await client.request(method, url)
-            await _envelope(response, 401, "INVALID_API_KEY")
+            status, code = SIGNED_BY_OTHERS.get((method, _shape(path)), (401, "INVALID_API_KEY"))
+            await _envelope(response, status, code)
 
 
 async def _key(client: TestClient[Any, Any]) -> str:

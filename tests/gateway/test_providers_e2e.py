@@ -151,3 +151,17 @@ def test_live_embeddings_go_to_the_provider(client: OpenAI, upstreams: Upstreams
     if "embedding-001" in {m.id for m in client.models.list()}:
         gemini = client.embeddings.create(model="embedding-001", input="a shield", encoding_format="float")
         assert len(gemini.data[0].embedding) == 768
+
+
+def test_live_token_array_embeddings_are_forwarded_as_ids(client: OpenAI, upstreams: Upstreams) -> None:
+    result = client.embeddings.create(model="text-embedding-3-small", input=[[9906, 1917], [15339]])
+    assert len(result.data) == 2 and result.usage.prompt_tokens == 6  # the upstream's own count
+    sent = upstreams.fakes["openai"].calls("openai.embeddings")
+    assert sent[0].body["input"] == [[9906, 1917], [15339]]
+    client.embeddings.create(model="text-embedding-3-small", input=[9906, 1917])
+    assert upstreams.fakes["openai"].calls("openai.embeddings")[1].body["input"] == [[9906, 1917]]
+    if "embedding-001" in {m.id for m in client.models.list()}:
+        with pytest.raises(openai.BadRequestError) as err:
+            client.embeddings.create(model="embedding-001", input=[[9906, 1917]])
+        assert "token ids" in err.value.body["message"] and "embedding-001" in err.value.body["message"]
+        assert upstreams.fakes["google"].calls("gemini.embed") == []

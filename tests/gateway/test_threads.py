@@ -293,7 +293,10 @@ def test_batch_is_all_or_nothing(client: httpx.Client) -> None:
     assert (
         thread["system_prompt"] == "You are Borin, a grumpy dwarf." and thread["npc_template"] == "merchant"
     )
-    assert client.get(f"/v1/threads/{thread['id']}/state").json()["state"] == {"forge": "hot"}
+    # Its state is world state: seen on the player's thread, not copied into the player's own.
+    state = client.get(f"/v1/threads/{thread['id']}/state").json()
+    assert (state["scope"], state["state"], state["world_state"]) == ("player", {}, {"forge": "hot"})
+    assert state["world_thread_id"] == made["data"][0]["id"]
     assert {a["name"] for a in client.get(f"/v1/threads/{thread['id']}/actions").json()["actions"]} == {
         "offer_trade",
         "open_shop",

@@ -58,6 +58,10 @@ def drop_pg_database(url: str) -> None:
     asyncio.run(run())
 
 
+# What the gateway logs once its embedder's warm-up is over (loaded, or fallen back for good).
+EMBEDDER_LINES = ("for local embeddings", "cannot load all-minilm-l6-v2")
+
+
 @dataclass
 class GatewayProcess:
     data_dir: Path
@@ -93,7 +97,22 @@ class GatewayProcess:
                 raise RuntimeError(f"gateway did not start in {timeout}s:\n{self.log()}")
             time.sleep(0.05)
         self.url = json.loads(ready.read_text())["url"]
+        self._wait_for_embedder(deadline)
         return self
+
+    def _wait_for_embedder(self, deadline: float) -> None:
+        """Wait for the warm-up thread's MiniLM (well under a second): until it is in, the gateway
+        embeds with hashed n-grams, so an NPC memory stored in that window would be in another
+        vector space than the question that should recall it."""
+        if self.env.get("MG_EMBEDDER", "auto").lower() in ("hashed", "hashed-ngrams"):
+            return
+        while not any(line in self.log() for line in EMBEDDER_LINES):
+            if self.proc is None or self.proc.poll() is not None:
+                raise RuntimeError(f"gateway exited early:\n{self.log()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"the gateway's embedder did not load in time:\n{self.log()}")
+            time.sleep(0.05)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
@@ -213,8 +232,8 @@ def gateway_env(
         MG_BOOTSTRAP="0",
         MG_SAVE_BOOTSTRAP_KEY="0",
         MG_ACCESS_LOG="1",
-        # Loading MiniLM in every test gateway would cost seconds of CPU each; the semantic
-        # layer is tested in-process (tests/services/test_monster_gpt.py).
+        # Embedding every discipline in every test gateway would cost a second of CPU each; the
+        # semantic layer is tested in-process (tests/services/test_monster_gpt.py).
         MG_CLASSIFIER_SEMANTIC="off",
         PYTHONUNBUFFERED="1",
     )

@@ -1,14 +1,12 @@
 """TUI tests: animations off, a fixed size, and content that is the same on every run.
 
 Pilot tests drive the app against a real gateway process (SQLite is enough for the TUI) with a
-new developer account per test, so each sees only its own threads and crashes. Endpoints the
-gateway does not have yet (usage, credits, key health) are served by the stand-in in
-``tests/support/fake_ops.py``.
+new developer account per test, so each sees only its own threads, crashes, keys, credits and
+usage, all fed by real requests (no stand-in serves any route).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +14,6 @@ import pytest
 import textual.constants
 
 from mg import MonsterClient
-from tests.support.fake_ops import FakeOps, running_fake_ops
 from tests.support.gateway_process import GatewayProcess
 
 
@@ -134,27 +131,6 @@ def seed_crashes(gateway: GatewayProcess) -> CrashWorld:
 @pytest.fixture
 def crash_world(sqlite_gateway: GatewayProcess) -> CrashWorld:
     return seed_crashes(sqlite_gateway)
-
-
-@pytest.fixture(scope="module")
-def fake_ops() -> Iterator[FakeOps]:
-    """STAND-IN for the usage, credit and key-health endpoints not built yet."""
-    with running_fake_ops() as fake:
-        yield fake
-
-
-@pytest.fixture
-def fresh_fake_ops() -> Iterator[FakeOps]:
-    with running_fake_ops() as fake:
-        yield fake
-
-
-def ops_app(fake: FakeOps, screen: str) -> Any:
-    from mg.client import AsyncMonsterClient
-    from tui.app import MgApp
-
-    client = AsyncMonsterClient("mg_test_standin", fake.url, max_retries=0)
-    return MgApp(client=client, connection="test", screen=screen, refresh_seconds=0)
 
 
 async def settle(pilot: Any) -> None:

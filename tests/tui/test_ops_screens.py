@@ -1,13 +1,13 @@
-"""Crash triage against a real gateway with the fixture minidump and real triage states; keys
-and usage: the plain notice against the real gateway (which has no such routes yet), the
-populated screen against the stand-in in tests/support/fake_ops.py."""
+"""Crash triage against a real gateway with the fixture minidump and real triage states; keys,
+credits and usage against the real gateway's routes, fed by real requests."""
 
 from __future__ import annotations
 
+import pytest
 from textual.widgets import DataTable, Markdown, Select, Sparkline
 
-from tests.support.fake_ops import FakeOps
-from tests.tui.conftest import CrashWorld, World, ops_app, settle, text_of
+from tests.support.gateway_process import GatewayProcess
+from tests.tui.conftest import CrashWorld, World, seed, settle, text_of
 from tui.widgets.crash_views import CrashTable
 from tui.widgets.notice import Notice
 
@@ -30,37 +30,6 @@ async def test_crash_triage_with_no_crashes_says_how_they_arrive(world: World) -
         assert "No crashes yet" in title and "/v1/debug/crashes/breakpad" in title
         assert notice_text(app, "#crash-notice") == ""
         assert app.is_running
-
-
-async def test_keys_screen_shows_the_key_with_its_health(world: World) -> None:
-    """The real /v1/keys/health: a key made today is healthy and nothing is reported missing."""
-    app = world.app(screen="keys")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        table = app.screen.query_one("#key-table", DataTable)
-        row = [str(c) for c in table.get_row_at(0)]
-        assert row[1].startswith("mg_test_") and row[3] == "Studio" and row[4] == "$5.00"
-        assert row[5] == "healthy"
-        assert notice_text(app, "#keys-notice") == ""
-        assert notice_text(app, "#usage-notice") == ""
-        detail = text_of(app.screen.query_one("#key-detail"))
-        assert "0 days" in detail
-
-
-async def test_keys_screen_draws_the_gateways_own_credits_and_usage(world: World) -> None:
-    """The real /v1/credits/balance and /v1/usage: the seeded completion is today's one request."""
-    app = world.app(screen="keys")
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(pilot)
-        days = app.screen.query_one("#usage-days", Sparkline)
-        assert days.display and list(days.data)[-1] == 1 and sum(days.data) == 1
-        models = text_of(app.screen.query_one("#usage-models"))
-        assert "deepseek-chat" in models
-        detail = text_of(app.screen.query_one("#key-detail"))
-        assert "spent today" in detail
-        await pilot.press("d")
-        await settle(pilot)
-        assert len(app.screen.query_one("#usage-days", Sparkline).data) > 7
 
 
 async def test_crash_groups_sorted_by_attention_with_stack_and_minidump(crash_world: CrashWorld) -> None:
@@ -147,33 +116,112 @@ async def test_filters_by_status_platform_game_and_time(crash_world: CrashWorld)
         assert len(rows(table)) == 5  # all of them arrived just now
 
 
-async def test_keys_screen_with_health_credits_and_usage(fake_ops: FakeOps) -> None:
-    app = ops_app(fake_ops, "keys")
+def busy_world(gateway: GatewayProcess) -> World:
+    """The seeded world, with more requests today: deepseek-chat 4 in all, claude-haiku-4-5 2,
+    gpt-4o-mini 1."""
+    world = seed(gateway)
+    with world.client() as client:
+        for model, times in (("deepseek-chat", 3), ("claude-haiku-4-5", 2), ("gpt-4o-mini", 1)):
+            for i in range(times):
+                client.chat.completions.create(
+                    model=model, messages=[{"role": "user", "content": f"Hello there, number {i}."}]
+                )
+    return world
+
+
+async def test_keys_screen_with_health_credits_and_usage(sqlite_gateway: GatewayProcess) -> None:
+    world = busy_world(sqlite_gateway)
+    app = world.app(screen="keys")
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         row = [str(c) for c in app.screen.query_one("#key-table", DataTable).get_row_at(0)]
-        assert row[1:6] == ["mg_test_Fake…0001", "test", "Studio", "$4.91", "aging"]
+        with world.client() as client:
+            me = client.keys.me()
+        assert row[1:6] == [me["key"], "test", "Studio", "$5.00", "healthy"]  # test keys are never billed
         detail = text_of(app.screen.query_one("#key-detail"))
-        assert "Consider rotating" in detail and "$5 on 2027-02-01" in detail
-        assert app.screen.query_one("#usage-days", Sparkline).data == [12, 30, 22, 48, 41, 9, 27]
+        facts = {line.split()[0]: " ".join(line.split()[1:]) for line in detail.splitlines() if line.strip()}
+        assert facts["account"] == me["email"] and facts["age"] == "0 days" and facts["spent"] == "today $0"
+        days = app.screen.query_one("#usage-days", Sparkline)
+        assert days.display and len(days.data) == 30 and list(days.data)[-1] == 7 and sum(days.data) == 7
+        summary = text_of(app.screen.query_one("#usage-summary"))
+        assert "7 requests" in summary
         models = text_of(app.screen.query_one("#usage-models"))
-        assert models.index("deepseek-chat") < models.index("claude-haiku-4-5") < models.index("monster-gpt")
-        await pilot.press("d")
-        await settle(pilot)
-        assert ("GET", "/v1/usage", {"days": "90"}) in fake_ops.calls
-
-
-async def test_no_usage_draws_no_chart_and_says_so(fresh_fake_ops: FakeOps) -> None:
-    for usage, notice in (
-        ({"object": "usage", "days": 30, "daily": [], "by_model": []}, ""),
-        (None, "does not offer usage yet (GET /v1/usage answered 404)"),
-    ):
-        fresh_fake_ops.usage = usage
-        app = ops_app(fresh_fake_ops, "keys")
-        async with app.run_test(size=(80, 24)) as pilot:
+        assert models.index("deepseek-chat") < models.index("claude-haiku-4-5") < models.index("gpt-4o-mini")
+        assert [line.split()[-4] for line in models.strip().splitlines()] == ["4", "2", "1"]
+        for period in (90, 7, 30):
+            await pilot.press("d")
             await settle(pilot)
-            assert not app.screen.query_one("#usage-days", Sparkline).display, "no solid block"
-            assert text_of(app.screen.query_one("#usage-summary")).strip() == "No daily figures."
-            models = text_of(app.screen.query_one("#usage-models")).strip()
-            assert models == "No requests in this period."
-            assert notice in notice_text(app, "#usage-notice")
+            assert len(app.screen.query_one("#usage-days", Sparkline).data) == period
+            title = text_of(app.screen.query_one("#usage-title"))
+            assert f"last {period} days" in title
+            assert sum(app.screen.query_one("#usage-days", Sparkline).data) == 7
+
+
+async def test_no_usage_draws_no_chart_and_says_so(sqlite_gateway: GatewayProcess) -> None:
+    """A new account that has made no request: no chart (no flat line), and words that say so."""
+    api_key = sqlite_gateway.create_key(tier="studio")["api_key"]
+    app = World(sqlite_gateway, api_key, {"id": None}, {}).app(screen="keys")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not app.screen.query_one("#usage-days", Sparkline).display, "no flat line, no solid block"
+        assert text_of(app.screen.query_one("#usage-summary")).strip().startswith("No requests from ")
+        models = text_of(app.screen.query_one("#usage-models")).strip()
+        assert models == "No requests in this period."
+        assert notice_text(app, "#usage-notice") == ""
+        row = [str(c) for c in app.screen.query_one("#key-table", DataTable).get_row_at(0)]
+        assert row[4:6] == ["$5.00", "healthy"]
+
+
+async def test_rotate_switches_the_session_to_the_new_key(world: World) -> None:
+    app = world.app(screen="keys")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        with world.client() as client:  # the old key, in its grace period
+            newest = client.keys.list()[0]
+        assert newest["id"] != world.api_key and app.client.api_key != world.api_key
+        assert (await app.client.keys.me())["key_id"] == newest["id"]
+        notice = notice_text(app, "#keys-notice")
+        assert f"Rotated to {newest['display']}" in notice and "now used by this session" in notice
+        row = [str(c) for c in app.screen.query_one("#key-table", DataTable).get_row_at(0)]
+        assert row[1] == newest["display"]
+
+
+async def test_revoke_asks_first_then_the_key_stops_working(world: World) -> None:
+    from mg.errors import AuthenticationError
+
+    app = world.app(screen="keys")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("X")
+        await settle(pilot)
+        await pilot.press("enter")  # the first choice keeps the key
+        await settle(pilot)
+        with world.client() as client:
+            assert client.keys.me()["key_id"]
+        await pilot.press("X")
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert "Revoked" in notice_text(app, "#keys-notice")
+        with world.client() as client, pytest.raises(AuthenticationError):
+            client.keys.me()
+
+
+async def test_rotate_stores_the_new_key_in_the_profile(world: World) -> None:
+    """A session opened from a profile: after R, the profile holds the new key, so the next
+    `mg tui` (or any mg command) of that profile uses it."""
+    from mg.config import resolve, store_key
+
+    store_key("studio", world.api_key, base_url=world.gateway.url)
+    app = world.app(screen="keys", profile="studio")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("R")
+        await settle(pilot)
+        assert "now used by profile 'studio'" in notice_text(app, "#keys-notice")
+    stored = resolve("studio")
+    assert stored.api_key == app.client.api_key != world.api_key
+    with world.client() as client:
+        assert client.keys.list()[0]["display"].endswith(stored.api_key[-4:])

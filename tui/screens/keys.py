@@ -59,12 +59,25 @@ def other_profiles(current: str | None) -> list[tuple[str, str, str]]:
     return found
 
 
+def _store_if_kept(profile: str, base_url: str, api_key: str) -> bool:
+    """Replace the profile's stored key (only a profile that stores one, on this gateway)."""
+    from mg.config import Config, store_key
+
+    found = Config.load().profile(profile)
+    if found is None or not found.credential or found.base_url.rstrip("/") != base_url.rstrip("/"):
+        return False
+    store_key(profile, api_key)
+    return True
+
+
 class KeysScreen(Screen[None]):
     """Keys (this one and the profiles'), the highlighted key's facts, and this key's usage."""
 
     BINDINGS = [
         Binding("d", "period", "Days", tooltip="Usage over the last 7, 30 or 90 days"),
         Binding("ctrl+r", "refresh", "Refresh", tooltip="Reload keys, credits and usage"),
+        Binding("R", "rotate", "Rotate", tooltip="Replace this session's key with a new one"),
+        Binding("X", "revoke", "Revoke", tooltip="Revoke this session's key (after a confirmation)"),
     ]
 
     AUTO_FOCUS = "#key-table"
@@ -73,6 +86,7 @@ class KeysScreen(Screen[None]):
         super().__init__()
         self.rows: list[KeyRow] = []
         self.days = 30
+        self.news = ""  # what the last rotation or revocation did, kept across reloads
 
     @property
     def client(self) -> AsyncMonsterClient:
@@ -155,6 +169,8 @@ class KeysScreen(Screen[None]):
         notice = self.query_one("#keys-notice", Notice)
         if row.missing:
             notice.show_missing("\n".join(row.missing))
+        elif self.news:
+            notice.show_info(self.news)
         else:
             notice.clear()
 
@@ -180,8 +196,9 @@ class KeysScreen(Screen[None]):
         days = daily(usage)
         chart = self.query_one("#usage-days", Sparkline)
         # Sparkline draws a lone value as a solid block the chart's full height: with fewer than two
-        # days there is no line to draw, and the summary below says what there is.
-        chart.display = len(days) >= 2
+        # days there is no line to draw, and with no request at all nothing to see; the summary
+        # below says what there is.
+        chart.display = len(days) >= 2 and any(d[1] for d in days)
         chart.data = [d[1] for d in days]
         self.query_one("#usage-summary", Static).update(day_summary(days))
         self.query_one("#usage-models", Static).update(model_chart(per_model(usage)))
@@ -192,3 +209,45 @@ class KeysScreen(Screen[None]):
 
     def action_refresh(self) -> None:
         self.refresh_all()
+
+    def action_rotate(self) -> None:
+        self.rotate_key()
+
+    @work(exclusive=True, group="key-change")
+    @guarded
+    async def rotate_key(self) -> None:
+        """A new key for this session; the old one keeps its grace period. The session goes on with
+        the new key, and a profile's stored key is replaced by it."""
+        app: Any = self.app
+        made = await self.client.keys.rotate()
+        self.client.api_key = made["key"]
+        where = "this session"
+        if app.profile:
+            stored = await asyncio.to_thread(_store_if_kept, app.profile, self.client.base_url, made["key"])
+            where = f"profile '{app.profile}'" if stored else where
+        self.news = (
+            f"Rotated to {made['display']} ({made['id']}), now used by {where}; the old key works "
+            f"until {made['old_key_expires_at']}."
+        )
+        self.query_one("#keys-notice", Notice).show_info(self.news)
+        self.refresh_all()
+
+    def action_revoke(self) -> None:
+        from tui.screens.modals import ChoiceModal
+
+        options = [("Keep the key", "keep"), ("Revoke it: this session stops working", "revoke")]
+        self.app.push_screen(ChoiceModal("Revoke this session's key?", options), self._revoke_chosen)
+
+    def _revoke_chosen(self, choice: str | None) -> None:
+        if choice == "revoke":
+            self.revoke_key()
+
+    @work(exclusive=True, group="key-change")
+    @guarded
+    async def revoke_key(self) -> None:
+        me = await self.client.keys.me()
+        revoked = await self.client.keys.revoke(me["key_id"])
+        self.news = (
+            f"Revoked {revoked['display']} ({revoked['id']}). Sign in again with another key: mg login."
+        )
+        self.query_one("#keys-notice", Notice).show_info(self.news)

@@ -188,6 +188,8 @@ def day_summary(days: list[tuple[str, float, float]]) -> Text:
         return Text("No daily figures.", style="dim italic")
     requests = sum(d[1] for d in days)
     cost = sum(d[2] for d in days)
+    if not requests:
+        return Text(f"No requests from {days[0][0]} to {days[-1][0]}.", style="dim italic")
     busiest = max(days, key=lambda d: d[1])
     text = Text(f"{days[0][0]} … {days[-1][0]}", style="dim")
     text.append(f"   {requests:,.0f} requests · ${cost:,.2f}", style="")

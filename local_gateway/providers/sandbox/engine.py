@@ -11,6 +11,8 @@ Context hints read from ``ChatRequest.context`` (upstream providers ignore them)
 - ``npc_name``: the NPC's name, used when it introduces itself and in generated arguments;
 - ``state``: a dict of game state; the reply mentions at least one value verbatim (a
   ``Game state:`` section in the system prompt, JSON or ``key: value`` lines, works too);
+- ``world_keys``: the keys of ``state`` that are world state (true for every player), which the
+  NPC says as such ("word is the gold is 12", never "you carry 12 gold");
 - ``response_style``: ``terse`` | ``normal`` | ``verbose`` | ``dramatic``;
 - ``template``: an NPC template id (``merchant``, ``villain``, ...) or a template object with
   ``id``, ``system_prompt`` and ``response_style``.
@@ -26,14 +28,18 @@ import hashlib
 import json
 import re
 from collections.abc import AsyncGenerator, Mapping
+from dataclasses import replace
 from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ChatRequest, Completion, StreamEvent, Usage
+from local_gateway.providers.sandbox import recollection
+from local_gateway.providers.sandbox.choices import answer_choices
+from local_gateway.providers.sandbox.json_object import wanted_schema
+from local_gateway.providers.sandbox.logprobs import split_by_pieces
 from local_gateway.providers.sandbox.phrases import ROLES
 from local_gateway.providers.sandbox.schema_instances import Hints, generate
 from local_gateway.providers.sandbox.text import (
-    STOPWORDS,
     Picker,
     StateItem,
     intent_of,
@@ -52,8 +58,6 @@ __all__ = ["SandboxProvider", "answer", "fingerprint", "truncate_to_tokens"]
 # Content streams word by word; argument text in pieces cut where the token counter cuts.
 _WORD = re.compile(r"\s*\S+")
 _PIECE = re.compile(r"\s*(?:[A-Za-z0-9_]+|[^\sA-Za-z0-9_])")
-_KEYS_PHRASE = re.compile(r"\b(?:keys|fields|properties|attributes)\b\s*[:(]?\s*([^.\n]+)", re.IGNORECASE)
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class SandboxProvider:
@@ -66,32 +70,40 @@ class SandboxProvider:
         self.chunk_delay = max(chunk_delay, 0.0)
 
     async def complete(self, request: ChatRequest) -> Completion:
-        """The whole answer at once."""
-        return answer(request)
+        """The whole answer at once (``n`` choices of it)."""
+        return answer_choices(request, answer, fingerprint)
 
     async def stream(self, request: ChatRequest) -> AsyncGenerator[StreamEvent, None]:
-        """The same answer in OpenAI delta form: role, content words, tool calls, finish, usage."""
-        result = answer(request)
-        delay = self.chunk_delay
-        yield StreamEvent(delta={"role": "assistant", "content": ""})
-        for piece in _split(result.content or "", _WORD):
-            await asyncio.sleep(delay)
-            yield StreamEvent(delta={"content": piece})
-        for index, call in enumerate(result.tool_calls or ()):
-            fn = call["function"]
-            await asyncio.sleep(delay)
-            head = {"index": index, "id": call["id"], "type": "function"}
-            yield StreamEvent(
-                delta={"tool_calls": [{**head, "function": {"name": fn["name"], "arguments": ""}}]}
-            )
-            for fragment in _fragments(fn["arguments"]):
-                await asyncio.sleep(delay)
-                yield StreamEvent(
-                    delta={"tool_calls": [{"index": index, "function": {"arguments": fragment}}]}
-                )
-        await asyncio.sleep(delay)
-        yield StreamEvent(finish_reason=result.finish_reason)
+        """The same answer in OpenAI delta form: role, content words, tool calls, finish, usage;
+        with ``n > 1`` the choices' events take turns, each with its ``index``."""
+        result = answer_choices(request, answer, fingerprint)
+        lanes = [_choice_events(choice, index) for index, choice in enumerate(result.choices)]
+        for step in range(max(map(len, lanes))):
+            if step:  # the role arrives at once; every later step after the chunk delay
+                await asyncio.sleep(self.chunk_delay)
+            for lane in lanes:
+                if step < len(lane):
+                    yield lane[step]
         yield StreamEvent(usage=result.usage)
+
+
+def _choice_events(result: Completion, index: int) -> list[StreamEvent]:
+    """One choice as a stream: the role, content word by word, tool calls in pieces, the finish."""
+    events = [StreamEvent(delta={"role": "assistant", "content": ""}, index=index)]
+    pieces = _split(result.content or "", _WORD)
+    logprobs = split_by_pieces(result.logprobs, pieces) if result.logprobs else [None] * len(pieces)
+    for piece, piece_logprobs in zip(pieces, logprobs, strict=True):
+        events.append(StreamEvent(delta={"content": piece}, index=index, logprobs=piece_logprobs))
+    for number, call in enumerate(result.tool_calls or ()):
+        fn = call["function"]
+        head = {"index": number, "id": call["id"], "type": "function"}
+        delta = {"tool_calls": [{**head, "function": {"name": fn["name"], "arguments": ""}}]}
+        events.append(StreamEvent(delta=delta, index=index))
+        for fragment in _fragments(fn["arguments"]):
+            delta = {"tool_calls": [{"index": number, "function": {"arguments": fragment}}]}
+            events.append(StreamEvent(delta=delta, index=index))
+    events.append(StreamEvent(finish_reason=result.finish_reason, index=index))
+    return events
 
 
 def _split(text: str, pattern: re.Pattern[str]) -> list[str]:
@@ -160,7 +172,9 @@ def answer(request: ChatRequest) -> Completion:
     intent = intent_of(user_text) if user_text.strip() else "greeting"
     # "What's your name?" is about the speaker, not about a thing called "name".
     topic = "" if intent in ("identity", "ai") else topic_of(user_text)
-    items = state_items(state, user_words, intent)
+    if persona.name and topic.lower() == persona.name.lower():
+        topic = ""  # "Farewell, Brokk" is not about a thing called Brokk
+    items = _as_world(state_items(state, user_words, intent), context.get("world_keys"))
     picker = Picker(fingerprint(request))
     style = _style(context)
     hints = _hints(persona, topic, user_text, state, picker.seed)
@@ -172,8 +186,21 @@ def answer(request: ChatRequest) -> Completion:
     )
     calls = [build_call(spec, i, hints, picker) for i, spec in enumerate(chosen)]
 
+    # An NPC answers from the conversation it is in: facts the player gave, prices it quoted.
+    remembered = None
+    if persona.mode == "npc" and user_text.strip():
+        memory = recollection.read(messages, persona.name)
+        remembered = recollection.respond(user_text, memory, persona.name or ROLES[persona.role].label)
+
     def reply(style: str) -> str:
-        return compose(Reply(persona, intent, topic, user_words, items, style, picker))
+        if remembered is None:
+            return compose(Reply(persona, intent, topic, user_words, items, style, picker))
+        if style == "terse":
+            return remembered
+        # The memory line leads (a summary keeps a message's first sentence); a short line in
+        # the NPC's voice follows, about nothing else.
+        rest = compose(Reply(persona, "statement", "", user_words, items, "terse", picker))
+        return f"{remembered} {rest}"
 
     fmt = (request.response_format or {}).get("type")
     content: str | None
@@ -218,6 +245,21 @@ def answer(request: ChatRequest) -> Completion:
     return Completion(content, calls or None, finish, usage)
 
 
+# Categories whose lines speak of the player's own ("you carry {v} gold"): not for world state.
+_PERSONAL = frozenset({"money", "inventory", "reputation", "quest", "health", "generic"})
+
+
+def _as_world(items: list[StateItem], world_keys: Any) -> list[StateItem]:
+    """World-state items (``context["world_keys"]``) said as true for everyone."""
+    world = set(world_keys or ())
+    return [
+        replace(item, category="world")
+        if item.key.split(".")[0] in world and item.category in _PERSONAL
+        else item
+        for item in items
+    ]
+
+
 def _style(context: Mapping[str, Any]) -> str:
     style = context.get("response_style")
     template = context.get("template")
@@ -238,20 +280,6 @@ def _hints(persona: Persona, topic: str, user_text: str, state: Mapping[str, Any
     return Hints(topic=topic, text=user_text, values=values, seed=seed, things=things)
 
 
-def _requested_keys(text: str) -> list[str]:
-    """Keys a prompt asks for: "... with keys name, rarity and damage" or quoted `"name"`."""
-    keys: list[str] = []
-    for phrase in _KEYS_PHRASE.findall(text):
-        for word in re.split(r"\s*,\s*|\s+and\s+|\s+or\s+|\s+", phrase.strip()):
-            word = word.strip("`'\"()")
-            if not _IDENTIFIER.match(word) or word.lower() in STOPWORDS:
-                break
-            keys.append(word)
-    # A JSON example in the prompt: "name": ..., "damage": ...
-    keys += re.findall(r"\"([A-Za-z_][A-Za-z0-9_]{0,40})\"\s*:", text)
-    return list(dict.fromkeys(keys))[:12]
-
-
 def _json_object(
     persona: Persona,
     topic: str,
@@ -262,9 +290,8 @@ def _json_object(
     prompt: str,
     line: str,
 ) -> dict[str, Any]:
-    keys = _requested_keys(prompt)
-    if keys:
-        schema = {"type": "object", "properties": {k: {} for k in keys}, "required": keys}
+    schema = wanted_schema(prompt)
+    if schema is not None:
         seeded = Hints(hints.topic, hints.text, hints.values, hints.seed + "|json", hints.things)
         found = generate(schema, seeded)
         assert isinstance(found, dict), "an object schema yields an object"

@@ -266,6 +266,8 @@ STATE_LINES: dict[str, tuple[str, ...]] = {
     "health": ("You look to be at {v} health; be careful.", "At {v} health, you should rest first."),
     "mood": ("I'm feeling {v} today, for what it's worth.",),
     "generic": ("They tell me your {label} is {v}.", "Your {label} is {v}; I'll keep that in mind."),
+    # World state: true for every player, so never "your".
+    "world": ("Word around here is that the {label} is {v}.", "As everyone knows, the {label} is {v}."),
 }
 TERSE_STATE: dict[str, str] = {
     "time": "At {v}? Come back later.",
@@ -278,6 +280,7 @@ TERSE_STATE: dict[str, str] = {
     "health": "Health {v}? Rest.",
     "mood": "Feeling {v}.",
     "generic": "{Label}: {v}.",
+    "world": "The {label}? {v}.",
 }
 VERBOSE_LINES: tuple[str, ...] = (
     "Let me tell you something about {it}, since you asked.",

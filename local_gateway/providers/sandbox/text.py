@@ -113,6 +113,22 @@ def system_text(messages: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(message_text(m) for m in messages if m.get("role") in ("system", "developer"))
 
 
+_PERSONA_NAME = (
+    re.compile(r"\b(?i:your name is) ([A-Z][\w'-]*(?: [A-Z][\w'-]*)?)"),
+    re.compile(r"\b(?:named|called) ([A-Z][\w'-]*(?: [A-Z][\w'-]*)?)"),
+    re.compile(r"\bYou are ([A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)\s*,"),
+)
+
+
+def persona_name(prompt: str) -> str | None:
+    """The character's name a prompt gives: "You are Brokk, a dwarf", "Your name is Sella"."""
+    for pattern in _PERSONA_NAME:
+        found = pattern.search(prompt)
+        if found:
+            return found.group(1)
+    return None
+
+
 def split_words(text: str) -> list[str]:
     """The words (and numbers) of a text, in order."""
     return [t.replace("’", "'") for t in _TOKEN.findall(text)]
@@ -196,7 +212,11 @@ def intent_of(text: str) -> str:
         return "ai"
     if re.search(r"\bwhat are you\b|\blanguage model\b", lowered):
         return "ai"
-    if re.search(r"\bwho are you\b|\byour name\b|\bwho (?:might|may) you be\b", lowered):
+    if re.search(
+        r"\bwho are you\b|\byour name\b|\bwho (?:might|may) you be\b"
+        r"|\bwho am i (?:speaking|talking) (?:with|to)\b",
+        lowered,
+    ):
         return "identity"
     if re.search(r"\b(bye|goodbye|farewell|see you|so long)\b", lowered):
         return "farewell"

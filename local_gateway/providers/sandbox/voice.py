@@ -33,7 +33,7 @@ from local_gateway.providers.sandbox.phrases import (
     TERSE_STATE,
     VERBOSE_LINES,
 )
-from local_gateway.providers.sandbox.text import Picker, StateItem, split_words
+from local_gateway.providers.sandbox.text import Picker, StateItem, persona_name, split_words
 
 STYLES = ("terse", "normal", "verbose", "dramatic")
 TERSE_MAX, NORMAL_MIN, NORMAL_MAX, VERBOSE_MIN = 15, 30, 60, 90
@@ -60,18 +60,6 @@ def _first_trigger(text: str, table: Mapping[str, Any]) -> str | None:
     return best[1] if best else None
 
 
-def _name_from(system: str) -> str | None:
-    for pattern in (
-        r"\b(?i:your name is) ([A-Z][\w'-]*(?: [A-Z][\w'-]*)?)",
-        r"\b(?:named|called) ([A-Z][\w'-]*(?: [A-Z][\w'-]*)?)",
-        r"\bYou are ([A-Z][a-z'-]+(?: [A-Z][a-z'-]+)?)\s*,",
-    ):
-        found = re.search(pattern, system)
-        if found:
-            return found.group(1)
-    return None
-
-
 def derive_persona(system: str, context: Mapping[str, Any], user_text: str) -> Persona:
     """Read the persona from the system prompt and ``context`` (``npc_name``, ``template``)."""
     template = context.get("template")
@@ -89,7 +77,7 @@ def derive_persona(system: str, context: Mapping[str, Any], user_text: str) -> P
     )
     # A template's display name ("Merchant") is its role, not the NPC's name, so it is not used.
     name = context.get("npc_name") if isinstance(context.get("npc_name"), str) else None
-    name = name or _name_from(system)
+    name = name or persona_name(system)
     role = _first_trigger(lowered, ROLES)
     template_role, template_mood = TEMPLATES.get(str(template_id), (None, None))
     mood = _first_trigger(lowered, MOODS)

@@ -47,7 +47,12 @@ class Principal:
 
     @property
     def is_pat(self) -> bool:
-        return self.key.environment == "pat"
+        """A personal access token or a portal session: the account itself, not one key."""
+        return self.key.environment in ("pat", "session")
+
+    @property
+    def tos_accepted(self) -> bool:
+        return self.developer.tos_accepted_at is not None
 
     @property
     def tier(self) -> str:
@@ -193,6 +198,12 @@ class KeyService:
         self._cache.clear()
         return updated
 
+    async def set_tier_of(self, developer_id: str, tier: str) -> None:
+        """Move an account to the ``tier`` it bought (a Stripe checkout)."""
+        async with self.db.write() as session:
+            await accounts.set_developer_tier(session, developer_id, normalize_tier(tier), None)
+        self._cache.clear()
+
     async def revoke(self, key_id: str) -> KeyRecord:
         """Revoke a key (the operator's command): refused by every process at once."""
         async with self.db.write() as session:
@@ -205,6 +216,10 @@ class KeyService:
     async def _forget(self, key_id: str) -> None:
         self._cache.clear()
         await self.revocations.announce(key_id)
+
+    async def developer_changed(self, developer_id: str) -> None:
+        """Drop cached principals in every process: the account they carry changed (terms)."""
+        await self._forget(developer_id)
 
     async def _own(self, developer_id: str, key_id: str, kind: str = "key") -> KeyRecord:
         async with self.db.read() as session:

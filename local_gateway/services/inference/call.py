@@ -113,18 +113,26 @@ class Call:
         return headers
 
     def completion_object(self, result: Completion, cost_micros: int | None = None) -> dict[str, Any]:
-        message = result.message()
-        if self.conversation is not None and self.conversation.speaker:
-            message["name"] = self.conversation.speaker
+        choices = []
+        for index, choice in enumerate(result.choices):
+            message = choice.message()
+            if self.conversation is not None and self.conversation.speaker:
+                message["name"] = self.conversation.speaker
+            choices.append(
+                {
+                    "index": index,
+                    "message": message,
+                    "logprobs": choice.logprobs,
+                    "finish_reason": choice.finish_reason,
+                }
+            )
         return {
             "id": self.completion_id,
             "object": "chat.completion",
             "created": self.created,
             "model": self.model.id,
             "system_fingerprint": f"mg_{self.provider_name}",
-            "choices": [
-                {"index": 0, "message": message, "logprobs": None, "finish_reason": result.finish_reason}
-            ],
+            "choices": choices,
             "usage": usage_object(result.usage, cost_micros),
             **self._thread_fields(),
         }
@@ -165,15 +173,15 @@ def usage_object(usage: Usage, cost_micros: int | None) -> dict[str, Any]:
 
 def worst_case_micros(call: Call, plan: list[ModelInfo], attempts: int) -> int:
     """The most ``call`` can cost on any model of its fallback ``plan``: every attempt (a
-    structured re-ask, an NPC regeneration) producing ``max_tokens`` (or the model's most) on a
-    prompt grown by the answers before it."""
+    structured re-ask, an NPC regeneration) producing ``max_tokens`` (or the model's most) for
+    each of its ``n`` choices, on a prompt grown by the answers before it."""
     prompt = tokens.count_messages(call.request.messages, call.request.tools)
     worst = 0
     for model in plan:
         out = max_tokens_for(model, call.params) or model.max_output or max(model.context_window - prompt, 1)
         total, grown = 0, prompt
         for _ in range(attempts):
-            total += price(call.ctx, model, Usage(grown, out))
+            total += price(call.ctx, model, Usage(grown, out * call.params.n))
             grown += out + REASK_ALLOWANCE
         worst = max(worst, total)
     return worst

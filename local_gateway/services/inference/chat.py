@@ -237,6 +237,9 @@ class ChatService:
             parallel_tool_calls=params.parallel_tool_calls,
             response_format=params.response_format,
             user=params.user,
+            n=params.n,
+            logprobs=params.logprobs,
+            top_logprobs=params.top_logprobs,
             context=conversation.context if conversation else sandbox_context(params),
         )
         return Call(

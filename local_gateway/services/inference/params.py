@@ -13,6 +13,8 @@ from mg.errors import InvalidMaxTokensError, InvalidRequestError, InvalidRoleErr
 ROLES = ("system", "user", "assistant", "tool", "developer")
 RESPONSE_STYLES = ("terse", "normal", "verbose", "dramatic")
 MAX_TOKENS_LIMIT = 128_000
+MAX_CHOICES = 128  # OpenAI's limit on ``n``
+MAX_TOP_LOGPROBS = 20
 _ID_MAX = 200
 
 
@@ -33,6 +35,9 @@ class ChatParams:
     response_format: dict[str, Any] | None = None
     include_usage: bool = False
     user: str | None = None
+    n: int = 1
+    logprobs: bool = False
+    top_logprobs: int | None = None
     npc_id: str | None = None
     npc_template: str | None = None
     player_id: str | None = None
@@ -211,6 +216,42 @@ def parse_response_format(raw: Any) -> dict[str, Any] | None:
     return raw
 
 
+def _opt_int(body: dict[str, Any], name: str, low: int, high: int) -> int | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _type_error(name, "an integer", value)
+    if not low <= value <= high:
+        raise InvalidRequestError(f"'{name}' must be between {low} and {high}, got {value}.")
+    return value
+
+
+def parse_choices(body: dict[str, Any], speak: bool = False) -> tuple[int, bool, int | None]:
+    """``n``, ``logprobs`` and ``top_logprobs``, checked as OpenAI checks them (``speak``: an
+    NPC told to speak, a turn of its thread)."""
+    n = _opt_int(body, "n", 1, MAX_CHOICES) or 1
+    logprobs = bool(_opt_bool(body, "logprobs"))
+    top = _opt_int(body, "top_logprobs", 0, MAX_TOP_LOGPROBS)
+    if top is not None and not logprobs:
+        raise InvalidRequestError("'top_logprobs' needs 'logprobs': true.")
+    if n > 1 and (speak or _npc_turn(body)):
+        raise InvalidRequestError(
+            f"'n' is {n}, but an NPC turn has one reply (the thread keeps it); send n=1 or leave it out."
+        )
+    if logprobs and (speak or _npc_turn(body)):
+        raise InvalidRequestError(
+            "'logprobs' is not supported on an NPC turn: the reply is checked and may be rewritten "
+            "(the NPC's voice, its actions), so the model's token log probabilities would not be "
+            "the reply's; leave it out."
+        )
+    if n > 1 and (body.get("response_format") or {}).get("type") == "json_schema":
+        raise InvalidRequestError(
+            f"'n' is {n}, but a validated json_schema answer is one choice; send n=1 or leave it out."
+        )
+    return n, logprobs, top
+
+
 def parse_chat(body: Any, *, speak: bool = False) -> ChatParams:
     """A chat body as :class:`ChatParams`; ``speak`` (an NPC told to speak) needs neither
     ``messages`` nor ``model``."""
@@ -249,6 +290,7 @@ def parse_chat(body: Any, *, speak: bool = False) -> ChatParams:
     if options is not None and not isinstance(options, dict):
         raise _type_error("stream_options", "an object", options)
     include_usage = _opt_bool(options or {}, "include_usage", "stream_options.include_usage")
+    n, logprobs, top_logprobs = parse_choices(body, speak)
     style = _opt_str(body, "response_style")
     if style is not None and style not in RESPONSE_STYLES:
         raise InvalidRequestError(
@@ -270,6 +312,9 @@ def parse_chat(body: Any, *, speak: bool = False) -> ChatParams:
         response_format=parse_response_format(body.get("response_format")),
         include_usage=bool(include_usage),
         user=_opt_str(body, "user", 256),
+        n=n,
+        logprobs=logprobs,
+        top_logprobs=top_logprobs,
         npc_id=_opt_str(body, "npc_id"),
         npc_template=_opt_str(body, "npc_template"),
         player_id=_opt_str(body, "player_id"),

@@ -17,6 +17,7 @@ from typing import Any
 
 from local_gateway.providers import tokens
 from local_gateway.providers.base import Completion, StreamEvent, Usage
+from local_gateway.providers.sandbox.logprobs import split_by_pieces
 from local_gateway.services.billing.metering import Meter, price
 from local_gateway.services.inference.call import Call
 from local_gateway.services.npc.conversation import ConversationService
@@ -56,10 +57,13 @@ async def replay(events: list[StreamEvent]) -> AsyncGenerator[StreamEvent, None]
 
 def as_events(result: Completion) -> list[StreamEvent]:
     """A finished completion as the stream it would have been (for validated structured output)."""
-    events = [StreamEvent(delta={"role": "assistant", "content": ""})]
+    events = [StreamEvent(delta={"role": "assistant", "content": ""})]  # one choice: json_schema has n=1
     text = result.content or ""
+    pieces = [text[i : i + REPLAY_PIECE] for i in range(0, len(text), REPLAY_PIECE)]
+    # Each piece carries the log probabilities of the tokens that start in it, when asked for.
+    logprobs = split_by_pieces(result.logprobs, pieces) if result.logprobs else [None] * len(pieces)
     events += [
-        StreamEvent(delta={"content": text[i : i + REPLAY_PIECE]}) for i in range(0, len(text), REPLAY_PIECE)
+        StreamEvent(delta={"content": piece}, logprobs=lp) for piece, lp in zip(pieces, logprobs, strict=True)
     ]
     for index, call in enumerate(result.tool_calls or ()):
         events.append(StreamEvent(delta={"tool_calls": [dict(call, index=index)]}))
@@ -69,11 +73,16 @@ def as_events(result: Completion) -> list[StreamEvent]:
 
 @dataclass
 class Tally:
-    """What a stream delivered: the text the client was sent, the finish reason, the usage."""
+    """What a stream delivered: the text of the first choice (an NPC turn's reply), the text of
+    the others (``n > 1``), the first choice's finish reason, the usage."""
 
     pieces: list[str] = field(default_factory=list)
+    other_pieces: list[str] = field(default_factory=list)
     finish: str | None = None
     usage: Usage | None = None
+
+    def add(self, index: int, content: str) -> None:
+        (self.pieces if index == 0 else self.other_pieces).append(content)
 
     @property
     def text(self) -> str:
@@ -81,7 +90,8 @@ class Tally:
 
     def usage_for(self, call: Call) -> Usage:
         """The provider's usage, or (a stream cut short) the prompt and what was sent, counted here."""
-        return self.usage or call.prompt_usage(tokens.count_text(self.text))
+        sent = tokens.count_text(self.text) + tokens.count_text("".join(self.other_pieces))
+        return self.usage or call.prompt_usage(sent)
 
 
 class StreamRelay:
@@ -108,14 +118,22 @@ class StreamRelay:
                     if event.usage is not None:
                         tally.usage = event.usage
                         continue
+                    index = event.index
                     if event.delta is not None:
                         if event.delta.get("content"):
-                            tally.pieces.append(event.delta["content"])
-                        choice = {"index": 0, "delta": event.delta, "logprobs": None, "finish_reason": None}
+                            tally.add(index, event.delta["content"])
+                        choice = {
+                            "index": index,
+                            "delta": event.delta,
+                            "logprobs": event.logprobs,
+                            "finish_reason": None,
+                        }
                         yield call.chunk([choice])
                     if event.finish_reason is not None:
-                        tally.finish = event.finish_reason
-                        choice = {"index": 0, "delta": {}, "logprobs": None, "finish_reason": tally.finish}
+                        if index == 0:
+                            tally.finish = event.finish_reason
+                        finish = event.finish_reason
+                        choice = {"index": index, "delta": {}, "logprobs": None, "finish_reason": finish}
                         yield call.chunk([choice])
             if conversation is not None and self.conversations is not None:
                 # Stored before [DONE], so a client that reads the thread next finds the turn.

@@ -10,7 +10,7 @@ layers, all learned from the discipline files alone:
 3. only when those two leave a close call (margin below :data:`SEMANTIC_MARGIN`) and the caller
    passes a ready :class:`~local_gateway.services.monster_gpt.semantic.SemanticLayer` (the app
    builds one on its MiniLM embedder): sentence-embedding similarity to each discipline's
-   centroid, as a softmax scaled by :data:`SEMANTIC_WEIGHT`.
+   closest texts, as a softmax scaled by :data:`SEMANTIC_WEIGHT`.
 
 The prompt falls back to ``general`` when no discipline reaches :data:`THRESHOLD`.
 ``Classification.method`` says whether the semantic layer took part. :func:`route` applies the
@@ -53,8 +53,9 @@ THRESHOLD = 1.5
 BAYES_WEIGHT = 16.0
 BAYES_TEMPERATURE = 4.0
 # The semantic layer is consulted only when the two best lexical scores are closer than this:
-# about one prompt in ten, which keeps the median classification in microseconds.
-SEMANTIC_MARGIN = 3.0
+# about one prompt in five, which keeps the median classification in microseconds (an encode is
+# a few milliseconds). Chosen with bench/tune_classifier.py on the labelled and unseen sets only.
+SEMANTIC_MARGIN = 10.0
 SEMANTIC_WEIGHT = 16.0
 SEMANTIC_TEMPERATURE = 0.05
 # A prompt whose best cosine similarity is below this is about none of the crafts (greetings,
@@ -158,7 +159,7 @@ class Classification:
     # The indexed terms that spoke for the chosen discipline, for logs and debugging.
     terms: tuple[str, ...] = ()
     # Which layers decided: "lexical" (keyword index + naive Bayes) or "semantic" (those plus
-    # sentence-embedding similarity, for close calls when the MiniLM package is installed).
+    # sentence-embedding similarity, for close calls once MiniLM has loaded).
     method: str = LEXICAL
 
 
@@ -209,7 +210,7 @@ def warm(semantic: SemanticLayer | None = None) -> str:
     _bayes()
     if semantic is None:
         return LEXICAL
-    semantic.centroids()
+    semantic.build()
     return SEMANTIC
 
 

@@ -35,7 +35,7 @@ from local_gateway.services.billing.context import RequestContext
 from local_gateway.services.billing.metering import Meter
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.inference.params import ChatParams
-from local_gateway.services.npc import prompt
+from local_gateway.services.npc import prompt, world_state
 from local_gateway.services.npc.actions import CallChecker, as_tools, check_tool_choice, merge_tools
 from local_gateway.services.npc.folding import Folder
 from local_gateway.services.npc.guard import scene_stops
@@ -44,13 +44,7 @@ from local_gateway.services.npc.recorder import TurnRecorder
 from local_gateway.services.npc.scenes import find_participant, is_present
 from local_gateway.services.npc.studio_templates import TemplateService
 from local_gateway.services.npc.templates import Template
-from local_gateway.services.npc.threads import (
-    ThreadService,
-    npc_name,
-    player_label,
-    presence,
-    thread_labels,
-)
+from local_gateway.services.npc.threads import ThreadService, npc_name, player_label, presence, thread_labels
 from local_gateway.services.npc.turn import TurnResult, TurnRunner, Voice
 from local_gateway.services.npc.vectors import content_words, embed_matrix
 from local_gateway.store import memory as memory_store
@@ -280,13 +274,14 @@ class ConversationService:
             )
             incoming = prompt.new_turns(params.messages, window)
             recalled = await self._recall(session, thread, incoming, window, ranges)
+            view = await world_state.view_of(session, thread)  # world state, then the player's
 
         incoming_records = [_pending_record(thread, m, speaker, player) for m in incoming]
         summary_text = summary.text if summary else ""
 
         def compose(recalled_texts: list[str], summary_text: str) -> str:
             return prompt.compose_system(
-                profile, scene_prompt=scene, instructions=instructions, style=style, state=thread.state,
+                profile, scene_prompt=scene, instructions=instructions, style=style, state=view.visible,
                 summary=summary_text, recalled=recalled_texts, roster=roster, player_label=player,
                 actions=action_names,
             )  # fmt: skip
@@ -316,7 +311,8 @@ class ConversationService:
         voice = Voice(profile.name, own, foreign, set(action_names))
         context = {
             "npc_name": profile.name,
-            "state": thread.state,
+            "state": view.visible,
+            "world_keys": view.world_keys,  # said as what is true for everyone, not "you carry"
             "response_style": style,
             "template": profile.template.id if profile.template else None,
         }

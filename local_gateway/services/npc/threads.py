@@ -5,7 +5,8 @@ query is scoped by the developer; another developer's thread is not found (404).
 
 NPCs defined without a player (typically by ``POST /v1/threads/batch`` at game start) act as
 the definition of that NPC: when a player first talks to it, the player's own thread starts
-from it (system prompt, template, metadata, actions, state) with an empty history.
+from it (system prompt, template, metadata, actions) with an empty history; the definition's
+state is world state, which every player's thread sees (:mod:`.world_state`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
+from local_gateway.providers.sandbox.text import persona_name
 from local_gateway.services.accounts.keys import Principal
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.core.ids import new_id
@@ -31,6 +33,7 @@ from local_gateway.services.npc.scenes import find_participant, is_present, new_
 from local_gateway.services.npc.scenes import presence as presence
 from local_gateway.services.npc.studio_templates import TemplateService, check_state
 from local_gateway.services.npc.templates import Template
+from local_gateway.services.npc.world_state import StateView, check_scope, own_scope, world_thread_of
 from local_gateway.store import events as event_store
 from local_gateway.store import memory as memory_store
 from local_gateway.store import messages as message_store
@@ -65,12 +68,16 @@ def thread_labels(thread: ThreadRecord) -> dict[str, str]:
 
 
 def npc_name(thread: ThreadRecord, template: Template | None = None) -> str:
+    """What the NPC calls itself: the thread's ``metadata.name``, else the name its system prompt or
+    template gives ("You are Brokk, a grumpy dwarf" -> Brokk), and only then its npc_id."""
     name = thread.metadata.get("name")
-    return (
-        str(name)
-        if isinstance(name, str) and name
-        else (thread.npc_id or (template.name if template else "NPC"))
-    )
+    if isinstance(name, str) and name:
+        return name
+    for prompt in (thread.system_prompt, template.system_prompt if template else None):
+        found = persona_name(prompt or "")
+        if found:
+            return found
+    return thread.npc_id or (template.name if template else "NPC")
 
 
 def player_label(thread: ThreadRecord) -> str:
@@ -196,7 +203,7 @@ class ThreadService:
                     "system_prompt": base.system_prompt or system_prompt,
                     "response_style": base.response_style,
                     "metadata": dict(base.metadata),
-                    "state": copy.deepcopy(base.state),
+                    "state": {},  # the base's state is world state: read when the NPC speaks
                     "actions": copy.deepcopy(base.actions),
                 }
             else:
@@ -366,10 +373,20 @@ class ThreadService:
                 raise NotFoundError(f"No thread '{thread_id}'.")
         self.recall.drop(thread_id)
 
+    async def get_state(self, developer_id: str, thread_id: str) -> StateView:
+        """A thread's own state and the world state that applies to it."""
+        async with self.db.read() as session:
+            thread = await thread_store.get_thread(session, developer_id, thread_id)
+            if thread is None:
+                raise NotFoundError(f"No thread '{thread_id}'.")
+            return StateView(thread, await world_thread_of(session, thread))
+
     async def set_state(
-        self, principal: Principal, thread_id: str, patch: dict[str, Any], mode: str
-    ) -> ThreadRecord:
-        """Merge (RFC 7396) or replace the game state, recording ``thread.state_changed``."""
+        self, principal: Principal, thread_id: str, patch: dict[str, Any], mode: str, scope: str | None = None
+    ) -> StateView:
+        """Merge (RFC 7396) or replace the game state of ``scope`` (the thread's own by default;
+        ``world`` on a player's thread writes its NPC's player-less thread, made when missing),
+        recording ``thread.state_changed`` on the thread written."""
         if mode not in ("merge", "replace"):
             raise InvalidRequestError(f"'mode' must be 'merge' or 'replace', got {mode!r}.")
         dev = principal.developer_id
@@ -377,25 +394,55 @@ class ThreadService:
             thread = await thread_store.get_thread(session, dev, thread_id, for_update=True)
             if thread is None:
                 raise NotFoundError(f"No thread '{thread_id}'.")
-            new = merge_patch(thread.state, patch) if mode == "merge" else merge_patch({}, patch)
-            if len(json.dumps(new)) > STATE_MAX:
-                raise InvalidRequestError(f"The state would be larger than {STATE_MAX // 1024} KB.")
-            for template in await self.templates_of(thread):
-                check_state(template, new)
-            changed = sorted(k for k in set(thread.state) | set(new) if thread.state.get(k) != new.get(k))
-            now = self.clock.now()
-            updated = await thread_store.update_thread(session, dev, thread_id, state=new, updated_at=now)
-            assert updated is not None
-            data = {
-                "thread_id": thread.id,
-                "npc_id": thread.npc_id,
-                "player_id": thread.player_id,
-                "mode": mode,
-                "changed_keys": changed,
-                "state": new,
-                "updated_at": format_time(now),
-            }
-            await event_store.append(session, dev, [event("thread.state_changed", data, now)])
+            if check_scope(thread, scope) == own_scope(thread):
+                thread = await self._write_state(session, thread, patch, mode)
+                return StateView(thread, await world_thread_of(session, thread))
+            world = await world_thread_of(session, thread, for_update=True)
+            if world is None:
+                world = await self._insert(session, dev, self._world_values(thread))
+            world = await self._write_state(session, world, patch, mode)
+            return StateView(thread, world)
+
+    @staticmethod
+    def _world_values(thread: ThreadRecord) -> dict[str, Any]:
+        """A player-less thread for ``thread``'s NPC, made from it, to hold world state."""
+        return {
+            "kind": "single",
+            "npc_id": thread.npc_id,
+            "player_id": None,
+            "npc_template": thread.npc_template,
+            "npc_template_version": thread.npc_template_version,
+            "system_prompt": thread.system_prompt,
+            "response_style": thread.response_style,
+            "metadata": dict(thread.metadata),
+            "state": {},
+            "actions": copy.deepcopy(thread.actions),
+        }
+
+    async def _write_state(
+        self, session: Any, thread: ThreadRecord, patch: dict[str, Any], mode: str
+    ) -> ThreadRecord:
+        dev = thread.developer_id
+        new = merge_patch(thread.state, patch) if mode == "merge" else merge_patch({}, patch)
+        if len(json.dumps(new)) > STATE_MAX:
+            raise InvalidRequestError(f"The state would be larger than {STATE_MAX // 1024} KB.")
+        for template in await self.templates_of(thread):
+            check_state(template, new)
+        changed = sorted(k for k in set(thread.state) | set(new) if thread.state.get(k) != new.get(k))
+        now = self.clock.now()
+        updated = await thread_store.update_thread(session, dev, thread.id, state=new, updated_at=now)
+        assert updated is not None
+        data = {
+            "thread_id": thread.id,
+            "npc_id": thread.npc_id,
+            "player_id": thread.player_id,
+            "scope": own_scope(thread),
+            "mode": mode,
+            "changed_keys": changed,
+            "state": new,
+            "updated_at": format_time(now),
+        }
+        await event_store.append(session, dev, [event("thread.state_changed", data, now)])
         return updated
 
     async def set_actions(

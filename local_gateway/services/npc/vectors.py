@@ -1,7 +1,7 @@
 """Vectors of the recall index: embedded by the app's one embedder, stored compactly.
 
-The embedder itself is :mod:`local_gateway.providers.embedders` (MiniLM with the
-``embeddings-local`` extra, hashed n-grams without it), the same instance test-key embeddings and
+The embedder itself is :mod:`local_gateway.providers.embedders` (all-MiniLM-L6-v2, hashed
+n-grams while it loads or if it cannot), the same instance test-key embeddings and
 Monster-GPT use. :func:`content_words` is the lexical gate recall applies on top of the vectors.
 """
 
