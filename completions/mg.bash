@@ -19,7 +19,7 @@ _mg_subcommands() {
         'debug') echo 'sessions' ;;
         'debug sessions') echo 'list create show archive' ;;
         'webhooks') echo 'list add show rm ping rotate deliveries redeliver listen' ;;
-        'gateway') echo 'serve status env stop logs outbox admin' ;;
+        'gateway') echo 'serve status env stop logs migrate outbox admin' ;;
         'completion') echo 'show install' ;;
     esac
 }
@@ -118,6 +118,7 @@ _mg_options() {
         'gateway env') echo '--data-dir --shell --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway stop') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway logs') echo '--data-dir --lines -n --follow -f --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'gateway migrate') echo '--data-dir --check --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway outbox') echo '--data-dir --to --last -n --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway admin') echo '--help -h' ;;
         'tui') echo '--screen --thread --model -m --local --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -205,6 +206,7 @@ _mg_takes_value() {
         'gateway env|--data-dir'|'gateway env|--shell'|'gateway env|--profile'|'gateway env|-p'|'gateway env|--api-key'|'gateway env|--base-url') return 0 ;;
         'gateway stop|--data-dir'|'gateway stop|--profile'|'gateway stop|-p'|'gateway stop|--api-key'|'gateway stop|--base-url') return 0 ;;
         'gateway logs|--data-dir'|'gateway logs|--lines'|'gateway logs|-n'|'gateway logs|--profile'|'gateway logs|-p'|'gateway logs|--api-key'|'gateway logs|--base-url') return 0 ;;
+        'gateway migrate|--data-dir'|'gateway migrate|--profile'|'gateway migrate|-p'|'gateway migrate|--api-key'|'gateway migrate|--base-url') return 0 ;;
         'gateway outbox|--data-dir'|'gateway outbox|--to'|'gateway outbox|--last'|'gateway outbox|-n'|'gateway outbox|--profile'|'gateway outbox|-p'|'gateway outbox|--api-key'|'gateway outbox|--base-url') return 0 ;;
         'tui|--screen'|'tui|--thread'|'tui|--model'|'tui|-m'|'tui|--profile'|'tui|-p'|'tui|--api-key'|'tui|--base-url') return 0 ;;
         'completion show|--shell'|'completion show|--profile'|'completion show|-p'|'completion show|--api-key'|'completion show|--base-url') return 0 ;;
@@ -393,6 +395,9 @@ _mg_option_values() {
         'gateway logs|--data-dir') _mg_value dirs '' ;;
         'gateway logs|--profile') _mg_value profiles '' ;;
         'gateway logs|-p') _mg_value profiles '' ;;
+        'gateway migrate|--data-dir') _mg_value dirs '' ;;
+        'gateway migrate|--profile') _mg_value profiles '' ;;
+        'gateway migrate|-p') _mg_value profiles '' ;;
         'gateway outbox|--data-dir') _mg_value dirs '' ;;
         'gateway outbox|--profile') _mg_value profiles '' ;;
         'gateway outbox|-p') _mg_value profiles '' ;;

@@ -84,7 +84,7 @@ from local_gateway.services.status import IncidentLog, Metrics, ObservedHealth, 
 from local_gateway.services.telemetry.events import TelemetryService
 from local_gateway.services.webhooks import Deliverer, Dispatcher, WebhookService
 from local_gateway.settings import Settings
-from local_gateway.store.blobs import DiskBlobStore
+from local_gateway.store.blobs import open_blob_store
 from local_gateway.store.db import Database
 from local_gateway.store.migrate import upgrade_async
 
@@ -229,7 +229,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             InProcessHealth(clock, settings.breaker_failures, settings.breaker_cooldown), incidents, metrics
         )
         runner = FallbackRunner(catalog, health, retries=settings.upstream_retries)
-        blobs = DiskBlobStore(settings.data_dir / "blobs")
+        blobs = open_blob_store(settings.blob_url, settings.data_dir, settings.environ)
         chat = ChatService(
             catalog, providers, billing.admission, billing.meter, clock, runner, conversations, semantic
         )

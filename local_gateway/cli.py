@@ -34,6 +34,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
     serve.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
 
+    migrate = sub.add_parser("migrate", help="bring the database schema up to date, then exit")
+    migrate.add_argument(
+        "--check", action="store_true", help="only say whether it is current (exit 1 if not)"
+    )
+    migrate.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
+
     admin = sub.add_parser("admin", help="operator commands")
     admin_sub = admin.add_subparsers(dest="admin_command", required=True)
     create = admin_sub.add_parser("create-key", help="create an API key (and the developer if missing)")
@@ -96,12 +102,32 @@ def main(argv: list[str] | None = None) -> int:
             settings = settings.with_overrides(host=args.host, port=args.port)
             with asyncio.Runner(loop_factory=_loop_factory(settings)) as runner:
                 return runner.run(serve(settings, ready_file=args.ready_file))
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings, check=args.check))
         return asyncio.run(_admin(settings, args))
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+async def _migrate(settings: Settings, *, check: bool) -> int:
+    """Migrations as an explicit deploy step (each one expand-only: older processes keep serving)."""
+    from local_gateway.store.migrate import database_heads, script_heads, upgrade_async
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    wanted = script_heads()
+    before = await database_heads(settings.db_url)
+    if check:
+        current = before is not None and before == wanted
+        print(f"schema {'current' if current else 'behind'}: {', '.join(sorted(before or [])) or 'none'}")
+        return 0 if current else 1
+    await upgrade_async(settings.db_url)
+    after = await database_heads(settings.db_url)
+    verb = "already at" if before == after else "migrated to"
+    print(f"schema {verb} {', '.join(sorted(after or []))}")
+    return 0
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:

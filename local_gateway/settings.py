@@ -33,6 +33,15 @@ ENVIRONMENT: dict[str, str] = {
         "across gateway processes "
         "(default: in process; needs the 'remote' extra)"
     ),
+    "MG_BLOB_URL": (
+        "s3://bucket/prefix: keep symbols and minidumps in an S3-compatible bucket (AWS S3, R2, "
+        "MinIO) with AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY "
+        "(default: files under the data dir)"
+    ),
+    "AWS_ENDPOINT_URL": "S3 endpoint of MG_BLOB_URL, e.g. http://minio:9000 (default: AWS S3)",
+    "AWS_REGION": "S3 region of MG_BLOB_URL (default us-east-1)",
+    "AWS_ACCESS_KEY_ID": "S3 access key of MG_BLOB_URL",
+    "AWS_SECRET_ACCESS_KEY": "S3 secret key of MG_BLOB_URL",
     "MG_REDIS_PREFIX": "prefix of every Redis key the gateway writes (default mg:)",
     "MG_MODELS_FILE": (
         "JSON file of extra catalog models, e.g. a local Ollama model: "
@@ -145,6 +154,7 @@ class Settings:
     upstream_timeout: float = 120.0
     redis_url: str | None = None
     redis_prefix: str = "mg:"
+    blob_url: str | None = None
     models_file: Path | None = None
     # Testing knob: lets a test hold a sandbox stream open (graceful shutdown, disconnects).
     sandbox_chunk_delay: float = 0.0

@@ -161,6 +161,13 @@ class BaseClient:
         headers.update(self.default_headers)
         return headers
 
+    def _target(self, path: str) -> tuple[str, dict[str, str]]:
+        """URL and headers of a request: a gateway path, or a presigned URL (which carries its own
+        credential, so it gets no API key)."""
+        if path.startswith(("https://", "http://")):
+            return path, {"User-Agent": f"mg-python/{__version__}"}
+        return self.base_url + path, self._headers()
+
     def _timeout(self) -> httpx.Timeout:
         import httpx
 

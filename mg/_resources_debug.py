@@ -93,8 +93,21 @@ class Symbols(Resource):
         return self._send("POST", f"{self._BASE}/presign", body)
 
     def upload_presigned(self, upload_url: str, content: bytes | Iterable[bytes]) -> JSON:
-        """``PUT`` the file's bytes to the ``upload_url`` of :meth:`presign` (the token is spent)."""
-        return self._client._request("PUT", urlsplit(upload_url).path, cast=_json, content=content)
+        """``PUT`` the file's bytes to the ``upload_url`` of :meth:`presign`.
+
+        When the gateway's blob store is S3 the URL is the bucket's (a presigned PUT, no API key
+        sent) and the answer is empty: then call :meth:`complete_presigned` with ``complete_url``.
+        Otherwise the gateway stores the file and answers with the symbol (the token is spent).
+        """
+        path = urlsplit(upload_url).path
+        if path.startswith(f"{self._BASE}/upload/"):  # the gateway's own route
+            return self._client._request("PUT", path, cast=_json, content=content)
+        return self._client._request("PUT", upload_url, cast=_json, content=content)
+
+    def complete_presigned(self, complete_url: str) -> JSON:
+        """``POST`` the ``complete_url`` of :meth:`presign` after the bytes went to S3: the stored
+        symbol with ``status`` (the token is spent)."""
+        return self._client._request("POST", urlsplit(complete_url).path, cast=_json)
 
     def check(self, sha256: Sequence[str]) -> JSON:
         """``POST /check``: ``{"present": [...], "missing": [...]}`` among your symbols (≤ 1000)."""
@@ -301,6 +314,7 @@ class AsyncSymbols(AsyncResource):
     upload = async_twin(Symbols.upload)
     presign = async_twin(Symbols.presign)
     upload_presigned = async_twin(Symbols.upload_presigned)
+    complete_presigned = async_twin(Symbols.complete_presigned)
     check = async_twin(Symbols.check)
     lookup = async_twin(Symbols.lookup)
     list = async_twin(Symbols.list)

@@ -104,7 +104,8 @@ class MonsterClient(BaseClient):
         return cls(resolved.api_key, resolved.base_url, **options)
 
     def _send(self, method: str, path: str, *, stream: bool, **kwargs: Any) -> httpx.Response:
-        request = self._http.build_request(method, self.base_url + path, headers=self._headers(), **kwargs)
+        url, headers = self._target(path)
+        request = self._http.build_request(method, url, headers=headers, **kwargs)
         retries = 0
         cause: Exception | None
         while True:
@@ -207,7 +208,8 @@ class AsyncMonsterClient(BaseClient):
         self.webhooks = _resources_webhooks.AsyncWebhooks(self)
 
     async def _send(self, method: str, path: str, *, stream: bool, **kwargs: Any) -> httpx.Response:
-        request = self._http.build_request(method, self.base_url + path, headers=self._headers(), **kwargs)
+        url, headers = self._target(path)
+        request = self._http.build_request(method, url, headers=headers, **kwargs)
         retries = 0
         cause: Exception | None
         while True:

@@ -14,6 +14,7 @@ from tests.support.gateway_process import (
     drop_pg_database,
     running_gateway,
 )
+from tests.support.s3_server import S3Server, free_port
 
 
 @pytest.fixture(autouse=True)
@@ -29,6 +30,16 @@ def clean_environ(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     return home
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """One moto S3 server for the session; tests take their own bucket (``new_bucket``)."""
+    server = S3Server(free_port()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")

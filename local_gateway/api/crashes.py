@@ -20,9 +20,9 @@ from local_gateway.services.debug.crash_params import (
     parse_time,
     split_breakpad_form,
 )
-from local_gateway.services.debug.crashes import STORAGE_FAILED, Submission
+from local_gateway.services.debug.crashes import Submission, unstored_error
 from local_gateway.store.crash_records import CrashRecord
-from mg.errors import AuthenticationError, InvalidRequestError, ServiceUnavailableError
+from mg.errors import AuthenticationError, InvalidRequestError
 from mg.times import format_time
 
 # Handlers of one path stay next to each other: aiohttp makes one resource of adjacent routes
@@ -131,10 +131,7 @@ async def _submit_form(request: web.Request, developer_id: str, *, breakpad: boo
             crash = await services.crashes.submit_unstored(
                 developer_id, meta, source="breakpad" if breakpad else "minidump"
             )
-            raise ServiceUnavailableError(
-                f"{STORAGE_FAILED} The crash's metadata was stored as {crash.id}.",
-                remediation=f"Retry the upload; {crash.id} keeps the report's fields.",
-            )
+            raise unstored_error(crash)
         if form.staged is None:
             raise InvalidRequestError(
                 "The form has no minidump: send it in a part named upload_file_minidump (or minidump).",

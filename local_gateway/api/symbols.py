@@ -116,17 +116,18 @@ async def presign(request: web.Request) -> web.Response:
     if request.query.get("overwrite"):
         params = parse_upload_params({**params.to_dict(), "overwrite": request.query["overwrite"]})
     signed = await services.symbols.presign(principal.developer_id, params, size)
-    path = f"/v1/debug/symbols/upload/{signed.token}"
-    return json_response(
-        {
-            "upload_token": signed.token,
-            "upload_url": f"{request.url.origin()}{path}",
-            "method": "PUT",
-            "expires_at": format_time(signed.expires_at),
-            "max_bytes": signed.max_size,
-        },
-        status=201,
-    )
+    path = f"{request.url.origin()}/v1/debug/symbols/upload/{signed.token}"
+    body = {
+        "upload_token": signed.token,
+        "upload_url": signed.direct_url or path,
+        "method": "PUT",
+        "expires_at": format_time(signed.expires_at),
+        "max_bytes": signed.max_size,
+    }
+    if signed.direct_url:
+        # The bytes go straight to S3; the gateway records the symbol once told they are there.
+        body["complete_url"] = f"{path}/complete"
+    return json_response(body, status=201)
 
 
 @routes.put("/v1/debug/symbols/upload/{token}")
@@ -135,6 +136,12 @@ async def presigned_upload(request: web.Request) -> web.Response:
     developer_id, params, max_size = await services.symbols.redeem(request.match_info["token"])
     staged = await stage_body(request, services.blobs, max_size)
     outcome = await services.symbols.store(developer_id, staged, params)
+    return _outcome_response(outcome)
+
+
+@routes.post("/v1/debug/symbols/upload/{token}/complete")
+async def complete_presigned(request: web.Request) -> web.Response:
+    outcome = await request.app[SERVICES].symbols.complete(request.match_info["token"])
     return _outcome_response(outcome)
 
 

@@ -163,7 +163,10 @@ def _upload_one(
     for attempt in (1, 2):
         signed = client.symbols.presign(size=size, overwrite=overwrite, file_name=candidate.name, **declared)
         try:
-            return client.symbols.upload_presigned(signed["upload_url"], _Chunks(candidate.path, advance))
+            answer = client.symbols.upload_presigned(signed["upload_url"], _Chunks(candidate.path, advance))
+            if signed.get("complete_url"):  # the bytes went straight to S3
+                answer = client.symbols.complete_presigned(signed["complete_url"])
+            return answer
         except MonsterError as exc:
             # A presigned URL works once: a transfer that broke needs a new one.
             if attempt == 2 or not (exc.is_retryable or isinstance(exc, AuthenticationError)):

@@ -354,6 +354,29 @@ def gateway_logs(
         return
 
 
+@app.command("migrate")
+@command
+def gateway_migrate(
+    directory: DataDirOption = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Only say whether the schema is current (exit 1 if not).")
+    ] = False,
+) -> None:
+    """Bring the gateway's database schema up to date (MG_DATABASE_URL or the data dir), then exit.
+
+    Run it as its own deploy step before new processes start; migrations only add, so processes of
+    the previous release keep serving meanwhile. `serve` also migrates at start.
+
+    \b
+    Examples:
+      MG_DATABASE_URL=postgresql://mg@db/mg mg gateway migrate
+      mg gateway migrate --check
+    """
+    _passthrough(
+        ["migrate", *(["--check"] if check else []), *(["--data-dir", str(directory)] if directory else [])]
+    )
+
+
 @app.command("outbox")
 @command
 def gateway_outbox(

@@ -379,3 +379,21 @@ def test_every_command_has_a_json_test() -> None:
         ):
             missing.append(leaf)
     assert missing == []
+
+
+def test_gateway_migrate_is_an_explicit_step_that_check_can_verify(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    env = {"MG_DATABASE_URL": database_url} if database_url else {}
+    data = str(tmp_path / "gw")
+    behind = run_mg("gateway", "migrate", "--check", "--data-dir", data, **env)
+    assert behind.code == 1 and "schema behind" in behind.out
+    done = run_mg("gateway", "migrate", "--data-dir", data, **env)
+    assert done.code == 0 and "migrated to" in done.out, done.err
+    from local_gateway.store.migrate import script_heads
+
+    assert done.out.split("migrated to", 1)[1].strip() == ", ".join(sorted(script_heads() or []))
+    current = run_mg("gateway", "migrate", "--check", "--data-dir", data, **env)
+    assert current.code == 0 and "schema current" in current.out
+    again = run_mg("gateway", "migrate", "--data-dir", data, **env)
+    assert again.code == 0 and "already at" in again.out

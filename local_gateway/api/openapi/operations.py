@@ -104,6 +104,8 @@ OPERATIONS: dict[tuple[str, str], Op] = {
                                               query=("overwrite:boolean",), body="json", status=201),
     ("PUT", "/v1/debug/symbols/upload/{token}"): Op("Symbols", "Upload to a presigned URL", auth="token",
                                                     body="binary", status=201),
+    ("POST", "/v1/debug/symbols/upload/{token}/complete"): Op(
+        "Symbols", "Record a file PUT to an S3 presigned URL", auth="token", status=201),
     ("POST", "/v1/debug/symbols/check"): Op("Symbols", "Which of these debug ids are uploaded",
                                             body="json"),
     ("GET", "/v1/debug/symbols/lookup"): Op("Symbols", "Find a symbol file by module and debug id",

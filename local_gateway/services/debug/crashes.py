@@ -35,18 +35,26 @@ from local_gateway.services.debug.crash_params import CrashMeta, Frame
 from local_gateway.services.jobs import JobQueue, JobRecord
 from local_gateway.store import crashes as store
 from local_gateway.store import symbols as symbol_store
-from local_gateway.store.blobs import BlobStore, StagedBlob
+from local_gateway.store.blobs import BlobStore, BlobStoreUnavailable, StagedBlob
 from local_gateway.store.crash_records import CrashRecord
 from local_gateway.store.db import Database, Session
 from local_gateway.store.records import SymbolRecord
 from mg.debugfiles import is_minidump
 from mg.debugfiles.ids import base_name
-from mg.errors import InvalidRequestError
+from mg.errors import InvalidRequestError, ServiceUnavailableError
 
 log = logging.getLogger("mg.gateway.crashes")
 PROCESS = "crash.process"
 PROCESS_ATTEMPTS = 3
 STORAGE_FAILED = "The minidump could not be stored (the blob store is unavailable); send it again."
+
+
+def unstored_error(crash: CrashRecord) -> ServiceUnavailableError:
+    """The spec's 503 for a crash whose metadata was kept but whose minidump was not."""
+    return ServiceUnavailableError(
+        f"{STORAGE_FAILED} The crash's metadata was stored as {crash.id}.",
+        remediation=f"Retry the upload; {crash.id} keeps the report's fields.",
+    )
 
 
 @dataclass(frozen=True)
@@ -95,24 +103,33 @@ class CrashService:
                     "upload_file_minidump; or send a JSON stack_trace instead.",
                 )
             now = self.clock.now()
-            async with self.db.write() as session:
-                original = await store.first_with_dump(session, developer_id, staged.sha256)
-                if original is None:
-                    await symbol_store.lock_blob(session, staged.sha256, staged.size, now)
-                    await self.blobs.commit(staged)
-                crash = await store.add_crash(
-                    session,
-                    **self._base(developer_id, meta, source, now),
-                    processing="processing",
-                    minidump_sha256=staged.sha256,
-                    minidump_size=staged.size,
-                    minidump_stored=True,
-                    duplicate_of=original.id if original else None,
-                )
-                await self._enqueue(session, crash)
-            return Submission(crash, deduplicated=original is not None)
+            try:
+                return await self._keep_dump(developer_id, meta, staged, source, now)
+            except BlobStoreUnavailable:
+                crash = await self.submit_unstored(developer_id, meta, source=source)
+                raise unstored_error(crash) from None
         finally:
             await self.blobs.discard(staged)
+
+    async def _keep_dump(
+        self, developer_id: str, meta: CrashMeta, staged: StagedBlob, source: str, now: Any
+    ) -> Submission:
+        async with self.db.write() as session:
+            original = await store.first_with_dump(session, developer_id, staged.sha256)
+            if original is None:
+                await symbol_store.lock_blob(session, staged.sha256, staged.size, now)
+                await self.blobs.commit(staged)
+            crash = await store.add_crash(
+                session,
+                **self._base(developer_id, meta, source, now),
+                processing="processing",
+                minidump_sha256=staged.sha256,
+                minidump_size=staged.size,
+                minidump_stored=True,
+                duplicate_of=original.id if original else None,
+            )
+            await self._enqueue(session, crash)
+        return Submission(crash, deduplicated=original is not None)
 
     async def submit_unstored(self, developer_id: str, meta: CrashMeta, *, source: str) -> CrashRecord:
         """The metadata of a crash whose minidump the blob store could not take."""

@@ -22,10 +22,10 @@ from local_gateway.services.core.ids import new_id
 from local_gateway.services.debug.symbol_params import UploadParams, platform_from_os
 from local_gateway.store import events as event_store
 from local_gateway.store import symbols as store
-from local_gateway.store.blobs import BlobStore, StagedBlob
+from local_gateway.store.blobs import BlobStore, BlobStoreUnavailable, SizeLimitExceeded, StagedBlob
 from local_gateway.store.db import Conflict, Database, Session
 from local_gateway.store.events import NewEvent
-from local_gateway.store.records import SymbolRecord
+from local_gateway.store.records import SymbolRecord, UploadTokenRecord
 from mg.debugfiles import DebugFileError, DebugFileInfo, detect_all, is_minidump
 from mg.errors import (
     AuthenticationError,
@@ -33,6 +33,7 @@ from mg.errors import (
     InvalidRequestError,
     NotFoundError,
     PayloadTooLargeError,
+    ServiceUnavailableError,
 )
 
 UploadStatus = Literal["created", "unchanged", "replaced"]
@@ -60,6 +61,8 @@ class PresignedUpload:
     token: str
     expires_at: datetime
     max_size: int
+    # When the blob store is S3: a presigned PUT straight to the bucket (then POST …/complete).
+    direct_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,10 +109,13 @@ class SymbolService:
         try:
             infos = await asyncio.to_thread(self._identify, staged, params)
             try:
-                return await self._record(developer_id, staged, params, infos)
-            except Conflict:
-                # A concurrent upload filled the same slot first; the second pass sees its row.
-                return await self._record(developer_id, staged, params, infos)
+                try:
+                    return await self._record(developer_id, staged, params, infos)
+                except Conflict:
+                    # A concurrent upload filled the same slot first; the second pass sees its row.
+                    return await self._record(developer_id, staged, params, infos)
+            except BlobStoreUnavailable:
+                raise blob_store_unavailable("The symbol file") from None
         finally:
             await self.blobs.discard(staged)
 
@@ -257,26 +263,61 @@ class SymbolService:
                 created_at=now,
                 expires_at=expires,
             )
-        return PresignedUpload(token, expires, max_size)
+        direct = getattr(self.blobs, "presign_put", None)
+        url = direct(hash_token(token), self.presign_ttl) if direct is not None else None
+        return PresignedUpload(token, expires, max_size, url)
 
     async def redeem(self, token: str) -> tuple[str, UploadParams, int]:
         """Spend a presigned token: (developer id, declared params, size cap). Single use."""
         digest = hash_token(token)
         now = self.clock.now()
-        remediation = (
-            "Ask for a new upload URL (POST /v1/debug/symbols/presign); each works once, for 1 hour."
-        )
         async with self.db.write() as session:
-            found = await store.get_token(session, digest) if token.startswith(TOKEN_PREFIX) else None
-            if found is None:
-                raise _token_error("This upload token is not valid.", remediation)
-            if found.used_at is not None:
-                raise _token_error("This upload token was already used.", remediation)
-            if found.expires_at <= now:
-                raise _token_error("This upload token has expired.", remediation)
+            found = await self._valid_token(session, token, now)
             if not await store.spend_token(session, digest, now):
-                raise _token_error("This upload token was already used.", remediation)
+                raise _token_error("This upload token was already used.", _TOKEN_REMEDIATION)
         return found.developer_id, UploadParams.from_dict(found.params), found.max_size
+
+    async def complete(self, token: str) -> UploadOutcome:
+        """Record the file a client PUT to the bucket through a presigned S3 URL."""
+        # The token first: it is this route's only credential (401 before anything else).
+        async with self.db.read() as session:
+            found = await self._valid_token(session, token, self.clock.now())
+        receive = getattr(self.blobs, "receive_direct", None)
+        if receive is None:
+            raise InvalidRequestError(
+                "This gateway keeps blobs on its own disk: PUT the file to upload_url instead.",
+                remediation="Send the file with PUT /v1/debug/symbols/upload/{token}; nothing to complete.",
+            )
+        try:
+            staged: StagedBlob = await receive(hash_token(token), found.max_size)
+        except FileNotFoundError:
+            raise InvalidRequestError(
+                "Nothing was uploaded to this token's upload_url yet.",
+                remediation="PUT the file's bytes to upload_url first, then POST …/complete.",
+            ) from None
+        except SizeLimitExceeded:
+            raise PayloadTooLargeError(
+                f"The uploaded file is larger than the {found.max_size} bytes this token was made for.",
+                remediation="Ask for a new upload URL with the file's real size.",
+            ) from None
+        except BlobStoreUnavailable:
+            raise blob_store_unavailable("The uploaded file") from None
+        try:
+            developer_id, params, _ = await self.redeem(token)
+        except BaseException:
+            await self.blobs.discard(staged)
+            raise
+        return await self.store(developer_id, staged, params)
+
+    async def _valid_token(self, session: Session, token: str, now: datetime) -> UploadTokenRecord:
+        found = await store.get_token(session, hash_token(token)) if token.startswith(TOKEN_PREFIX) else None
+        if found is None:
+            raise _token_error("This upload token is not valid.", _TOKEN_REMEDIATION)
+        if found.used_at is not None:
+            raise _token_error("This upload token was already used.", _TOKEN_REMEDIATION)
+        if found.expires_at <= now:
+            raise _token_error("This upload token has expired.", _TOKEN_REMEDIATION)
+        return found
 
     # -- reading and managing --------------------------------------------------------------
 
@@ -342,6 +383,16 @@ class SymbolService:
 def _symbol_event(kind: str, symbol: SymbolRecord, now: datetime) -> NewEvent:
     data = {"symbol_id": symbol.id, "module_name": symbol.module_name, "debug_id": symbol.debug_id}
     return NewEvent(new_id("evt"), kind, data, now)
+
+
+_TOKEN_REMEDIATION = "Ask for a new upload URL (POST /v1/debug/symbols/presign); each works once, for 1 hour."
+
+
+def blob_store_unavailable(what: str) -> ServiceUnavailableError:
+    return ServiceUnavailableError(
+        f"{what} could not be stored: the blob store is unavailable.",
+        remediation="Retry in a moment; nothing was recorded.",
+    )
 
 
 def _token_error(message: str, remediation: str) -> AuthenticationError:

@@ -1,9 +1,8 @@
-"""The blob store: content-addressed files (debug symbols now, minidumps later).
+"""What every blob store shares: the interface, the staged upload, the content address.
 
-One interface, :class:`BlobStore`; :class:`DiskBlobStore` keeps blobs under the data dir. An
-upload is first *staged* (streamed to a temporary file with a size cap, hashed on the way), the
-caller validates the staged file, then *commits* it (atomic rename to its content address) or
-discards it. A blob's only name is its SHA-256, so no name a client sends ever becomes a path.
+An upload is first *staged* (streamed to a temporary local file with a size cap, hashed on the
+way), the caller validates the staged file, then *commits* it to its content address or discards
+it. A blob's only name is its SHA-256, so no name a client sends ever becomes a path or a key.
 """
 
 from __future__ import annotations
@@ -34,6 +33,10 @@ class SizeLimitExceeded(Exception):
         self.limit = limit
 
 
+class BlobStoreUnavailable(OSError):
+    """The backend (an S3 endpoint) did not answer or refused; nothing was changed by this call."""
+
+
 @dataclass(frozen=True)
 class StagedBlob:
     """A fully received upload, not yet in the store. ``path`` is readable for validation."""
@@ -59,7 +62,7 @@ class BlobStore(Protocol):
         ...
 
     def open(self, sha256: str) -> BinaryIO:
-        """The blob for reading; FileNotFoundError when absent."""
+        """The blob for reading (blocking: call it in a thread); FileNotFoundError when absent."""
         ...
 
     def local_path(self, sha256: str) -> Path | None:
@@ -78,22 +81,16 @@ def check_sha256(sha256: object) -> str:
     return sha256
 
 
-class DiskBlobStore:
-    """Blobs at ``<root>/sha256/ab/cd/<hash>``; staging files in ``<root>/tmp`` (same filesystem)."""
+class Stager:
+    """Temporary files of uploads in one local directory (same filesystem as a disk store)."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self._tmp = root / "tmp"
-        self._tmp.mkdir(parents=True, exist_ok=True)
-        (root / "sha256").mkdir(parents=True, exist_ok=True)
-        self._remove_stale_tmp()
-
-    def _path(self, sha256: str) -> Path:
-        check_sha256(sha256)
-        return self.root / "sha256" / sha256[:2] / sha256[2:4] / sha256
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        tmp.mkdir(parents=True, exist_ok=True)
+        self._remove_stale()
 
     async def stage(self, chunks: AsyncIterable[bytes], max_size: int) -> StagedBlob:
-        path = self._tmp / f"upload-{secrets.token_hex(12)}"
+        path = self.tmp / f"upload-{secrets.token_hex(12)}"
         digest = hashlib.sha256()
         size = 0
         out = _Staging(path, digest)
@@ -116,44 +113,12 @@ class DiskBlobStore:
             raise
         return StagedBlob(path, digest.hexdigest(), size)
 
-    async def commit(self, staged: StagedBlob) -> None:
-        await asyncio.to_thread(self._commit, staged)
-
-    def _commit(self, staged: StagedBlob) -> None:
-        target = self._path(staged.sha256)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Replacing an existing blob with identical bytes is harmless and keeps rename atomic.
-        try:
-            os.replace(staged.path, target)
-        except FileNotFoundError:
-            if not target.is_file():  # already committed by an earlier attempt
-                raise
-        _fsync_dir(target.parent)
-
     async def discard(self, staged: StagedBlob) -> None:
         staged.path.unlink(missing_ok=True)
 
-    async def put_stream(self, chunks: AsyncIterable[bytes], max_size: int) -> tuple[str, int]:
-        staged = await self.stage(chunks, max_size)
-        await self.commit(staged)
-        return staged.sha256, staged.size
-
-    def open(self, sha256: str) -> BinaryIO:
-        return self._path(sha256).open("rb")
-
-    def local_path(self, sha256: str) -> Path | None:
-        path = self._path(sha256)
-        return path if path.is_file() else None
-
-    async def exists(self, sha256: str) -> bool:
-        return self._path(sha256).is_file()
-
-    async def delete(self, sha256: str) -> None:
-        self._path(sha256).unlink(missing_ok=True)
-
-    def _remove_stale_tmp(self) -> None:
+    def _remove_stale(self) -> None:
         cutoff = time.time() - _STALE_TMP_SECONDS
-        for entry in self._tmp.iterdir():
+        for entry in self.tmp.iterdir():
             try:
                 if entry.stat().st_mtime < cutoff:
                     entry.unlink()
@@ -186,11 +151,3 @@ class _Staging:
     def close(self) -> None:
         if self.fh is not None:
             self.fh.close()
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
