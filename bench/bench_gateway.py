@@ -340,7 +340,7 @@ def main() -> int:
             "python": platform.python_version(),
         },
         "uvloop": uvloop_ok,
-        "args": vars(args),
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "results": results,
         "peers_unavailable": peer_notes,
         "targets": {name: {"met": ok, "value": value} for name, ok, value in verdict(results, "gateway")},
