@@ -7,13 +7,13 @@ import json
 import logging
 import re
 import time
-import uuid
 
 from aiohttp import web
 from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.typedefs import Handler
 
 from local_gateway.api.body import json_response
+from local_gateway.services.core.ids import RequestIds
 from mg.errors import (
     InternalError,
     InvalidRequestError,
@@ -39,9 +39,12 @@ RESPONSE_HEADERS = "mg.response_headers"
 ACCESS_LOG_ENABLED = web.AppKey("access_log_enabled", bool)
 
 
+_REQUEST_IDS = RequestIds()
+
+
 def _request_id(request: web.Request) -> str:
-    given = request.headers.get("X-Request-Id", "")
-    return given if _SAFE_ID.match(given) else f"req_{uuid.uuid4().hex}"
+    given = request.headers.get("X-Request-Id")
+    return given if given and _SAFE_ID.match(given) else _REQUEST_IDS.next()
 
 
 def error_response(exc: MonsterError, request: web.Request) -> web.Response:
@@ -145,16 +148,20 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
         return response
     finally:
         if request.app.get(ACCESS_LOG_ENABLED, True) and access_log.isEnabledFor(logging.INFO):
-            principal = request.get("principal")
-            access_log.info(
-                json.dumps(
-                    {
-                        "request_id": request_id,
-                        "method": request.method,
-                        "path": loggable_path(request.path),
-                        "status": status,
-                        "ms": round((time.perf_counter() - started) * 1000, 2),
-                        "key_id": principal.key.id if principal else None,
-                    }
-                )
-            )
+            access_log.info(_access_line(request, request_id, status, started))
+
+
+def _access_line(request: web.Request, request_id: str, status: int, started: float) -> str:
+    """The access-log line, a JSON object written as one formatted string.
+
+    Request ids and key ids are safe characters (``_SAFE_ID`` or made here) and aiohttp admits
+    only token characters in a method, so only the path needs JSON escaping.
+    """
+    principal = request.get("principal")
+    key_id = f'"{principal.key.id}"' if principal else "null"
+    ms = round((time.perf_counter() - started) * 1000, 2)
+    return (
+        f'{{"request_id": "{request_id}", "method": "{request.method}", '
+        f'"path": {json.dumps(loggable_path(request.path))}, "status": {status}, "ms": {ms!r}, '
+        f'"key_id": {key_id}}}'
+    )

@@ -17,9 +17,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from local_gateway.store import bulk
 from local_gateway.store.tables import CreditEntry
 
 _INSERT = insert(CreditEntry)
+_TABLE = CreditEntry.metadata.tables["credit_ledger"]
 # Entries that add credit (and so may carry an expiry, and set the low-balance threshold).
 CREDIT_REASONS = ("welcome", "grant", "purchase")
 
@@ -58,11 +60,15 @@ async def add_entry(
     return new_id
 
 
-def add_debits(conn: Connection, debits: Sequence[dict[str, Any]]) -> None:
-    """Usage debits of a request-log batch (``developer_id``, ``amount_micros`` < 0, ``reason``,
-    ``request_id``, ``created_at``), on the batch's own connection and transaction."""
+_DEBIT_COLUMNS = ("developer_id", "amount_micros", "request_id", "created_at", "reason")
+
+
+def add_debits(conn: Connection, debits: Sequence[tuple[str, int, str, datetime]]) -> None:
+    """``usage`` debits of a request-log batch, ``(developer_id, amount_micros < 0, request_id,
+    created_at)`` each, on the batch's own connection and transaction (the driver's executemany)."""
     if debits:
-        conn.execute(_INSERT, list(debits))
+        stmt = bulk.statement(conn, _TABLE, _DEBIT_COLUMNS)
+        bulk.insert_many(conn, stmt, ((*debit, "usage") for debit in debits))
 
 
 async def balance(session: AsyncSession, developer_id: str, at: datetime | None = None) -> int:

@@ -1,8 +1,9 @@
 """Request-log rows, their ledger debits, daily aggregates and events, inserted as one batch;
 the per-request audit log read back a page at a time; retention pruning.
 
-Plain Core inserts on a synchronous connection (see ``Database.write_sync``): the batch is the hot
-write path, and the ORM's bulk machinery would only add per-row work.
+The batch runs on a synchronous connection (see ``Database.write_sync``) and is the hot write
+path: its rows go through the driver's ``executemany`` with one prepared statement
+(``store/bulk.py``), not through SQLAlchemy's statement compilation and parameter processing.
 """
 
 from __future__ import annotations
@@ -16,42 +17,30 @@ from sqlalchemy import Connection, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from local_gateway.store import bulk, ledger, usage
 from local_gateway.store import events as event_store
-from local_gateway.store import ledger, usage
 from local_gateway.store.tables import RequestLog
 
 _LOG_FIELDS = (
     "request_id", "developer_id", "key_id", "endpoint", "model", "provider", "prompt_tokens",
     "completion_tokens", "cost_micros", "latency_ms", "status", "error_code", "stream", "extra", "created_at",
 )  # fmt: skip
-
-
-_LOG = RequestLog.metadata.tables["request_log"].insert()
+_TABLE = RequestLog.metadata.tables["request_log"]
 
 
 def insert_batch(conn: Connection, entries: Sequence[Any]) -> None:
     """Rows of ``entries`` (``LogEntry``), a ``usage`` debit of ``charge_micros`` for each that has
     one, their days' aggregates and their ``events``, in the caller's transaction."""
-    rows = [{name: getattr(e, name) for name in _LOG_FIELDS} for e in entries]
-    if rows:
-        conn.execute(_LOG, rows)
+    stmt = bulk.statement(conn, _TABLE, _LOG_FIELDS)
+    bulk.insert_many(conn, stmt, ([getattr(e, name) for name in _LOG_FIELDS] for e in entries))
     ledger.add_debits(
         conn,
-        [
-            {
-                "developer_id": e.developer_id,
-                "amount_micros": -e.charge_micros,
-                "reason": "usage",
-                "request_id": e.request_id,
-                "created_at": e.created_at,
-            }
-            for e in entries
-            if e.charge_micros
-        ],
+        [(e.developer_id, -e.charge_micros, e.request_id, e.created_at) for e in entries if e.charge_micros],
     )
     usage.add_sync(conn, entries)
     for e in entries:
-        event_store.append_sync(conn, e.developer_id, e.events)
+        if e.events:
+            event_store.append_sync(conn, e.developer_id, e.events)
 
 
 @dataclass(frozen=True)

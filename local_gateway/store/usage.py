@@ -8,13 +8,19 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from local_gateway.store import bulk
 from local_gateway.store.billing_tables import UsageDaily
 
 _SUMS = ("requests", "errors", "prompt_tokens", "completion_tokens", "cost_micros")
+_TABLE = UsageDaily.metadata.tables["usage_daily"]
+_COLUMNS = ("developer_id", "day", "model", *_SUMS)
+# The same spelling on SQLite (3.24+) and PostgreSQL: a day's row adds the batch's sums.
+_UPSERT = " ON CONFLICT (developer_id, day, model) DO UPDATE SET " + ", ".join(
+    f"{name} = usage_daily.{name} + excluded.{name}" for name in _SUMS
+)
 
 
 def add_sync(conn: Connection, entries: Sequence[Any]) -> None:
@@ -30,16 +36,9 @@ def add_sync(conn: Connection, entries: Sequence[Any]) -> None:
         t[4] += e.cost_micros
     if not totals:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = bulk.statement(conn, _TABLE, _COLUMNS, _UPSERT)
     # Sorted: two batches that touch the same rows lock them in one order (no deadlock).
-    for (developer_id, day, model), sums in sorted(totals.items()):
-        values = dict(zip(_SUMS, sums, strict=True))
-        stmt = dialect.insert(UsageDaily).values(developer_id=developer_id, day=day, model=model, **values)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["developer_id", "day", "model"],
-            set_={name: getattr(UsageDaily, name) + getattr(stmt.excluded, name) for name in _SUMS},
-        )
-        conn.execute(stmt)
+    bulk.insert_many(conn, stmt, ((*key, *sums) for key, sums in sorted(totals.items())))
 
 
 async def spent_since(session: AsyncSession, developer_id: str, since: date) -> int:

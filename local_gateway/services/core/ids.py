@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import secrets
 
 _ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -16,3 +17,18 @@ def new_id(prefix: str, nbytes: int = 12) -> str:
         chars.append(_ALPHABET[rem])
     sep = "" if prefix.endswith(("-", "_")) else "_"
     return f"{prefix}{sep}{''.join(reversed(chars)) or '0'}"
+
+
+class RequestIds:
+    """Request ids made cheaply: ``req_`` + a random prefix drawn once per process + a counter.
+
+    Unique across processes (64 random bits per process) and within one (the counter), which is
+    all a request id needs; it is no secret, so it costs no ``secrets`` call per request.
+    """
+
+    def __init__(self) -> None:
+        self._prefix = f"req_{secrets.token_hex(8)}"
+        self._count = itertools.count(1)
+
+    def next(self) -> str:
+        return f"{self._prefix}{next(self._count):x}"
