@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from local_gateway.providers.base import ChatRequest, ModelInfo
@@ -52,3 +53,21 @@ def test_the_npc_repeats_a_price_a_live_model_quoted_in_its_own_words() -> None:
             BROKK, *turns, ("user", "Nice day."), ("assistant", "Is it."), ask="Is the toll still the same?"
         )
     ) == ("12 gold",)
+
+
+def test_an_offer_carries_the_price_the_npc_states() -> None:
+    """Seen in scripts/play: "The longsword is 54 gold" came with offer_trade at 95."""
+    from tests.providers.test_sandbox import MODEL
+
+    offer = {"type": "function", "function": {"name": "offer_trade", "parameters": {"type": "object",
+             "properties": {"item_id": {"type": "string"}, "price": {"type": "integer"}},
+             "required": ["item_id", "price"]}}}  # fmt: skip
+    for item in ("longsword", "war axe", "steel shield"):
+        messages = [
+            {"role": "system", "content": "You are Brokk, a blacksmith merchant."},
+            {"role": "user", "content": f"I want to buy a {item}. How much is it?"},
+        ]
+        done = answer(ChatRequest(model=MODEL, messages=messages, tools=[offer]))
+        assert done.tool_calls, "the player asked to buy: the NPC makes an offer"
+        price = json.loads(done.tool_calls[0]["function"]["arguments"])["price"]
+        assert f"{price} gold" in (done.content or ""), (done.content, price)

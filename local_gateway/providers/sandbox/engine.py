@@ -195,7 +195,6 @@ def answer(request: ChatRequest) -> Completion:
     chosen, forced = choose(
         specs, request.tool_choice, request.parallel_tool_calls, user_words, answering_tool
     )
-    calls = [build_call(spec, i, hints, picker) for i, spec in enumerate(chosen)]
 
     # An NPC answers from the conversation it is in: facts the player gave, prices it quoted.
     remembered = None
@@ -222,14 +221,18 @@ def answer(request: ChatRequest) -> Completion:
             persona, topic, intent, items, state, hints, f"{system}\n{user_text}", reply(style)
         )
         content = json.dumps(obj, ensure_ascii=False)
-    elif calls and forced:
+    elif chosen and forced:
         content = None
-    elif calls:
+    elif chosen:
         # Dialogue that comes with an action is a line, not a speech.
         content = reply({"normal": "terse", "verbose": "normal"}.get(style, style))
     else:
         content = reply(style)
 
+    # Arguments agree with the line they come with: a price the NPC states ("54 gold") is the
+    # price its offer_trade call carries (a price the player named comes first and wins).
+    said = replace(hints, text=f"{hints.text}\n{content}") if content else hints
+    calls = [build_call(spec, i, said, picker) for i, spec in enumerate(chosen)]
     finish = "tool_calls" if calls else "stop"
     if content and request.stop:
         cut_at = min((i for s in request.stop if s and (i := content.find(s)) >= 0), default=-1)
