@@ -46,12 +46,12 @@ async def test_a_message_streams_its_reply_in_and_the_count_follows(world: World
         ReplyView.append = counting  # type: ignore[method-assign]
         try:
             await pilot.click("#prompt")
-            await pilot.press(*"What do the swords cost?", "enter")
+            await pilot.press(*"Tell me about your forge and your finest blades.", "enter")
             await settle(pilot)
         finally:
             ReplyView.append = original  # type: ignore[method-assign]
         stored = world.client().threads.messages(world.merchant["id"])
-        assert stored[-2]["content"] == "What do the swords cost?"
+        assert stored[-2]["content"] == "Tell me about your forge and your finest blades."
         reply = app.screen.query(ReplyView).last()
         assert reply.content == stored[-1]["content"]
         assert len(chunks_seen) > 1, "the reply arrived in pieces, as they streamed"

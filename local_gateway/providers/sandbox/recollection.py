@@ -247,6 +247,12 @@ def _raises_topic(text: str) -> bool:
     return not any(p.search(lowered) for p in asks)
 
 
+def _plural(thing: str) -> bool:
+    """ "swords", "iron arrows" and "goods", not "brass" or "cuirass"."""
+    last = thing.split()[-1].lower() if thing.split() else ""
+    return last.endswith("s") and not last.endswith(("ss", "us")) and len(last) > 3
+
+
 def _stable(seed: str, low: int, high: int) -> int:
     digest = hashlib.sha256(seed.encode()).digest()
     return low + int.from_bytes(digest[:8], "big") % (high - low + 1)
@@ -379,7 +385,11 @@ def respond(user_text: str, memory: Recollection, npc: str) -> str | None:
             return f"You have my word on the {thing}: {figure}."
         if kind == "reward":
             return f"The bounty on the {thing} is {_stable(f'{npc}|reward|{thing}', 5, 60) * 10} gold."
-        return f"The {thing} is {_stable(f'{npc}|price|{thing}', 3, 250)} gold, and that price holds."
+        figure = _stable(f"{npc}|price|{thing}", 3, 250)
+        if _plural(thing):
+            each = "" if thing == "goods" else " apiece"
+            return f"The {thing} are {figure} gold{each}, and that price holds."
+        return f"The {thing} is {figure} gold, and that price holds."
     # A thing the NPC priced before, asked about without a price word ("Is the toll still the same?").
     if subject:
         quote = _recall_quote(memory, "price", subject)
