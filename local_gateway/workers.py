@@ -79,9 +79,17 @@ class Supervisor:
     # -- start -------------------------------------------------------------------------------
     def _reserve_port(self) -> None:
         """Bind (without listening) the port every worker will share, so port 0 picks one free
-        port for all of them and no other program takes it between two worker starts."""
+        port for all of them and no other program takes it between two worker starts.
+
+        A plain bind first: SO_REUSEPORT alone would let this pool join another one already
+        listening on the port (another ``--workers`` run of the same user) and split its traffic.
+        """
         host = self.settings.host
         family, kind, proto, _, address = socket.getaddrinfo(host, self.port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+            address = (address[0], int(probe.getsockname()[1]), *address[2:])
         sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)

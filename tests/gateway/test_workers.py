@@ -8,6 +8,7 @@ the port keeps answering; SIGTERM to the parent stops them all. SQLite is refuse
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -149,3 +150,27 @@ def test_mg_gateway_serve_workers_says_why_not_on_sqlite_or_detached(tmp_path: P
     assert detached.code == 2, detached
     assert "--workers runs in the foreground" in detached.err
     assert not (tmp_path / "gateway.db").exists()
+
+
+def test_a_port_another_pool_listens_on_is_refused(tmp_path: Path) -> None:
+    """SO_REUSEPORT would let a second pool join the first one's port and take half its traffic."""
+    other = socket.socket()
+    other.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    other.bind(("127.0.0.1", 0))
+    other.listen()
+    url = create_pg_database()
+    try:
+        port = other.getsockname()[1]
+        out = subprocess.run(
+            [sys.executable, "-m", "local_gateway", "serve", "--port", str(port), "--workers", "2"],
+            env=gateway_env(tmp_path, url, {"MG_EMBEDDER": "hashed"}),
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 1, out.stderr
+        assert f"cannot listen on 127.0.0.1:{port}" in out.stderr
+        assert "worker 0 started" not in out.stderr
+    finally:
+        other.close()
+        drop_pg_database(url)
