@@ -345,10 +345,22 @@ async def serve(settings: Settings, ready_file: Path | None = None, worker: int 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    orphaned = asyncio.create_task(_stop_when_orphaned(stop)) if worker is not None else None
     await stop.wait()
+    if orphaned is not None:
+        orphaned.cancel()
     print("mg gateway shutting down: finishing in-flight requests", file=sys.stderr, flush=True)
     await runner.cleanup()
     return 0
+
+
+async def _stop_when_orphaned(stop: asyncio.Event) -> None:
+    """A worker whose supervisor died (kill -9) shuts down instead of serving on unsupervised."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    print("mg gateway worker: the supervisor is gone", file=sys.stderr, flush=True)
+    stop.set()
 
 
 def _announce_first_key(api_key: str, url: str, settings: Settings) -> None:

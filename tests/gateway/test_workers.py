@@ -174,3 +174,23 @@ def test_a_port_another_pool_listens_on_is_refused(tmp_path: Path) -> None:
     finally:
         other.close()
         drop_pg_database(url)
+
+
+def test_workers_stop_when_their_supervisor_is_killed(tmp_path: Path) -> None:
+    url = create_pg_database()
+    try:
+        env = gateway_env(tmp_path, url, {"MG_EMBEDDER": "hashed"})
+        gw = GatewayProcess(tmp_path, env, serve_args=["--port", "0", "--workers", "2"]).start()
+        assert gw.proc is not None
+        workers = children(gw.proc.pid)
+        assert len(workers) == 2
+        gw.kill()
+        deadline = time.monotonic() + 30
+        while any(Path(f"/proc/{pid}").exists() for pid in workers):
+            assert time.monotonic() < deadline, "a worker outlived its supervisor"
+            time.sleep(0.2)
+        assert "the supervisor is gone" in gw.log()
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(gw.url + "/v1/version", timeout=5)
+    finally:
+        drop_pg_database(url)
