@@ -113,7 +113,7 @@ _mg_options() {
         'webhooks redeliver') echo '--json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'webhooks listen') echo '--events -e --forward-to -f --port --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway') echo '--help -h' ;;
-        'gateway serve') echo '--host --port --data-dir --detach -d --json --profile -p --api-key --base-url --no-retry --help -h' ;;
+        'gateway serve') echo '--host --port --data-dir --detach -d --workers --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway status') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway env') echo '--data-dir --shell --json --profile -p --api-key --base-url --no-retry --help -h' ;;
         'gateway stop') echo '--data-dir --json --profile -p --api-key --base-url --no-retry --help -h' ;;
@@ -201,7 +201,7 @@ _mg_takes_value() {
         'webhooks deliveries|--webhook'|'webhooks deliveries|--limit'|'webhooks deliveries|-n'|'webhooks deliveries|--profile'|'webhooks deliveries|-p'|'webhooks deliveries|--api-key'|'webhooks deliveries|--base-url') return 0 ;;
         'webhooks redeliver|--profile'|'webhooks redeliver|-p'|'webhooks redeliver|--api-key'|'webhooks redeliver|--base-url') return 0 ;;
         'webhooks listen|--events'|'webhooks listen|-e'|'webhooks listen|--forward-to'|'webhooks listen|-f'|'webhooks listen|--port'|'webhooks listen|--profile'|'webhooks listen|-p'|'webhooks listen|--api-key'|'webhooks listen|--base-url') return 0 ;;
-        'gateway serve|--host'|'gateway serve|--port'|'gateway serve|--data-dir'|'gateway serve|--profile'|'gateway serve|-p'|'gateway serve|--api-key'|'gateway serve|--base-url') return 0 ;;
+        'gateway serve|--host'|'gateway serve|--port'|'gateway serve|--data-dir'|'gateway serve|--workers'|'gateway serve|--profile'|'gateway serve|-p'|'gateway serve|--api-key'|'gateway serve|--base-url') return 0 ;;
         'gateway status|--data-dir'|'gateway status|--profile'|'gateway status|-p'|'gateway status|--api-key'|'gateway status|--base-url') return 0 ;;
         'gateway env|--data-dir'|'gateway env|--shell'|'gateway env|--profile'|'gateway env|-p'|'gateway env|--api-key'|'gateway env|--base-url') return 0 ;;
         'gateway stop|--data-dir'|'gateway stop|--profile'|'gateway stop|-p'|'gateway stop|--api-key'|'gateway stop|--base-url') return 0 ;;

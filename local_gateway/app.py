@@ -223,7 +223,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             recall_k=settings.npc_recall_k,
             default_model=settings.npc_default_model,
         )
-        metrics, incidents = Metrics(), IncidentLog(clock)
+        metrics, incidents = Metrics(settings.env("PROMETHEUS_MULTIPROC_DIR")), IncidentLog(clock)
         observe_log(billing.request_log, metrics)
         health = ObservedHealth(
             InProcessHealth(clock, settings.breaker_failures, settings.breaker_cooldown), incidents, metrics

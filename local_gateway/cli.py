@@ -11,6 +11,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable
@@ -32,7 +33,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1, env MG_HOST)")
     serve.add_argument("--port", type=int, help="port (default 8787, env MG_PORT; 0 picks a free one)")
     serve.add_argument("--data-dir", type=Path, help="data directory (env MG_DATA_DIR)")
+    serve.add_argument(
+        "--workers", type=int, default=1, help="processes sharing the port (needs PostgreSQL; default 1)"
+    )
     serve.add_argument("--ready-file", type=Path, help=argparse.SUPPRESS)
+    serve.add_argument("--worker-index", type=int, help=argparse.SUPPRESS)
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date, then exit")
     migrate.add_argument(
@@ -100,8 +105,13 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.load(data_dir=getattr(args, "data_dir", None))
         if args.command == "serve":
             settings = settings.with_overrides(host=args.host, port=args.port)
+            if args.workers != 1:
+                from local_gateway.workers import Supervisor, check_workers
+
+                check_workers(settings, args.workers)
+                return Supervisor(settings, args.workers).run(ready_file=args.ready_file)
             with asyncio.Runner(loop_factory=_loop_factory(settings)) as runner:
-                return runner.run(serve(settings, ready_file=args.ready_file))
+                return runner.run(serve(settings, ready_file=args.ready_file, worker=args.worker_index))
         if args.command == "migrate":
             return asyncio.run(_migrate(settings, check=args.check))
         return asyncio.run(_admin(settings, args))
@@ -292,7 +302,9 @@ def _configure_logging(settings: Settings) -> None:
     )
 
 
-async def serve(settings: Settings, ready_file: Path | None = None) -> int:
+async def serve(settings: Settings, ready_file: Path | None = None, worker: int | None = None) -> int:
+    """Run one gateway process; ``worker`` is its index among ``--workers N`` (its socket then
+    shares the port with the others')."""
     from aiohttp import web
 
     from local_gateway.app import BOOTSTRAP_KEY, create_app, listening
@@ -303,7 +315,7 @@ async def serve(settings: Settings, ready_file: Path | None = None) -> int:
         app, handler_cancellation=True, access_log=None, shutdown_timeout=settings.shutdown_timeout
     )
     await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024)
+    site = web.TCPSite(runner, settings.host, settings.port, backlog=1024, reuse_port=worker is not None)
     try:
         await site.start()
     except OSError as exc:
@@ -319,7 +331,8 @@ async def serve(settings: Settings, ready_file: Path | None = None) -> int:
     settings = settings.with_overrides(port=port)
     url = settings.base_url
     listening(app, url)
-    print(f"mg gateway listening on {url} (data: {settings.data_dir})", file=sys.stderr, flush=True)
+    who = "mg gateway" if worker is None else f"mg gateway worker {worker} (pid {os.getpid()})"
+    print(f"{who} listening on {url} (data: {settings.data_dir})", file=sys.stderr, flush=True)
     new_key = app.get(BOOTSTRAP_KEY)
     if new_key is not None:
         _announce_first_key(new_key.api_key, url, settings)
@@ -332,10 +345,22 @@ async def serve(settings: Settings, ready_file: Path | None = None) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    orphaned = asyncio.create_task(_stop_when_orphaned(stop)) if worker is not None else None
     await stop.wait()
+    if orphaned is not None:
+        orphaned.cancel()
     print("mg gateway shutting down: finishing in-flight requests", file=sys.stderr, flush=True)
     await runner.cleanup()
     return 0
+
+
+async def _stop_when_orphaned(stop: asyncio.Event) -> None:
+    """A worker whose supervisor died (kill -9) shuts down instead of serving on unsupervised."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        await asyncio.sleep(1.0)
+    print("mg gateway worker: the supervisor is gone", file=sys.stderr, flush=True)
+    stop.set()
 
 
 def _announce_first_key(api_key: str, url: str, settings: Settings) -> None:

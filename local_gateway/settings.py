@@ -42,6 +42,10 @@ ENVIRONMENT: dict[str, str] = {
     "AWS_REGION": "S3 region of MG_BLOB_URL (default us-east-1)",
     "AWS_ACCESS_KEY_ID": "S3 access key of MG_BLOB_URL",
     "AWS_SECRET_ACCESS_KEY": "S3 secret key of MG_BLOB_URL",
+    "PROMETHEUS_MULTIPROC_DIR": (
+        "an empty directory shared by gateway processes so each /metrics sums them all; "
+        "serve --workers N sets it to <data dir>/prometheus-multiproc"
+    ),
     "MG_REDIS_PREFIX": "prefix of every Redis key the gateway writes (default mg:)",
     "MG_MODELS_FILE": (
         "JSON file of extra catalog models, e.g. a local Ollama model: "

@@ -129,6 +129,14 @@ def gateway_serve(
     detach: Annotated[
         bool, typer.Option("--detach", "-d", help="Run in the background; pid and log go to the data dir.")
     ] = False,
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Processes sharing the port (SO_REUSEPORT); more than 1 needs PostgreSQL.",
+        ),
+    ] = 1,
     json_: JsonOption = False,
 ) -> None:
     """Run the local gateway: OpenAI-compatible, offline, sandbox models.
@@ -143,11 +151,17 @@ def gateway_serve(
       mg gateway serve
       mg gateway serve --detach --port 9000
       mg gateway serve --data-dir ./game-data --detach
+      MG_DATABASE_URL=postgresql://… mg gateway serve --workers 4
     """
     from mg.cli import _output
 
+    if detach and workers > 1:
+        raise UsageError(
+            "--workers runs in the foreground.",
+            "Run `mg gateway serve --workers N` under your process manager (systemd, a container).",
+        )
     if not detach:
-        argv = ["serve"]
+        argv = ["serve"] + (["--workers", str(workers)] if workers > 1 else [])
         if host:
             argv += ["--host", host]
         if port is not None:

@@ -1,5 +1,10 @@
 """The gateway's Prometheus metrics, on a registry of its own per app (tests run several apps in
-one process; the default global registry would mix them)."""
+one process; the default global registry would mix them).
+
+Under ``serve --workers N`` (``PROMETHEUS_MULTIPROC_DIR`` set) every worker writes its values to
+that directory and renders the sum of all workers', so a scrape of any one of them is the whole
+gateway's: counters and histograms add up; each gauge says how (``multiprocess_mode``).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,10 @@ BREAKER_STATES = ("closed", "half_open", "open")
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, multiprocess_dir: str | None = None) -> None:
+        # prometheus-client itself picks file-backed values from PROMETHEUS_MULTIPROC_DIR at import;
+        # this only decides whether to render every process' files or this one's registry.
+        self.multiprocess_dir = multiprocess_dir or None
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self.requests = Counter(
@@ -35,7 +43,7 @@ class Metrics:
         )  # fmt: skip
         self.breaker = Gauge(
             "mg_breaker_state", "1 for the circuit-breaker state each provider is in.",
-            ["provider", "state"], registry=r,
+            ["provider", "state"], registry=r, multiprocess_mode="livemostrecent",
         )  # fmt: skip
         self.tokens = Counter(
             "mg_tokens", "Tokens metered, by provider, model and direction (prompt or completion).",
@@ -45,14 +53,18 @@ class Metrics:
             "mg_cost_usd", "List cost metered, in US dollars, by provider and model.",
             ["provider", "model"], registry=r,
         )  # fmt: skip
+        # Read from the shared database: the latest reading of any live worker is the truth.
         self.jobs_queued = Gauge(
-            "mg_jobs_queued", "Background jobs waiting in the queue, by kind.", ["kind"], registry=r
-        )
+            "mg_jobs_queued", "Background jobs waiting in the queue, by kind.", ["kind"], registry=r,
+            multiprocess_mode="livemostrecent",
+        )  # fmt: skip
         self.jobs_age = Gauge(
             "mg_jobs_oldest_age_seconds", "How long the oldest due job of each kind has waited.",
-            ["kind"], registry=r,
+            ["kind"], registry=r, multiprocess_mode="livemostrecent",
         )  # fmt: skip
-        self.maintenance = Gauge("mg_maintenance", "1 while maintenance mode is on.", registry=r)
+        self.maintenance = Gauge(
+            "mg_maintenance", "1 while maintenance mode is on.", registry=r, multiprocess_mode="livemax"
+        )
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         self.requests.labels(method, route, str(status)).inc()
@@ -87,4 +99,10 @@ class Metrics:
             self.jobs_age.labels(kind).set(age)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        if not self.multiprocess_dir:
+            return generate_latest(self.registry)
+        from prometheus_client import multiprocess
+
+        everyone = CollectorRegistry()
+        multiprocess.MultiProcessCollector(everyone, path=self.multiprocess_dir)  # type: ignore[no-untyped-call]
+        return generate_latest(everyone)
