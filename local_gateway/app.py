@@ -64,7 +64,7 @@ from local_gateway.services.debug.crashes import CrashService
 from local_gateway.services.debug.sessions import DebugSessionService
 from local_gateway.services.debug.symbol_server import SymbolServer
 from local_gateway.services.debug.symbols import SymbolService
-from local_gateway.services.inference.breakers import InProcessHealth
+from local_gateway.services.inference.breakers import HealthTracker, InProcessHealth
 from local_gateway.services.inference.catalog import catalog_with
 from local_gateway.services.inference.chat import ChatService
 from local_gateway.services.inference.embeddings import EmbeddingService
@@ -129,6 +129,22 @@ def _limiter(settings: Settings, clock: Clock) -> RateLimiter:
     except ImportError as exc:
         raise ValueError("MG_REDIS_URL needs the redis package: pip install 'mg[remote]'") from exc
     return RedisLimiter(settings.redis_url, clock, settings.redis_prefix)
+
+
+def _health(settings: Settings, clock: Clock) -> HealthTracker:
+    if not settings.redis_url:
+        return InProcessHealth(clock, settings.breaker_failures, settings.breaker_cooldown)
+    from local_gateway.services.inference.breakers_redis import RedisHealth
+
+    return RedisHealth(
+        settings.redis_url, clock, settings.redis_prefix, settings.breaker_failures, settings.breaker_cooldown
+    )
+
+
+async def _close(tracker: HealthTracker) -> None:
+    close = getattr(tracker, "close", None)
+    if close is not None:
+        await close()
 
 
 def _revocations(settings: Settings) -> Revocations:
@@ -225,9 +241,8 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
         )
         metrics, incidents = Metrics(), IncidentLog(clock)
         observe_log(billing.request_log, metrics)
-        health = ObservedHealth(
-            InProcessHealth(clock, settings.breaker_failures, settings.breaker_cooldown), incidents, metrics
-        )
+        tracker = _health(settings, clock)
+        health = ObservedHealth(tracker, incidents, metrics)
         runner = FallbackRunner(catalog, health, retries=settings.upstream_retries)
         blobs = open_blob_store(settings.blob_url, settings.data_dir, settings.environ)
         chat = ChatService(
@@ -304,6 +319,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             await keys.close()
             await billing.close()
             await limiter.close()
+            await _close(tracker)
             if http is not None:
                 await http.close()
             await db.close()

@@ -29,8 +29,8 @@ ENVIRONMENT: dict[str, str] = {
     "MG_SHUTDOWN_TIMEOUT": "seconds in-flight requests get to finish on shutdown (default 30)",
     "MG_UPSTREAM_TIMEOUT": "seconds to wait for an upstream provider (default 120)",
     "MG_REDIS_URL": (
-        "redis://host:port/db: keep rate limits, credit reservations and spend caps in Redis, exact "
-        "across gateway processes "
+        "redis://host:port/db: keep rate limits, credit reservations, spend caps, circuit breakers and "
+        "model health in Redis, shared by every gateway process "
         "(default: in process; needs the 'remote' extra)"
     ),
     "MG_BLOB_URL": (
