@@ -25,6 +25,10 @@ ENVIRONMENT: dict[str, str] = {
     "MG_DATABASE_URL": "postgresql://user@host:port/db for PostgreSQL; default SQLite in the data dir",
     "MG_TEST_KEY_RPM": "requests per minute allowed to any mg_test_ key (default 5)",
     "MG_LOG_LEVEL": "gateway log level (default INFO)",
+    "MG_LOG_FORMAT": (
+        "text or json: json writes every log line as one JSON object with time, level, logger, "
+        "message and the request id (default text)"
+    ),
     "MG_ACCESS_LOG": "1 to write one JSON access-log line per request (default 1)",
     "MG_SHUTDOWN_TIMEOUT": "seconds in-flight requests get to finish on shutdown (default 30)",
     "MG_UPSTREAM_TIMEOUT": "seconds to wait for an upstream provider (default 120)",
@@ -149,6 +153,7 @@ class Settings:
     database_url: str | None = None
     test_key_rpm: int = 5
     log_level: str = "INFO"
+    log_format: str = "text"
     access_log: bool = True
     shutdown_timeout: float = 30.0
     upstream_timeout: float = 120.0
