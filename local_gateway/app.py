@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from local_gateway import __version__
 from local_gateway.api import (
     billing,
     billing_stripe,
@@ -59,6 +60,7 @@ from local_gateway.services.billing.service import Billing, make_book
 from local_gateway.services.billing.stripe_checkout import StripeBilling
 from local_gateway.services.container import Services
 from local_gateway.services.core.clock import Clock
+from local_gateway.services.core.tracing import start_tracing
 from local_gateway.services.debug.crash_triage import Complete, CrashTriage
 from local_gateway.services.debug.crashes import CrashService
 from local_gateway.services.debug.sessions import DebugSessionService
@@ -156,6 +158,7 @@ def _revocations(settings: Settings) -> Revocations:
 def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        stop_tracing = start_tracing(settings.otel_endpoint, __version__) if settings.otel_endpoint else None
         await upgrade_async(settings.db_url)
         db = Database(settings.db_url)
         clock = app[CLOCK]
@@ -323,6 +326,9 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             if http is not None:
                 await http.close()
             await db.close()
+            if stop_tracing is not None:
+                # Flushes what is still batched; bounded by the exporter's 5 s timeout.
+                await asyncio.to_thread(stop_tracing)
 
     return ctx
 

@@ -127,6 +127,10 @@ ENVIRONMENT: dict[str, str] = {
         "the gateway's address as users reach it, used in sign-in links, e.g. https://api.studio.dev "
         "(default: http://<host>:<port>)"
     ),
+    "MG_OTEL_ENDPOINT": (
+        "http(s)://collector:4318: export OpenTelemetry traces over OTLP/HTTP, one span per request "
+        "and per upstream call (default: off; needs the 'otel' extra)"
+    ),
     "MG_METRICS_PUBLIC": "1 to let anyone scrape GET /metrics (default: closed)",
     "MG_METRICS_TOKEN": "bearer token a Prometheus scraper sends to read GET /metrics",
     "MG_<PROVIDER>_BASE_URL": (
@@ -201,6 +205,7 @@ class Settings:
     key_rotation_grace_hours: float = 24.0
     # Sign-in links: SMTP when set, else the outbox file in the data dir.
     smtp_url: str | None = None
+    otel_endpoint: str | None = None
     mail_from: str = "mg@localhost"
     public_url: str | None = None
     stripe_secret_key: str | None = None
