@@ -10,7 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from local_gateway.api.appkeys import SERVICES
-from local_gateway.services.core.tracing import span
+from local_gateway.services.core.tracing import failed, span
 from mg.errors import MaintenanceError, MonsterError
 from mg.times import format_time
 
@@ -77,4 +77,6 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
             raise
         finally:
             current.set_attribute("http.response.status_code", code)
+            if code >= 500:
+                failed(current, f"answered {code}")
             status.metrics.observe_request(request.method, route, code, time.perf_counter() - started)

@@ -10,11 +10,13 @@ import pytest
 from openai import OpenAI
 
 from tests.gateway.conftest import gateway_with_fakes
-from tests.support.fake_upstreams import Upstreams
+from tests.support.fake_upstreams import Reply, Upstreams
 from tests.support.gateway_process import GatewayProcess
 from tests.support.otlp_receiver import OtlpReceiver, ReceivedSpan, otlp_receiver
 
 SERVER, CLIENT = 2, 3  # Span.SpanKind in the OTLP protobuf
+UNSET, ERROR = 0, 2  # Status.StatusCode
+DOWN = Reply(status=503, body={"error": {"message": "upstream down", "type": "server_error"}})
 HI = [{"role": "user", "content": "Sword?"}]
 
 
@@ -57,6 +59,7 @@ def test_a_completion_is_one_request_span_with_its_upstream_call_inside(
     assert request_span.attributes["http.response.status_code"] == 200
     assert request_span.attributes["mg.model"] == "deepseek-chat"
     assert request_span.resource["service.name"] == "mg-gateway"
+    assert request_span.status_code == UNSET
     assert set(receiver.paths) == {"/v1/traces"}
 
     upstream = [s for s in spans if s.parent_span_id == request_span.span_id]
@@ -79,3 +82,24 @@ def test_an_error_answer_is_a_span_with_its_status_and_code(
     assert mine[0].attributes["http.response.status_code"] == 401
     assert mine[0].attributes["http.route"] == "/v1/threads/{thread_id}"
     assert mine[0].attributes["mg.error_code"] == answer.json()["error"]["code"]
+    assert mine[0].status_code == UNSET  # the client's mistake, not the gateway's error
+
+
+def test_a_failed_upstream_is_an_error_span_and_the_5xx_answer_too(
+    traced: tuple[GatewayProcess, Upstreams, OtlpReceiver],
+) -> None:
+    gw, upstreams, receiver = traced
+    upstreams.reset()
+    upstreams.fakes["deepseek"].fail("openai.chat", DOWN)
+    key = gw.create_key(tier="free", live=True)["api_key"]
+    with gw.client(key) as client:
+        answer = client.post("/v1/chat/completions", json={"model": "deepseek-chat", "messages": HI})
+    assert answer.status_code == 503
+    request_id = answer.headers["X-Request-Id"]
+    spans = _wait(receiver, lambda s: any(x.attributes.get("mg.request_id") == request_id for x in s))
+    request_span = next(s for s in spans if s.attributes.get("mg.request_id") == request_id)
+    assert request_span.status_code == ERROR
+    upstream = [s for s in spans if s.parent_span_id == request_span.span_id]
+    # MG_UPSTREAM_RETRIES defaults to 1: two attempts, each its own failed span.
+    assert [s.attributes["mg.attempt"] for s in upstream] == [1, 2]
+    assert all(s.status_code == ERROR and s.attributes["mg.error_code"] for s in upstream)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -111,4 +112,24 @@ async def test_redis_killed_mid_run_fails_open_to_the_process_breaker_without_ha
         assert snapshot["models"]["m1"]["requests"] == 3
         assert time.monotonic() - started < 2.0
         assert not tracker.shared
+        await tracker.close()
+
+
+async def test_a_redis_that_stops_answering_costs_one_short_wait_not_a_hang(tmp_path: Path) -> None:
+    with private_redis(tmp_path) as server:
+        tracker = RedisHealth(server.url, Clock(), "mg:", failure_threshold=2, timeout=0.3)
+        assert (await tracker.admit("pa")).allowed  # connected, shared
+        server.process.send_signal(signal.SIGSTOP)  # the socket stays open; nothing answers
+        try:
+            started = time.monotonic()
+            assert (await tracker.admit("pa")).allowed
+            first = time.monotonic() - started
+            assert first < 1.0 and not tracker.shared
+            started = time.monotonic()
+            for _ in range(20):  # left alone now: every call answers from the process at once
+                await tracker.record("m1", "pa", True, 3.0)
+                assert (await tracker.admit("pa")).allowed
+            assert time.monotonic() - started < 0.2
+        finally:
+            server.process.send_signal(signal.SIGCONT)
         await tracker.close()

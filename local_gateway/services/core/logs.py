@@ -57,3 +57,5 @@ def configure_logging(level: str, fmt: str = "text") -> None:
     else:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
     logging.basicConfig(level=level.upper(), handlers=[handler])
+    # Python's warnings would otherwise go to stderr as bare text lines.
+    logging.captureWarnings(fmt == "json")

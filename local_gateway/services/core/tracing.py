@@ -20,9 +20,14 @@ SERVICE_NAME = "mg-gateway"
 class Span(Protocol):
     def set_attribute(self, key: str, value: Any) -> None: ...
 
+    def set_status(self, status: Any, description: str | None = None) -> None: ...
+
 
 class _NoSpan:
     def set_attribute(self, key: str, value: Any) -> None:
+        return None
+
+    def set_status(self, status: Any, description: str | None = None) -> None:
         return None
 
 
@@ -74,5 +79,22 @@ def span(name: str, kind: str = "internal", **attributes: Any) -> Iterator[Span]
 
     kinds = {"server": SpanKind.SERVER, "client": SpanKind.CLIENT, "internal": SpanKind.INTERNAL}
     clean = {k: v for k, v in attributes.items() if v is not None}
-    with _tracer.start_as_current_span(name, kind=kinds[kind], attributes=clean) as current:
+    # A server span's status comes from its answer (see failed): a 404 is not the gateway's error.
+    automatic = kind != "server"
+    with _tracer.start_as_current_span(
+        name,
+        kind=kinds[kind],
+        attributes=clean,
+        record_exception=automatic,
+        set_status_on_exception=automatic,
+    ) as current:
         yield current
+
+
+def failed(current: Span, description: str) -> None:
+    """Mark ``current`` as an error (a request answered 5xx)."""
+    if current is _NO_SPAN:
+        return
+    from opentelemetry.trace import Status, StatusCode
+
+    current.set_status(Status(StatusCode.ERROR, description))
