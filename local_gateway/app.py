@@ -13,6 +13,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from local_gateway import __version__
 from local_gateway.api import (
     billing,
     billing_stripe,
@@ -59,12 +60,13 @@ from local_gateway.services.billing.service import Billing, make_book
 from local_gateway.services.billing.stripe_checkout import StripeBilling
 from local_gateway.services.container import Services
 from local_gateway.services.core.clock import Clock
+from local_gateway.services.core.tracing import start_tracing
 from local_gateway.services.debug.crash_triage import Complete, CrashTriage
 from local_gateway.services.debug.crashes import CrashService
 from local_gateway.services.debug.sessions import DebugSessionService
 from local_gateway.services.debug.symbol_server import SymbolServer
 from local_gateway.services.debug.symbols import SymbolService
-from local_gateway.services.inference.breakers import InProcessHealth
+from local_gateway.services.inference.breakers import HealthTracker, InProcessHealth
 from local_gateway.services.inference.catalog import catalog_with
 from local_gateway.services.inference.chat import ChatService
 from local_gateway.services.inference.embeddings import EmbeddingService
@@ -131,6 +133,22 @@ def _limiter(settings: Settings, clock: Clock) -> RateLimiter:
     return RedisLimiter(settings.redis_url, clock, settings.redis_prefix)
 
 
+def _health(settings: Settings, clock: Clock) -> HealthTracker:
+    if not settings.redis_url:
+        return InProcessHealth(clock, settings.breaker_failures, settings.breaker_cooldown)
+    from local_gateway.services.inference.breakers_redis import RedisHealth
+
+    return RedisHealth(
+        settings.redis_url, clock, settings.redis_prefix, settings.breaker_failures, settings.breaker_cooldown
+    )
+
+
+async def _close(tracker: HealthTracker) -> None:
+    close = getattr(tracker, "close", None)
+    if close is not None:
+        await close()
+
+
 def _revocations(settings: Settings) -> Revocations:
     if not settings.redis_url:
         return Revocations()
@@ -140,6 +158,7 @@ def _revocations(settings: Settings) -> Revocations:
 def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        stop_tracing = start_tracing(settings.otel_endpoint, __version__) if settings.otel_endpoint else None
         await upgrade_async(settings.db_url)
         db = Database(settings.db_url)
         clock = app[CLOCK]
@@ -225,9 +244,8 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
         )
         metrics, incidents = Metrics(settings.env("PROMETHEUS_MULTIPROC_DIR")), IncidentLog(clock)
         observe_log(billing.request_log, metrics)
-        health = ObservedHealth(
-            InProcessHealth(clock, settings.breaker_failures, settings.breaker_cooldown), incidents, metrics
-        )
+        tracker = _health(settings, clock)
+        health = ObservedHealth(tracker, incidents, metrics)
         runner = FallbackRunner(catalog, health, retries=settings.upstream_retries)
         blobs = open_blob_store(settings.blob_url, settings.data_dir, settings.environ)
         chat = ChatService(
@@ -304,9 +322,13 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             await keys.close()
             await billing.close()
             await limiter.close()
+            await _close(tracker)
             if http is not None:
                 await http.close()
             await db.close()
+            if stop_tracing is not None:
+                # Flushes what is still batched; bounded by the exporter's 5 s timeout.
+                await asyncio.to_thread(stop_tracing)
 
     return ctx
 

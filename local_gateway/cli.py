@@ -295,11 +295,9 @@ def _loop_factory(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop]
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
+    from local_gateway.services.core.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
 
 
 async def serve(settings: Settings, ready_file: Path | None = None, worker: int | None = None) -> int:
@@ -320,7 +318,8 @@ async def serve(settings: Settings, ready_file: Path | None = None, worker: int 
         await site.start()
     except OSError as exc:
         await runner.cleanup()
-        print(f"error: cannot listen on {settings.host}:{settings.port}: {exc.strerror}", file=sys.stderr)
+        where = f"{settings.host}:{settings.port}"
+        _say(settings, f"error: cannot listen on {where}: {exc.strerror}", logging.ERROR)
         return 1
     port = runner.addresses[0][1] if runner.addresses else settings.port
     # Everything built so far (modules, tables, catalog, pools) lives as long as the process:
@@ -332,7 +331,7 @@ async def serve(settings: Settings, ready_file: Path | None = None, worker: int 
     url = settings.base_url
     listening(app, url)
     who = "mg gateway" if worker is None else f"mg gateway worker {worker} (pid {os.getpid()})"
-    print(f"{who} listening on {url} (data: {settings.data_dir})", file=sys.stderr, flush=True)
+    _say(settings, f"{who} listening on {url} (data: {settings.data_dir})")
     new_key = app.get(BOOTSTRAP_KEY)
     if new_key is not None:
         _announce_first_key(new_key.api_key, url, settings)
@@ -349,7 +348,7 @@ async def serve(settings: Settings, ready_file: Path | None = None, worker: int 
     await stop.wait()
     if orphaned is not None:
         orphaned.cancel()
-    print("mg gateway shutting down: finishing in-flight requests", file=sys.stderr, flush=True)
+    _say(settings, "mg gateway shutting down: finishing in-flight requests")
     await runner.cleanup()
     return 0
 
@@ -376,7 +375,15 @@ def _announce_first_key(api_key: str, url: str, settings: Settings) -> None:
     ]
     if saved:
         lines.append("It is saved in the mg CLI's 'local' profile: `mg chat` works right away.")
-    print("\n".join(lines) + "\n", file=sys.stderr, flush=True)
+    _say(settings, "\n".join(lines) + "\n")
+
+
+def _say(settings: Settings, message: str, level: int = logging.INFO) -> None:
+    """A line for the operator: printed as is, or as a log line when every line must be JSON."""
+    if settings.log_format == "json":
+        logging.getLogger("mg.gateway").log(level, message.strip())
+    else:
+        print(message, file=sys.stderr, flush=True)
 
 
 def _save_to_local_profile(api_key: str, url: str) -> bool:

@@ -25,12 +25,16 @@ ENVIRONMENT: dict[str, str] = {
     "MG_DATABASE_URL": "postgresql://user@host:port/db for PostgreSQL; default SQLite in the data dir",
     "MG_TEST_KEY_RPM": "requests per minute allowed to any mg_test_ key (default 5)",
     "MG_LOG_LEVEL": "gateway log level (default INFO)",
+    "MG_LOG_FORMAT": (
+        "text or json: json writes every log line as one JSON object with time, level, logger, "
+        "message and the request id (default text)"
+    ),
     "MG_ACCESS_LOG": "1 to write one JSON access-log line per request (default 1)",
     "MG_SHUTDOWN_TIMEOUT": "seconds in-flight requests get to finish on shutdown (default 30)",
     "MG_UPSTREAM_TIMEOUT": "seconds to wait for an upstream provider (default 120)",
     "MG_REDIS_URL": (
-        "redis://host:port/db: keep rate limits, credit reservations and spend caps in Redis, exact "
-        "across gateway processes "
+        "redis://host:port/db: keep rate limits, credit reservations, spend caps, circuit breakers and "
+        "model health in Redis, shared by every gateway process "
         "(default: in process; needs the 'remote' extra)"
     ),
     "MG_BLOB_URL": (
@@ -127,6 +131,10 @@ ENVIRONMENT: dict[str, str] = {
         "the gateway's address as users reach it, used in sign-in links, e.g. https://api.studio.dev "
         "(default: http://<host>:<port>)"
     ),
+    "MG_OTEL_ENDPOINT": (
+        "http(s)://collector:4318: export OpenTelemetry traces over OTLP/HTTP, one span per request "
+        "and per upstream call (default: off; needs the 'otel' extra)"
+    ),
     "MG_METRICS_PUBLIC": "1 to let anyone scrape GET /metrics (default: closed)",
     "MG_METRICS_TOKEN": "bearer token a Prometheus scraper sends to read GET /metrics",
     "MG_<PROVIDER>_BASE_URL": (
@@ -153,6 +161,7 @@ class Settings:
     database_url: str | None = None
     test_key_rpm: int = 5
     log_level: str = "INFO"
+    log_format: str = "text"
     access_log: bool = True
     shutdown_timeout: float = 30.0
     upstream_timeout: float = 120.0
@@ -200,6 +209,7 @@ class Settings:
     key_rotation_grace_hours: float = 24.0
     # Sign-in links: SMTP when set, else the outbox file in the data dir.
     smtp_url: str | None = None
+    otel_endpoint: str | None = None
     mail_from: str = "mg@localhost"
     public_url: str | None = None
     stripe_secret_key: str | None = None

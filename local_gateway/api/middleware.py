@@ -14,6 +14,7 @@ from aiohttp.typedefs import Handler
 
 from local_gateway.api.body import json_response
 from local_gateway.services.core.ids import RequestIds
+from local_gateway.services.core.logs import ACCESS_LOGGER, REQUEST_ID
 from mg.errors import (
     InternalError,
     InvalidRequestError,
@@ -23,7 +24,7 @@ from mg.errors import (
     PayloadTooLargeError,
 )
 
-access_log = logging.getLogger("mg.gateway.access")
+access_log = logging.getLogger(ACCESS_LOGGER)
 error_log = logging.getLogger("mg.gateway.error")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 # A presigned upload URL carries its credential in the path; logs keep only its shape.
@@ -102,6 +103,8 @@ async def _route_not_found(request: web.Request) -> NotFoundError:
 async def request_context(request: web.Request, handler: Handler) -> web.StreamResponse:
     request_id = _request_id(request)
     request["request_id"] = request_id
+    # Every log line written while this request is handled carries its id (MG_LOG_FORMAT=json).
+    context = REQUEST_ID.set(request_id)
     started = time.perf_counter()
     status = 500
     try:
@@ -149,6 +152,7 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
     finally:
         if request.app.get(ACCESS_LOG_ENABLED, True) and access_log.isEnabledFor(logging.INFO):
             access_log.info(_access_line(request, request_id, status, started))
+        REQUEST_ID.reset(context)
 
 
 def _access_line(request: web.Request, request_id: str, status: int, started: float) -> str:

@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from local_gateway.api.appkeys import SERVICES
+from local_gateway.services.core.tracing import failed, span
 from mg.errors import MaintenanceError, MonsterError
 from mg.times import format_time
 
@@ -43,25 +44,39 @@ def _retry_after(eta: datetime | None, now: datetime) -> int:
 @web.middleware
 async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     status = request.app[SERVICES].status
+    route = _route(request)
     started = time.perf_counter()
     code = 500
-    try:
-        if request.path not in OPEN_DURING_MAINTENANCE:
-            state = await status.maintenance.current()
-            if state is not None:
-                until = f" until about {format_time(state.eta)}" if state.eta else ""
-                raise MaintenanceError(
-                    f"{state.message} The API is closed{until}.",
-                    retry_after=_retry_after(state.eta, status.clock.now()),
-                )
-        response = await handler(request)
-        code = response.status
-        return response
-    except MonsterError as exc:
-        code = exc.status
-        raise
-    except web.HTTPException as exc:
-        code = exc.status
-        raise
-    finally:
-        status.metrics.observe_request(request.method, _route(request), code, time.perf_counter() - started)
+    attributes = {
+        "http.request.method": request.method,
+        "http.route": route,
+        "mg.request_id": request.get("request_id"),
+    }
+    with span(f"{request.method} {route}", "server", **attributes) as current:
+        try:
+            if request.path not in OPEN_DURING_MAINTENANCE:
+                state = await status.maintenance.current()
+                if state is not None:
+                    until = f" until about {format_time(state.eta)}" if state.eta else ""
+                    raise MaintenanceError(
+                        f"{state.message} The API is closed{until}.",
+                        retry_after=_retry_after(state.eta, status.clock.now()),
+                    )
+            response = await handler(request)
+            code = response.status
+            model = response.headers.get("X-Monster-Model")
+            if model:
+                current.set_attribute("mg.model", model)
+            return response
+        except MonsterError as exc:
+            code = exc.status
+            current.set_attribute("mg.error_code", exc.code)
+            raise
+        except web.HTTPException as exc:
+            code = exc.status
+            raise
+        finally:
+            current.set_attribute("http.response.status_code", code)
+            if code >= 500:
+                failed(current, f"answered {code}")
+            status.metrics.observe_request(request.method, route, code, time.perf_counter() - started)

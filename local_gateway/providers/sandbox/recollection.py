@@ -385,11 +385,11 @@ def respond(user_text: str, memory: Recollection, npc: str) -> str | None:
             return f"You have my word on the {thing}: {figure}."
         if kind == "reward":
             return f"The bounty on the {thing} is {_stable(f'{npc}|reward|{thing}', 5, 60) * 10} gold."
-        figure = _stable(f"{npc}|price|{thing}", 3, 250)
+        gold = _stable(f"{npc}|price|{thing}", 3, 250)
         if _plural(thing):
             each = "" if thing == "goods" else " apiece"
-            return f"The {thing} are {figure} gold{each}, and that price holds."
-        return f"The {thing} is {figure} gold, and that price holds."
+            return f"The {thing} are {gold} gold{each}, and that price holds."
+        return f"The {thing} is {gold} gold, and that price holds."
     # A thing the NPC priced before, asked about without a price word ("Is the toll still the same?").
     if subject:
         quote = _recall_quote(memory, "price", subject)

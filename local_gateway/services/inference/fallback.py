@@ -24,6 +24,7 @@ from local_gateway.providers.base import ModelInfo, Provider
 from local_gateway.providers.http import counts_against_provider, is_transient
 from local_gateway.providers.registry import ProviderRoute
 from local_gateway.services.accounts.tiers import tier_allows
+from local_gateway.services.core.tracing import span
 from local_gateway.services.inference.breakers import HealthTracker
 from local_gateway.services.inference.catalog import Catalog
 from mg.errors import MonsterError, ProviderUnavailableError
@@ -128,7 +129,7 @@ class FallbackRunner:
                 attempts += 1
                 started = time.perf_counter()
                 try:
-                    result = await call(model, provider)
+                    result = await self._traced(call, model, provider, attempt)
                 except MonsterError as exc:
                     if not counts_against_provider(exc):
                         await self.health.release_probe(provider.name)
@@ -145,6 +146,22 @@ class FallbackRunner:
                 return Served(model, provider, result, requested, attempts)
         assert last is not None
         raise last
+
+    @staticmethod
+    async def _traced(
+        call: Callable[[ModelInfo, Provider], Awaitable[T]],
+        model: ModelInfo,
+        provider: Provider,
+        attempt: int,
+    ) -> T:
+        """One upstream attempt, a client span when tracing is on (until its answer starts)."""
+        attributes = {"mg.provider": provider.name, "mg.model": model.id, "mg.attempt": attempt + 1}
+        with span(f"upstream {provider.name}", "client", **attributes) as current:
+            try:
+                return await call(model, provider)
+            except MonsterError as exc:
+                current.set_attribute("mg.error_code", exc.code)
+                raise
 
     def _breaker_open(self, model: ModelInfo, retry_after: float) -> MonsterError:
         err = ProviderUnavailableError(

@@ -1,7 +1,7 @@
 """Incidents: each time a provider's circuit breaker opens, until it closes again.
 
-:class:`ObservedHealth` wraps whichever :class:`HealthTracker` the gateway runs (in-process now, a
-shared one later) and watches each recorded outcome for a change of breaker state, so incidents
+:class:`ObservedHealth` wraps whichever :class:`HealthTracker` the gateway runs (in process, or in
+Redis with ``MG_REDIS_URL``) and watches each recorded outcome for a change of breaker state, so incidents
 and the upstream metrics need nothing from the tracker beyond its interface. Incidents are kept in
 memory, the newest ``keep`` of them: they describe this process's view of its providers.
 """
