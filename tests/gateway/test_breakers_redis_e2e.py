@@ -84,7 +84,13 @@ def test_redis_killed_mid_run_every_request_still_answers_quickly(
 def _serve_through_an_outage(gw: GatewayProcess, server: RedisServer) -> None:
     client = _client(gw.base_url, gw.create_key(tier="free", live=True)["api_key"])
     assert client.chat.completions.create(model="deepseek-chat", messages=HI).model == "deepseek-chat"
+    assert httpx.get(gw.url + "/v1/health", timeout=10).json()["subsystems"]["cache"]["status"] == "ok"
     server.kill()
+
+    # /v1/health says so: the cache is down, the gateway degraded (200: it still answers).
+    health = httpx.get(gw.url + "/v1/health", timeout=10)
+    assert health.status_code == 200 and health.json()["status"] == "degraded"
+    assert health.json()["subsystems"]["cache"]["status"] != "ok"
 
     for _ in range(3):
         started = time.monotonic()
