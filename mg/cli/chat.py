@@ -33,7 +33,7 @@ def _compose(prompt: str | None) -> str | None:
 def _local_session(session: Session) -> Session:
     """`--local`: the `local` profile, its gateway running (started here if need be), a key."""
     from mg.cli import _output
-    from mg.cli.gateway import create_local_key, ensure_local, managed_here
+    from mg.cli._local_play import create_local_key, ensure_local, managed_here
     from mg.config import LOCAL_PROFILE
 
     if session.options.profile not in (None, LOCAL_PROFILE):
