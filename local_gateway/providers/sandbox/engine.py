@@ -28,7 +28,7 @@ import hashlib
 import json
 import re
 from collections.abc import AsyncGenerator, Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from local_gateway.providers import tokens
@@ -171,14 +171,36 @@ def _call_tokens(call: Mapping[str, Any]) -> int:
     return tokens.count_text(fn["name"]) + tokens.count_text(fn["arguments"])
 
 
+@dataclass(frozen=True)
+class Turn:
+    """What a request says about the turn: the player's last line, the system prompt without its
+    game-state section, the state (prompt section, then ``context["state"]``) and who answers."""
+
+    user_text: str
+    system: str
+    state: dict[str, Any]
+    persona: Persona
+
+
+def read_turn(request: ChatRequest) -> Turn:
+    context: Mapping[str, Any] = request.context or {}
+    user_text = last_user_text(request.messages)
+    system, prompt_state = split_state_section(system_text(request.messages))
+    state = {**prompt_state, **(context["state"] if isinstance(context.get("state"), Mapping) else {})}
+    return Turn(user_text, system, state, derive_persona(system, context, user_text))
+
+
+def stop_index(text: str, stop: list[str] | None) -> int:
+    """Where the first of the ``stop`` sequences starts in ``text``; -1 when none occurs."""
+    return min((i for s in stop or () if s and (i := text.find(s)) >= 0), default=-1)
+
+
 def answer(request: ChatRequest) -> Completion:
     """Work out the full answer to ``request``; both delivery modes send exactly this."""
     context: Mapping[str, Any] = request.context or {}
     messages = request.messages
-    user_text = last_user_text(messages)
-    system, prompt_state = split_state_section(system_text(messages))
-    state = {**prompt_state, **(context["state"] if isinstance(context.get("state"), Mapping) else {})}
-    persona = derive_persona(system, context, user_text)
+    turn = read_turn(request)
+    user_text, system, state, persona = turn.user_text, turn.system, turn.state, turn.persona
     user_words = split_words(user_text)
     intent = intent_of(user_text) if user_text.strip() else "greeting"
     # "What's your name?" is about the speaker, not about a thing called "name".
@@ -235,7 +257,7 @@ def answer(request: ChatRequest) -> Completion:
     calls = [build_call(spec, i, said, picker) for i, spec in enumerate(chosen)]
     finish = "tool_calls" if calls else "stop"
     if content and request.stop:
-        cut_at = min((i for s in request.stop if s and (i := content.find(s)) >= 0), default=-1)
+        cut_at = stop_index(content, request.stop)
         if cut_at >= 0:
             content, calls, finish = content[:cut_at], [], "stop"
     if request.max_tokens is not None:

@@ -21,16 +21,13 @@ from typing import Any
 from local_gateway.providers import tokens
 from local_gateway.providers.base import ChatRequest, Completion, Usage
 from local_gateway.providers.sandbox import recollection
-from local_gateway.providers.sandbox.engine import truncate_to_tokens
+from local_gateway.providers.sandbox.engine import read_turn, stop_index, truncate_to_tokens
 from local_gateway.providers.sandbox.phrases import ROLES
 from local_gateway.providers.sandbox.small_model import SmallModel
 from local_gateway.providers.sandbox.text import (
-    last_user_text,
     message_text,
-    split_state_section,
-    system_text,
 )
-from local_gateway.providers.sandbox.voice import Persona, derive_persona
+from local_gateway.providers.sandbox.voice import Persona
 
 log = logging.getLogger("mg.gateway.sandbox")
 
@@ -85,7 +82,7 @@ def check(
     return None
 
 
-def _facts(persona: Persona, state: Mapping[str, Any], memory: recollection.Recollection) -> list[str]:
+def _facts(state: Mapping[str, Any], memory: recollection.Recollection) -> list[str]:
     lines = [f"{str(k).replace('_', ' ')}: {v}" for k, v in state.items() if isinstance(v, str | int | float)]
     said = memory.facts
     if "name" in said:
@@ -108,7 +105,7 @@ def prompt(
     """The model's messages: who it is and what it knows first, then the last few turns."""
     name = persona.name or ROLES[persona.role].label
     parts = [f"You are {name}.", system.strip()]
-    known = _facts(persona, state, memory)
+    known = _facts(state, memory)
     if known:
         parts.append("What you know:\n" + "\n".join(f"- {line}" for line in known))
     parts.append(f"Stay in character as {name}. Answer in one or two short sentences.")
@@ -124,13 +121,10 @@ def grounded_answer(request: ChatRequest, model: SmallModel, fallback: Answer) -
     """The small model's reply when it passes :func:`check`, else ``fallback``'s (the template
     engine's). Same request, same answer: decoding is greedy."""
     messages = request.messages
-    user_text = last_user_text(messages)
-    if request.tools or request.response_format or not user_text.strip():
+    turn = read_turn(request)
+    if request.tools or request.response_format or not turn.user_text.strip():
         return fallback(request)
-    context: Mapping[str, Any] = request.context or {}
-    system, prompt_state = split_state_section(system_text(messages))
-    state = {**prompt_state, **(context["state"] if isinstance(context.get("state"), Mapping) else {})}
-    persona = derive_persona(system, context, user_text)
+    user_text, system, state, persona = turn.user_text, turn.system, turn.state, turn.persona
     memory = recollection.Recollection()
     if persona.mode == "npc":
         memory = recollection.read(messages, persona.name)
@@ -143,10 +137,9 @@ def grounded_answer(request: ChatRequest, model: SmallModel, fallback: Answer) -
         log.info("%s reply not used (%s); the template engine answers", model.name, problem)
         return fallback(request)
     finish = "stop"
-    if request.stop:
-        cut_at = min((i for s in request.stop if s and (i := reply.find(s)) >= 0), default=-1)
-        if cut_at >= 0:
-            reply = reply[:cut_at]
+    cut_at = stop_index(reply, request.stop)
+    if cut_at >= 0:
+        reply = reply[:cut_at]
     if request.max_tokens is not None:
         reply, cut = truncate_to_tokens(reply, max(request.max_tokens, 0))
         finish = "length" if cut else finish
