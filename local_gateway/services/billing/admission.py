@@ -9,6 +9,7 @@ developer's own daily and monthly caps, atomically, and leaves the hold in the r
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from local_gateway.services.billing.limits import SpendLimits
 from local_gateway.services.billing.money import format_usd, usd_to_micros
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.core.ids import new_id
+from local_gateway.services.core.singleflight import SingleFlight
 from mg.errors import (
     CreditsExhaustedError,
     MonthlyCapExceededError,
@@ -64,11 +66,24 @@ class Caps:
 
 
 class Admission:
-    def __init__(self, book: Book, credits: Credits, limits: SpendLimits, clock: Clock) -> None:
+    def __init__(
+        self,
+        book: Book,
+        credits: Credits,
+        limits: SpendLimits,
+        clock: Clock,
+        commit_lock: asyncio.Lock | None = None,
+    ) -> None:
         self.book = book
         self.credits = credits
         self.limits = limits
         self.clock = clock
+        # The request log's commit lock (see RequestLogWriter): a load never sees a committed
+        # batch whose settlement has not reached the book, so within a process it is never
+        # refused for racing one (under steady load a settlement lands every few milliseconds).
+        self.commit_lock = commit_lock or asyncio.Lock()
+        # When an account's state expires, the requests in flight share one read of it.
+        self._loads: SingleFlight[str, None] = SingleFlight()
 
     async def caps(self, developer_id: str, tier: str) -> Caps:
         tier_cap_usd = load_tiers()[tier].daily_cap_usd
@@ -78,7 +93,15 @@ class Admission:
         return Caps(daily, own_monthly, daily is not None and daily == tier_cap and own_daily != daily)
 
     async def load(self, developer_id: str) -> None:
-        """Read the account from the database into the book (unless a settlement raced it)."""
+        """Read the account from the database into the book (unless a settlement raced it);
+        concurrent callers for one account share the read."""
+        await self._loads.run(developer_id, lambda: self._load(developer_id))
+
+    async def _load(self, developer_id: str) -> None:
+        async with self.commit_lock:
+            await self._load_locked(developer_id)
+
+    async def _load_locked(self, developer_id: str) -> None:
         generation = await self.book.generation(developer_id)
         now = self.clock.now()
         if await self.credits.expire_due(developer_id, now):

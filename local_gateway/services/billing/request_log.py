@@ -56,12 +56,17 @@ class RequestLogWriter:
         db: Database,
         interval: float = 0.0,
         on_commit: Callable[[Sequence[LogEntry]], Awaitable[None]] | None = None,
+        commit_lock: asyncio.Lock | None = None,
     ) -> None:
         self.db = db
         # Extra time a batch waits for company before it commits (0: none, see the module doc).
         self.interval = interval
         # Runs after each batch commits and before its waiters are answered (settlement).
         self.on_commit = on_commit
+        # Held from a batch's commit until its settlement is applied: an account read under the
+        # same lock (admission's load) sees either both or neither, never a committed row whose
+        # settlement is still to come (it would be counted twice).
+        self.commit_lock = commit_lock or asyncio.Lock()
         self._pending: list[tuple[LogEntry, asyncio.Future[None] | None]] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -99,6 +104,14 @@ class RequestLogWriter:
                     self._busy = False
 
     async def _flush(self, batch: list[tuple[LogEntry, asyncio.Future[None] | None]]) -> None:
+        async with self.commit_lock:
+            committed = await self._commit_and_settle(batch)
+        if committed:
+            for _, future in batch:
+                if future is not None and not future.done():
+                    future.set_result(None)
+
+    async def _commit_and_settle(self, batch: list[tuple[LogEntry, asyncio.Future[None] | None]]) -> bool:
         try:
             entries = [entry for entry, _ in batch]
             await self.db.write_sync(lambda conn: request_rows.insert_batch(conn, entries))
@@ -107,15 +120,13 @@ class RequestLogWriter:
             for _, future in batch:
                 if future is not None and not future.done():
                     future.set_exception(exc)
-            return
+            return False
         if self.on_commit is not None:
             try:
-                await self.on_commit([entry for entry, _ in batch])
+                await self.on_commit(entries)
             except Exception:  # bookkeeping only: the rows are committed and are acknowledged
                 log.exception("request log on_commit hook failed")
-        for _, future in batch:
-            if future is not None and not future.done():
-                future.set_result(None)
+        return True
 
     async def drain(self) -> None:
         """Return once every row queued so far (also without waiting) is committed and settled."""

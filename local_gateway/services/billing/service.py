@@ -56,7 +56,7 @@ class Billing:
         meter = Meter(writer, clock, book, db, low_percent)
         writer.on_commit = meter.settle
         writer.start()
-        admission = Admission(book, credits, limits, clock)
+        admission = Admission(book, credits, limits, clock, commit_lock=writer.commit_lock)
         usage = UsageService(db, clock, credits)
         return cls(Balances(db), credits, limits, admission, meter, writer, usage, book)
 

@@ -14,6 +14,7 @@ from local_gateway.services.accounts.keys import KeyService, Principal
 from local_gateway.services.billing.book import AccountState, Book, InProcessBook
 from local_gateway.services.billing.book_redis import RedisBook
 from local_gateway.services.billing.context import RequestContext
+from local_gateway.services.billing.metering import price
 from local_gateway.services.billing.service import Billing
 from local_gateway.services.core.clock import Clock
 from local_gateway.store.db import Database
@@ -118,3 +119,56 @@ def _query():  # type: ignore[no-untyped-def]
     from local_gateway.services.billing.usage import LogQuery
 
     return LogQuery(limit=10)
+
+
+async def test_expiring_state_is_read_once_while_settlements_keep_landing(billing_db: str) -> None:
+    """16 requests in flight, an account state that expires every 50 ms, a settlement every few
+    milliseconds: every expiry costs one read of the account (not one per request in flight),
+    no read is thrown away for racing a settlement, and the balance adds up exactly."""
+    db = Database(billing_db)
+    clock = Clock()
+    made = Billing.start(db, clock, book=InProcessBook(state_ttl=0.05))
+    try:
+        email = f"herd-{secrets.token_hex(4)}@example.com"
+        new = await KeyService(db, clock).create_key(email, environment="live")
+        principal = Principal(new.key, new.developer)
+        dev = principal.developer_id
+        start = await made.balances.exact(dev)
+        reads = 0
+        account = made.credits.account
+
+        async def counted(developer_id: str, now: datetime):  # type: ignore[no-untyped-def]
+            nonlocal reads
+            reads += 1
+            return await account(developer_id, now)
+
+        made.credits.account = counted  # type: ignore[method-assign]
+        done = 0
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 1.0
+
+        async def player(n: int) -> None:
+            nonlocal done
+            i = 0
+            while loop.time() < until:
+                ctx = RequestContext(principal, f"req_herd_{n}_{i}", "/v1/chat/completions")
+                await made.admission.reserve(ctx, 10_000)
+                await made.meter.record(ctx, MODEL, "deepseek", Usage(100, 10))
+                i += 1
+                done += 1
+
+        await asyncio.gather(*(player(n) for n in range(16)))
+        cost = price(RequestContext(principal, "req_price", "/v1/chat/completions"), MODEL, Usage(100, 10))
+        assert done > 50 and cost > 0
+        # One read per expiry (about 20 in a second) plus the first; one per request would be `done`.
+        assert reads <= 40, (reads, done)
+        assert start - await made.balances.exact(dev) == done * cost
+        # The book's own state (kept, not reloaded) agrees with the ledger to the micro-dollar.
+        assert isinstance(made.book, InProcessBook)
+        made.book.state_ttl = 3600.0
+        left = start - done * cost
+        verdict = await made.book.reserve(dev, "h_all", left + 1, "9999-12-31", "9999-12", None, None)
+        assert verdict.status == "credits" and verdict.available == left
+    finally:
+        await made.close()
+        await db.close()
