@@ -170,7 +170,9 @@ def test_every_discipline_file_has_all_fields(disciplines: Any) -> None:
         assert len(d.keywords["strong"]) + len(d.keywords["core"]) >= 20, d.id
         assert sum(len(v) for v in d.keywords.values()) >= 60, d.id
         assert any(" " in k for v in d.keywords.values() for k in v), f"{d.id}: no multi-word phrases"
-        assert 10 <= len(d.prototypes) <= 20, (d.id, len(d.prototypes))
+        # Enough plain-language accounts of the craft for the Bayes and semantic layers to learn
+        # from; the cap keeps any one discipline from drowning the others' priors.
+        assert 10 <= len(d.prototypes) <= 60, (d.id, len(d.prototypes))
         assert len(set(d.prototypes)) == len(d.prototypes), d.id
 
 
@@ -303,7 +305,7 @@ def test_accuracy_floor_on_blind_set() -> None:
 
 
 def test_accuracy_with_the_semantic_layer(disciplines: Any) -> None:
-    # Measured 0.802 (holdout), 0.900 (fresh) and 0.875 (blind) with the default install's
+    # Measured 0.840 (holdout), 0.933 (fresh) and 0.920 (blind) with the default install's
     # all-MiniLM-L6-v2 (int8 ONNX), best-3 texts per discipline, consulted below margin 10.
     embedder = MiniLMEmbedder()
     assert embedder.warm(), embedder.failure
