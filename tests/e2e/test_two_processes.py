@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import signal
 import time
 from collections.abc import Iterator
@@ -19,7 +18,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from tests.gateway.crashes.support import TEST_APP, TEST_APP_SYMS, submit_dump, upload_symbol, wait_processed
 from tests.support.gateway_process import (
@@ -28,6 +26,7 @@ from tests.support.gateway_process import (
     drop_pg_database,
     gateway_env,
 )
+from tests.support.redis_server import redis_key_prefix
 from tests.support.s3_server import S3Server
 from tests.support.webhook_receiver import Receiver, running_receiver
 
@@ -37,12 +36,8 @@ BODY = {"model": "deepseek-chat", "messages": [{"role": "user", "content": "Tell
 
 @pytest.fixture(scope="module")
 def redis_prefix() -> Iterator[str]:
-    prefix = f"mgtest:{secrets.token_hex(4)}:"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
+    with redis_key_prefix(REDIS_URL) as prefix:
+        yield prefix
 
 
 @pytest.fixture(scope="module")

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Iterator
 
 import httpx
 import openai
 import pytest
-import redis
 from openai import OpenAI
 
 from tests.gateway.conftest import gateway_with_fakes
 from tests.support.fake_upstreams import Reply
 from tests.support.gateway_process import GatewayProcess
-from tests.support.redis_server import RedisServer, private_redis
+from tests.support.redis_server import RedisServer, private_redis, redis_key_prefix
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 DOWN = Reply(status=503, body={"error": {"message": "upstream down", "type": "server_error"}})
@@ -25,12 +23,8 @@ BREAKER = {"MG_BREAKER_FAILURES": "3", "MG_BREAKER_COOLDOWN": "60", "MG_UPSTREAM
 
 @pytest.fixture(scope="module")
 def prefix() -> Iterator[str]:
-    prefix = f"mgtest:{secrets.token_hex(4)}:"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
+    with redis_key_prefix(REDIS_URL) as prefix:
+        yield prefix
 
 
 def _client(base_url: str, key: str) -> OpenAI:

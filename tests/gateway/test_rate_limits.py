@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-import redis
 
 from local_gateway.services.accounts.limits_redis import RedisLimiter
 from local_gateway.services.core.clock import Clock
 from mg.errors import ServiceUnavailableError
 from tests.support.envelope import assert_envelope
 from tests.support.gateway_process import GatewayProcess, running_gateway
+from tests.support.redis_server import redis_key_prefix
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 BODY = {"model": "deepseek-chat", "messages": [{"role": "user", "content": "hi"}]}
@@ -31,12 +31,8 @@ def default_gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gatewa
 
 @pytest.fixture(scope="module")
 def redis_prefix() -> Iterator[str]:
-    prefix = f"mgtest:{secrets.token_hex(4)}:"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
+    with redis_key_prefix(REDIS_URL) as prefix:
+        yield prefix
 
 
 def test_test_keys_get_five_a_minute_and_whoami_is_free(default_gateway: GatewayProcess) -> None:

@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import secrets
 import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.inference.breakers_redis import RedisHealth
-from tests.support.redis_server import private_redis
+from tests.support.redis_server import private_redis, redis_key_prefix
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
 def prefix() -> Iterator[str]:
-    prefix = f"mgtest:{secrets.token_hex(4)}:"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
+    with redis_key_prefix(REDIS_URL) as prefix:
+        yield prefix
 
 
 @pytest.fixture

@@ -52,3 +52,22 @@ def private_redis(data_dir: Path) -> Iterator[RedisServer]:
         yield server
     finally:
         server.kill()
+
+
+SHARED_REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@contextmanager
+def redis_key_prefix(url: str = SHARED_REDIS_URL) -> Iterator[str]:
+    """A fresh key prefix on the machine's shared Redis; its keys are deleted afterwards, so
+    tests that share the server never see each other's keys."""
+    import secrets
+
+    import redis
+
+    prefix = f"mgtest:{secrets.token_hex(4)}:"
+    yield prefix
+    client = redis.Redis.from_url(url)
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
