@@ -75,6 +75,26 @@ def percentile(sorted_values: list[float], p: float) -> float | None:
     return round(sorted_values[rank], 1)
 
 
+def model_view(provider: str | None, samples: list[tuple[float, bool, float]]) -> dict[str, Any]:
+    """One model's health over its window: ``samples`` are (at, ok, latency ms), at least one.
+    Both health stores (in process and in Redis) describe a model this way."""
+    successes = sum(1 for _, ok, _ in samples if ok)
+    latencies = sorted(latency for _, ok, latency in samples if ok)
+    return {
+        "provider": provider,
+        "requests": len(samples),
+        "successes": successes,
+        "failures": len(samples) - successes,
+        "success_rate": round(successes / len(samples), 4),
+        "latency_ms": {
+            "p50": percentile(latencies, 50),
+            "p95": percentile(latencies, 95),
+            "p99": percentile(latencies, 99),
+        },
+        "last_seen_at": max(at for at, _, _ in samples),
+    }
+
+
 class InProcessHealth:
     def __init__(
         self,
@@ -171,20 +191,7 @@ class InProcessHealth:
             recent = [s for s in stats.samples if s.at > edge]
             if not recent:
                 continue
-            ok = sum(1 for s in recent if s.ok)
-            latencies = sorted(s.latency_ms for s in recent if s.ok)
-            models[model] = {
-                "provider": self._providers.get(model),
-                "requests": len(recent),
-                "successes": ok,
-                "failures": len(recent) - ok,
-                "success_rate": round(ok / len(recent), 4),
-                "latency_ms": {
-                    "p50": percentile(latencies, 50),
-                    "p95": percentile(latencies, 95),
-                    "p99": percentile(latencies, 99),
-                },
-                "last_seen_at": max(s.at for s in recent),
-            }
+            samples = [(s.at, s.ok, s.latency_ms) for s in recent]
+            models[model] = model_view(self._providers.get(model), samples)
         providers = {name: self._breaker_view(name, now) for name in self._breakers}
         return {"window_seconds": WINDOW_SECONDS, "models": models, "providers": providers}

@@ -35,7 +35,7 @@ from local_gateway.services.inference.breakers import (
     WINDOW_SECONDS,
     Admission,
     InProcessHealth,
-    percentile,
+    model_view,
 )
 
 log = logging.getLogger("mg.gateway.health")
@@ -229,21 +229,7 @@ class RedisHealth:
                 samples.append((float(at), ok == "1", float(latency)))
             if not samples:
                 continue
-            successes = sum(1 for _, ok, _ in samples if ok)
-            latencies = sorted(latency for _, ok, latency in samples if ok)
-            models[model] = {
-                "provider": provider,
-                "requests": len(samples),
-                "successes": successes,
-                "failures": len(samples) - successes,
-                "success_rate": round(successes / len(samples), 4),
-                "latency_ms": {
-                    "p50": percentile(latencies, 50),
-                    "p95": percentile(latencies, 95),
-                    "p99": percentile(latencies, 99),
-                },
-                "last_seen_at": max(at for at, _, _ in samples),
-            }
+            models[model] = model_view(provider, samples)
         providers = {}
         for name in sorted(_text(p) for p in await self.redis.smembers(f"{self.prefix}cb-providers")):
             providers[name] = self._view(await self.redis.hgetall(self._key("cb", name)), now)
