@@ -99,20 +99,17 @@ class Admission:
 
     async def _load(self, developer_id: str) -> None:
         async with self.commit_lock:
-            await self._load_locked(developer_id)
-
-    async def _load_locked(self, developer_id: str) -> None:
-        generation = await self.book.generation(developer_id)
-        now = self.clock.now()
-        if await self.credits.expire_due(developer_id, now):
-            await self.book.invalidate(developer_id)
             generation = await self.book.generation(developer_id)
-        account = await self.credits.account(developer_id, now)
-        state = AccountState(
-            account.balance, day_key(now), account.day_spent, month_key(now), account.month_spent,
-            account.grant_id, account.grant_micros,
-        )  # fmt: skip
-        await self.book.load(developer_id, generation, state)
+            now = self.clock.now()
+            if await self.credits.expire_due(developer_id, now):
+                await self.book.invalidate(developer_id)
+                generation = await self.book.generation(developer_id)
+            account = await self.credits.account(developer_id, now)
+            state = AccountState(
+                account.balance, day_key(now), account.day_spent, month_key(now), account.month_spent,
+                account.grant_id, account.grant_micros,
+            )  # fmt: skip
+            await self.book.load(developer_id, generation, state)
 
     async def expire(self, developer_id: str) -> None:
         """Book the expirations that are due (and make the book read the account afresh)."""
