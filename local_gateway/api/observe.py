@@ -10,6 +10,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from local_gateway.api.appkeys import SERVICES
+from local_gateway.services.core import tracing
 from local_gateway.services.core.tracing import failed, span
 from mg.errors import MaintenanceError, MonsterError
 from mg.times import format_time
@@ -47,11 +48,13 @@ async def observe(request: web.Request, handler: Handler) -> web.StreamResponse:
     route = _route(request)
     started = time.perf_counter()
     code = 500
-    attributes = {
-        "http.request.method": request.method,
-        "http.route": route,
-        "mg.request_id": request.get("request_id"),
-    }
+    attributes = {}
+    if tracing.active():
+        attributes = {
+            "http.request.method": request.method,
+            "http.route": route,
+            "mg.request_id": request.get("request_id"),
+        }
     with span(f"{request.method} {route}", "server", **attributes) as current:
         try:
             if request.path not in OPEN_DURING_MAINTENANCE:

@@ -10,7 +10,7 @@ The SDK's own variables still apply (``OTEL_BSP_SCHEDULE_DELAY``, ``OTEL_EXPORTE
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -32,6 +32,7 @@ class _NoSpan:
 
 
 _NO_SPAN = _NoSpan()
+_NO_SPAN_CONTEXT: AbstractContextManager[Any] = nullcontext(_NO_SPAN)
 _tracer: Any = None
 
 
@@ -69,12 +70,20 @@ def start_tracing(endpoint: str, service_version: str) -> Callable[[], None]:
     return stop
 
 
-@contextmanager
-def span(name: str, kind: str = "internal", **attributes: Any) -> Iterator[Span]:
+def active() -> bool:
+    """Whether spans are exported (callers skip building their attributes when not)."""
+    return _tracer is not None
+
+
+def span(name: str, kind: str = "internal", **attributes: Any) -> AbstractContextManager[Span]:
     """A span named ``name`` around the block (``kind``: server, client or internal)."""
     if _tracer is None:
-        yield _NO_SPAN
-        return
+        return _NO_SPAN_CONTEXT  # reusable, and no generator per request when tracing is off
+    return _span(name, kind, attributes)
+
+
+@contextmanager
+def _span(name: str, kind: str, attributes: dict[str, Any]) -> Iterator[Span]:
     from opentelemetry.trace import SpanKind
 
     kinds = {"server": SpanKind.SERVER, "client": SpanKind.CLIENT, "internal": SpanKind.INTERNAL}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from local_gateway.services.core.clock import Clock
 
@@ -42,6 +42,16 @@ class Admission:
     probe: bool = False
 
 
+class Transition(NamedTuple):
+    """A breaker's state just before and just after an outcome was recorded."""
+
+    before: str
+    after: str
+
+
+_ADMITTED = Admission(True)
+
+
 @dataclass
 class _Sample:
     at: float
@@ -59,7 +69,7 @@ class HealthTracker(Protocol):
 
     async def record(
         self, model: str, provider: str, ok: bool, latency_ms: float, error: str | None = None
-    ) -> None: ...
+    ) -> Transition: ...
 
     async def release_probe(self, provider: str) -> None: ...
 
@@ -118,7 +128,7 @@ class InProcessHealth:
         # No await between reading and changing state: one probe at a time, even under load.
         breaker = self._breaker(provider)
         if breaker.state == CLOSED:
-            return Admission(True)
+            return _ADMITTED
         now = self.clock.time()
         if breaker.state == OPEN:
             reopen = (breaker.opened_at or now) + self.cooldown
@@ -137,7 +147,7 @@ class InProcessHealth:
 
     async def record(
         self, model: str, provider: str, ok: bool, latency_ms: float, error: str | None = None
-    ) -> None:
+    ) -> Transition:
         now = self.clock.time()
         stats = self._models.setdefault(model, _ModelStats())
         self._providers[model] = provider
@@ -147,12 +157,13 @@ class InProcessHealth:
         ):
             stats.samples.popleft()
         breaker = self._breaker(provider)
+        before = breaker.state
         breaker.probe_in_flight = False
         if ok:
             breaker.state = CLOSED
             breaker.consecutive_failures = 0
             breaker.opened_at = None
-            return
+            return Transition(before, CLOSED)
         breaker.consecutive_failures += 1
         breaker.last_error = error
         if breaker.state == HALF_OPEN or (
@@ -161,6 +172,7 @@ class InProcessHealth:
             breaker.state = OPEN
             breaker.opened_at = now
             breaker.times_opened += 1
+        return Transition(before, breaker.state)
 
     def _breaker_view(self, provider: str, now: float) -> dict[str, Any]:
         breaker = self._breaker(provider)

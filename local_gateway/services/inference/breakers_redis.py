@@ -35,6 +35,7 @@ from local_gateway.services.inference.breakers import (
     WINDOW_SECONDS,
     Admission,
     InProcessHealth,
+    Transition,
     model_view,
 )
 
@@ -61,9 +62,10 @@ return {1, '0', 1}
 """
 
 # KEYS breaker, providers, samples, models; ARGV now, ok (1/0), error, threshold, model, provider,
-# sample member, window, max samples. Returns the breaker's state after the outcome.
+# sample member, window, max samples. Returns the breaker's state before and after the outcome.
 _RECORD = """
 local now = tonumber(ARGV[1])
+local before = redis.call('HGET', KEYS[1], 'state') or 'closed'
 redis.call('ZADD', KEYS[3], now, ARGV[7])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - tonumber(ARGV[8]))
 local n = redis.call('ZCARD', KEYS[3])
@@ -75,17 +77,16 @@ redis.call('SADD', KEYS[2], ARGV[6])
 redis.call('HSET', KEYS[1], 'probe_until', '0')
 if ARGV[2] == '1' then
   redis.call('HSET', KEYS[1], 'state', 'closed', 'failures', 0, 'opened_at', '')
-  return 'closed'
+  return {before, 'closed'}
 end
 local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
 redis.call('HSET', KEYS[1], 'last_error', ARGV[3])
-local state = redis.call('HGET', KEYS[1], 'state') or 'closed'
-if state == 'half_open' or (state == 'closed' and failures >= tonumber(ARGV[4])) then
+if before == 'half_open' or (before == 'closed' and failures >= tonumber(ARGV[4])) then
   redis.call('HSET', KEYS[1], 'state', 'open', 'opened_at', ARGV[1])
   redis.call('HINCRBY', KEYS[1], 'times_opened', 1)
-  return 'open'
+  return {before, 'open'}
 end
-return state
+return {before, before}
 """
 
 
@@ -162,12 +163,12 @@ class RedisHealth:
 
     async def record(
         self, model: str, provider: str, ok: bool, latency_ms: float, error: str | None = None
-    ) -> None:
+    ) -> Transition:
         # The local tracker sees every outcome too, so it is warm if it has to take over.
-        await self.local.record(model, provider, ok, latency_ms, error)
+        local = await self.local.record(model, provider, ok, latency_ms, error)
         now = self.clock.time()
 
-        async def shared() -> None:
+        async def shared() -> Transition:
             member = f"{now!r}:{1 if ok else 0}:{latency_ms!r}:{secrets.token_hex(4)}"
             keys = [
                 self._key("cb", provider),
@@ -186,9 +187,13 @@ class RedisHealth:
                 repr(WINDOW_SECONDS),
                 self.max_samples,
             ]
-            await self._record(keys=keys, args=args)
+            before, after = await self._record(keys=keys, args=args)
+            return Transition(_text(before), _text(after))
 
-        await self._shared(shared, _nothing)
+        async def fallback() -> Transition:
+            return local
+
+        return await self._shared(shared, fallback)
 
     def _view(self, raw: dict[Any, Any], now: float) -> dict[str, Any]:
         fields = {_text(k): _text(v) for k, v in raw.items()}

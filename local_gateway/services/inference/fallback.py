@@ -24,6 +24,7 @@ from local_gateway.providers.base import ModelInfo, Provider
 from local_gateway.providers.http import counts_against_provider, is_transient
 from local_gateway.providers.registry import ProviderRoute
 from local_gateway.services.accounts.tiers import tier_allows
+from local_gateway.services.core import tracing
 from local_gateway.services.core.tracing import span
 from local_gateway.services.inference.breakers import HealthTracker
 from local_gateway.services.inference.catalog import Catalog
@@ -155,6 +156,8 @@ class FallbackRunner:
         attempt: int,
     ) -> T:
         """One upstream attempt, a client span when tracing is on (until its answer starts)."""
+        if not tracing.active():
+            return await call(model, provider)
         attributes = {"mg.provider": provider.name, "mg.model": model.id, "mg.attempt": attempt + 1}
         with span(f"upstream {provider.name}", "client", **attributes) as current:
             try:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from local_gateway.services.core.clock import Clock
-from local_gateway.services.inference.breakers import CLOSED, OPEN, Admission, HealthTracker
+from local_gateway.services.inference.breakers import CLOSED, OPEN, Admission, HealthTracker, Transition
 from local_gateway.services.status.metrics import Metrics
 
 
@@ -76,16 +76,17 @@ class ObservedHealth:
 
     async def record(
         self, model: str, provider: str, ok: bool, latency_ms: float, error: str | None = None
-    ) -> None:
-        before = (await self.inner.breaker(provider))["state"]
-        await self.inner.record(model, provider, ok, latency_ms, error)
-        after = await self.inner.breaker(provider)
+    ) -> Transition:
+        # The store says what changed in the same step as recording: one round trip to Redis
+        # per upstream call, not three.
+        change = await self.inner.record(model, provider, ok, latency_ms, error)
         self.metrics.observe_upstream(provider, ok, latency_ms)
-        self.metrics.set_breaker(provider, after["state"])
-        if after["state"] == OPEN and before != OPEN:
-            self.incidents.open(provider, after["last_error"])
-        elif after["state"] == CLOSED and before != CLOSED:
+        self.metrics.set_breaker(provider, change.after)
+        if change.after == OPEN and change.before != OPEN:
+            self.incidents.open(provider, error)
+        elif change.after == CLOSED and change.before != CLOSED:
             self.incidents.close(provider)
+        return change
 
     async def breaker(self, provider: str) -> dict[str, Any]:
         return await self.inner.breaker(provider)

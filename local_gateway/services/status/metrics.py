@@ -65,28 +65,58 @@ class Metrics:
         self.maintenance = Gauge(
             "mg_maintenance", "1 while maintenance mode is on.", registry=r, multiprocess_mode="livemax"
         )
+        # The labelled children each request updates, looked up once per label set: ``labels()``
+        # validates and locks on every call, a few microseconds each, ten times a request.
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+        self._upstream_children: dict[tuple[str, bool], tuple[Counter, Histogram]] = {}
+        self._usage_children: dict[tuple[str, str], tuple[Counter, Counter, Counter]] = {}
+        self._breaker_children: dict[str, tuple[Gauge, ...]] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        key = (method, route, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = (self.requests.labels(method, route, str(status)), self.latency.labels(method, route))
+            self._request_children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def observe_upstream(self, provider: str, ok: bool, latency_ms: float) -> None:
-        self.upstream.labels(provider, "ok" if ok else "error").inc()
-        self.upstream_latency.labels(provider).observe(latency_ms / 1000)
+        key = (provider, ok)
+        children = self._upstream_children.get(key)
+        if children is None:
+            outcome = "ok" if ok else "error"
+            children = (self.upstream.labels(provider, outcome), self.upstream_latency.labels(provider))
+            self._upstream_children[key] = children
+        children[0].inc()
+        children[1].observe(latency_ms / 1000)
 
     def set_breaker(self, provider: str, state: str) -> None:
-        for candidate in BREAKER_STATES:
-            self.breaker.labels(provider, candidate).set(1 if candidate == state else 0)
+        children = self._breaker_children.get(provider)
+        if children is None:
+            children = tuple(self.breaker.labels(provider, candidate) for candidate in BREAKER_STATES)
+            self._breaker_children[provider] = children
+        for candidate, child in zip(BREAKER_STATES, children, strict=True):
+            child.set(1 if candidate == state else 0)
 
     def observe_logged(self, entries: list[LogEntry]) -> None:
         for e in entries:
-            provider, model = e.provider or "none", e.model or "none"
+            key = (e.provider or "none", e.model or "none")
+            children = self._usage_children.get(key)
+            if children is None:
+                provider, model = key
+                children = (
+                    self.tokens.labels(provider, model, "prompt"),
+                    self.tokens.labels(provider, model, "completion"),
+                    self.cost.labels(provider, model),
+                )
+                self._usage_children[key] = children
             if e.prompt_tokens:
-                self.tokens.labels(provider, model, "prompt").inc(e.prompt_tokens)
+                children[0].inc(e.prompt_tokens)
             if e.completion_tokens:
-                self.tokens.labels(provider, model, "completion").inc(e.completion_tokens)
+                children[1].inc(e.completion_tokens)
             if e.cost_micros:
-                self.cost.labels(provider, model).inc(e.cost_micros / 1_000_000)
+                children[2].inc(e.cost_micros / 1_000_000)
 
     def set_backlog(self, backlog: dict[str, tuple[int, float]]) -> None:
         """``{kind: (queued, oldest age in seconds)}``; kinds no longer queued drop to 0."""
