@@ -13,7 +13,7 @@ from aiohttp.http_exceptions import BadHttpMessage
 from aiohttp.typedefs import Handler
 
 from local_gateway.api.body import json_response
-from local_gateway.services.core.ids import RequestIds
+from local_gateway.services.core.ids import SequentialIds
 from local_gateway.services.core.logs import ACCESS_LOGGER, REQUEST_ID
 from mg.errors import (
     InternalError,
@@ -40,7 +40,7 @@ RESPONSE_HEADERS = "mg.response_headers"
 ACCESS_LOG_ENABLED = web.AppKey("access_log_enabled", bool)
 
 
-_REQUEST_IDS = RequestIds()
+_REQUEST_IDS = SequentialIds("req_")
 
 
 def _request_id(request: web.Request) -> str:

@@ -190,7 +190,7 @@ def _usage(raw: Any, request: ChatRequest, produced: str) -> Usage:
             for k in ("input_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
         )
         return Usage(prompt, int(raw.get("output_tokens") or 0))
-    return Usage(tokens.count_messages(request.messages, request.tools), tokens.count_text(produced))
+    return Usage(request.prompt_tokens, tokens.count_text(produced))
 
 
 class AnthropicProvider:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Protocol, runtime_checkable
+
+from local_gateway.providers import tokens
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,13 @@ class ChatRequest:
     top_logprobs: int | None = None
     # Hints for the sandbox engine (NPC name, state, response style); upstreams ignore them.
     context: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def prompt_tokens(self) -> int:
+        """The prompt's tokens as :mod:`.tokens` counts them: the context check, the worst-case
+        price and a failed call's usage all need it, so it is counted once per request (a request
+        with other messages, ``dataclasses.replace``'d, counts its own)."""
+        return tokens.count_messages(self.messages, self.tools)
 
     @property
     def json_schema(self) -> dict[str, Any] | None:

@@ -235,7 +235,7 @@ def _usage(raw: Any, request: ChatRequest, produced: str) -> Usage:
     if isinstance(raw, dict) and "promptTokenCount" in raw:
         completion = int(raw.get("candidatesTokenCount") or 0) + int(raw.get("thoughtsTokenCount") or 0)
         return Usage(int(raw.get("promptTokenCount") or 0), completion)
-    return Usage(tokens.count_messages(request.messages, request.tools), tokens.count_text(produced))
+    return Usage(request.prompt_tokens, tokens.count_text(produced))
 
 
 def _candidate_parts(data: dict[str, Any]) -> tuple[list[dict[str, Any]], str | None]:

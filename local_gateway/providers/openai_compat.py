@@ -11,6 +11,8 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict, CIMultiDictProxy
+from yarl import URL
 
 from local_gateway import fastjson
 from local_gateway.providers import tokens
@@ -65,18 +67,22 @@ class OpenAICompatProvider:
         self.config = config
         self.session = session
         self.name = config.provider
-
-    def _headers(self) -> dict[str, str]:
+        # Built once: every request of this provider sends the same headers to the same URL.
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
-        if self.config.api_key:
-            headers["Authorization"] = f"Bearer {self.config.api_key}"
-        return headers
+        if config.api_key:
+            headers["Authorization"] = f"Bearer {config.api_key}"
+        self._header_map = CIMultiDictProxy(CIMultiDict(headers))
+        self._chat_url = URL(config.base_url.rstrip("/") + "/chat/completions")
+        self._client_timeout = client_timeout(config)
 
-    def _url(self) -> str:
-        return self.config.base_url.rstrip("/") + "/chat/completions"
+    def _headers(self) -> CIMultiDictProxy[str]:
+        return self._header_map
+
+    def _url(self) -> URL:
+        return self._chat_url
 
     def _timeout(self) -> aiohttp.ClientTimeout:
-        return client_timeout(self.config)
+        return self._client_timeout
 
     async def complete(self, request: ChatRequest) -> Completion:
         body = build_body(request, stream=False)
@@ -216,4 +222,4 @@ def _count_input(item: str | list[int]) -> int:
 def _usage(raw: Any, request: ChatRequest, content: str | None) -> Usage:
     if isinstance(raw, dict) and "prompt_tokens" in raw:
         return Usage(int(raw.get("prompt_tokens") or 0), int(raw.get("completion_tokens") or 0))
-    return Usage(tokens.count_messages(request.messages, request.tools), tokens.count_text(content or ""))
+    return Usage(request.prompt_tokens, tokens.count_text(content or ""))

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from local_gateway.services.accounts.tiers import load_tiers
 from local_gateway.services.billing.book import AccountState, Book, Verdict
@@ -21,7 +22,7 @@ from local_gateway.services.billing.credits import Credits
 from local_gateway.services.billing.limits import SpendLimits
 from local_gateway.services.billing.money import format_usd, usd_to_micros
 from local_gateway.services.core.clock import Clock
-from local_gateway.services.core.ids import new_id
+from local_gateway.services.core.ids import SequentialIds
 from local_gateway.services.core.singleflight import SingleFlight
 from mg.errors import (
     CreditsExhaustedError,
@@ -35,14 +36,22 @@ log = logging.getLogger("mg.gateway.billing")
 # top-up made by another process (an operator's grant) counts at once.
 RECHECK_AFTER = 0.2
 _LOAD_ATTEMPTS = 8
+# A hold names one reservation in the book (in Redis, shared by every process): unique, not secret.
+_HOLD_IDS = SequentialIds("hold_")
 
 
 def day_key(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m-%d")
+    return _period_keys(at.astimezone(UTC).date())[0]
 
 
 def month_key(at: datetime) -> str:
-    return at.astimezone(UTC).strftime("%Y-%m")
+    return _period_keys(at.astimezone(UTC).date())[1]
+
+
+@lru_cache(maxsize=8)
+def _period_keys(day: date) -> tuple[str, str]:
+    # Every request asks for today's keys, twice (reserve and settle): format them once a day.
+    return day.isoformat(), day.isoformat()[:7]
 
 
 def next_midnight(at: datetime) -> datetime:
@@ -53,6 +62,13 @@ def next_midnight(at: datetime) -> datetime:
 def next_month(at: datetime) -> datetime:
     start = at.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return (start + timedelta(days=32)).replace(day=1)
+
+
+@lru_cache(maxsize=32)
+def _tier_cap(tier: str) -> int | None:
+    """The tier's daily cap in micro-dollars (the tiers are fixed for the life of the process)."""
+    cap_usd = load_tiers()[tier].daily_cap_usd
+    return usd_to_micros(cap_usd) if cap_usd is not None else None
 
 
 @dataclass(frozen=True)
@@ -86,8 +102,7 @@ class Admission:
         self._loads: SingleFlight[str, None] = SingleFlight()
 
     async def caps(self, developer_id: str, tier: str) -> Caps:
-        tier_cap_usd = load_tiers()[tier].daily_cap_usd
-        tier_cap = usd_to_micros(tier_cap_usd) if tier_cap_usd is not None else None
+        tier_cap = _tier_cap(tier)
         own_daily, own_monthly = await self.limits.get(developer_id)
         daily = min((c for c in (tier_cap, own_daily) if c is not None), default=None)
         return Caps(daily, own_monthly, daily is not None and daily == tier_cap and own_daily != daily)
@@ -122,7 +137,7 @@ class Admission:
             return
         developer_id = ctx.developer_id
         caps = await self.caps(developer_id, ctx.principal.tier)
-        hold_id = new_id("hold")
+        hold_id = _HOLD_IDS.next()
         rechecked = False
         for _ in range(_LOAD_ATTEMPTS):
             now = self.clock.now()

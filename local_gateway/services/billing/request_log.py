@@ -81,7 +81,9 @@ class RequestLogWriter:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._pending.append((entry, future))
         self._wake.set()
-        await asyncio.shield(future)
+        # No shield: a handler cancelled here cancels only its own future; the row stays queued
+        # and is committed with its batch (the writer skips futures that are already done).
+        await future
 
     def record_nowait(self, entry: LogEntry) -> None:
         """Queue a row without waiting (a stream whose client went away)."""

@@ -19,15 +19,17 @@ def new_id(prefix: str, nbytes: int = 12) -> str:
     return f"{prefix}{sep}{''.join(reversed(chars)) or '0'}"
 
 
-class RequestIds:
-    """Request ids made cheaply: ``req_`` + a random prefix drawn once per process + a counter.
+class SequentialIds:
+    """Ids made cheaply: ``prefix`` + a random part drawn once per process + a counter.
 
     Unique across processes (64 random bits per process) and within one (the counter), which is
-    all a request id needs; it is no secret, so it costs no ``secrets`` call per request.
+    all an id that names something needs (a request, a completion, a reservation); none is a
+    secret, so none costs a ``secrets`` call (a system call) per request. Ids that must not be
+    guessed (keys, sessions) stay :func:`new_id`'s or ``secrets``'.
     """
 
-    def __init__(self) -> None:
-        self._prefix = f"req_{secrets.token_hex(8)}"
+    def __init__(self, prefix: str) -> None:
+        self._prefix = f"{prefix}{secrets.token_hex(8)}"
         self._count = itertools.count(1)
 
     def next(self) -> str:

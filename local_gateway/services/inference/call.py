@@ -6,7 +6,6 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from local_gateway.providers import tokens
 from local_gateway.providers.base import ChatRequest, Completion, ModelInfo, Provider, StreamEvent, Usage
 from local_gateway.providers.registry import ProviderRoute
 from local_gateway.services import monster_gpt
@@ -52,7 +51,7 @@ class Call:
         if model.id == self.model.id:
             return replace(self, provider=provider)
         max_tokens = max_tokens_for(model, self.params)
-        check_context(model, self.request.messages, self.request.tools, max_tokens)
+        check_context(model, self.request.prompt_tokens, max_tokens)
         request = replace(self.request, model=model, max_tokens=max_tokens)
         return replace(self, model=model, provider=provider, request=request, requested=self.model)
 
@@ -70,7 +69,7 @@ class Call:
 
     def prompt_usage(self, completion_tokens: int = 0) -> Usage:
         """Usage counted here, for a call the provider did not report on (failed, cut off)."""
-        return Usage(tokens.count_messages(self.request.messages, self.request.tools), completion_tokens)
+        return Usage(self.request.prompt_tokens, completion_tokens)
 
     # -- what the request log keeps ------------------------------------------------------------
 
@@ -175,7 +174,7 @@ def worst_case_micros(call: Call, plan: list[ModelInfo], attempts: int) -> int:
     """The most ``call`` can cost on any model of its fallback ``plan``: every attempt (a
     structured re-ask, an NPC regeneration) producing ``max_tokens`` (or the model's most) for
     each of its ``n`` choices, on a prompt grown by the answers before it."""
-    prompt = tokens.count_messages(call.request.messages, call.request.tools)
+    prompt = call.request.prompt_tokens
     worst = 0
     for model in plan:
         out = max_tokens_for(model, call.params) or model.max_output or max(model.context_window - prompt, 1)
@@ -187,13 +186,7 @@ def worst_case_micros(call: Call, plan: list[ModelInfo], attempts: int) -> int:
     return worst
 
 
-def check_context(
-    model: ModelInfo,
-    messages: list[dict[str, Any]],
-    tools: list[dict[str, Any]] | None,
-    max_tokens: int | None,
-) -> None:
-    prompt_tokens = tokens.count_messages(messages, tools)
+def check_context(model: ModelInfo, prompt_tokens: int, max_tokens: int | None) -> None:
     # As OpenAI does, the completion a caller asks for must fit beside the prompt.
     if prompt_tokens + (max_tokens or 0) > model.context_window:
         asked = f" plus max_tokens {max_tokens}" if max_tokens else ""

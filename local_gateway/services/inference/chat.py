@@ -23,7 +23,7 @@ from local_gateway.services.billing.admission import Admission
 from local_gateway.services.billing.context import RequestContext
 from local_gateway.services.billing.metering import Meter
 from local_gateway.services.core.clock import Clock
-from local_gateway.services.core.ids import new_id
+from local_gateway.services.core.ids import SequentialIds
 from local_gateway.services.inference import structured
 from local_gateway.services.inference.call import (
     Call,
@@ -39,6 +39,9 @@ from local_gateway.services.inference.stream import StreamRelay, as_events, open
 from local_gateway.services.npc.conversation import ConversationService
 from local_gateway.store.thread_records import ThreadRecord
 from mg.errors import InternalError, ModelNotFoundError, MonsterError
+
+# OpenAI's completion ids are opaque and unique; ours say which gateway process answered.
+_COMPLETION_IDS = SequentialIds("chatcmpl-mg")
 
 
 @dataclass
@@ -223,7 +226,6 @@ class ChatService:
             messages = [{"role": "system", "content": route.system_prompt}, *messages]
         tools = conversation.tools if conversation else params.tools
         max_tokens = max_tokens_for(model, params)
-        check_context(model, messages, tools, max_tokens)
         request = ChatRequest(
             model=model,
             messages=messages,
@@ -242,13 +244,14 @@ class ChatService:
             top_logprobs=params.top_logprobs,
             context=conversation.context if conversation else sandbox_context(params),
         )
+        check_context(model, request.prompt_tokens, max_tokens)
         return Call(
             ctx,
             params,
             model,
             upstreams,
             request,
-            completion_id=f"chatcmpl-{new_id('mg', 9)}",
+            completion_id=_COMPLETION_IDS.next(),
             created=int(self.clock.time()),
             conversation=conversation,
             route=route,
