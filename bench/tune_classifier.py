@@ -1,8 +1,8 @@
-"""Sweep Monster-GPT's semantic-layer settings on the tuning sets only (labelled, unseen, dev).
+"""Sweep Monster-GPT's semantic-layer settings on the tuning sets only (labelled, unseen, dev, dev2).
 
-Usage: ``.venv/bin/python bench/tune_classifier.py [--sets labelled,unseen,dev]``.
+Usage: ``.venv/bin/python bench/tune_classifier.py [--sets labelled,unseen,dev,dev2]``.
 
-The holdout, fresh and blind sets are never read here: they measure the chosen settings once,
+The holdout, fresh, blind and blind2 sets are never read here: they measure the chosen settings once,
 through ``bench/bench_classifier.py``. For each prompt of the tuning sets the lexical scores
 (keyword index + naive Bayes) and the MiniLM similarities are computed once; each combination of
 strategy (discipline centroid, or the mean of the best k texts of a discipline), margin, weight
@@ -29,8 +29,8 @@ from local_gateway.services.monster_gpt import router  # noqa: E402
 from local_gateway.services.monster_gpt.disciplines import GENERAL, load_disciplines  # noqa: E402
 from local_gateway.services.monster_gpt.semantic import discipline_texts  # noqa: E402
 
-TUNING = ("labelled", "unseen", "dev")
-NEVER = ("holdout", "fresh", "blind")  # measured by bench_classifier.py, never tuned on
+TUNING = ("labelled", "unseen", "dev", "dev2")
+NEVER = ("holdout", "fresh", "blind", "blind2")  # measured by bench_classifier.py, never tuned on
 
 
 def _rows(name: str) -> list[dict[str, str]]:

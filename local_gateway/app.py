@@ -177,7 +177,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
         # loads its model at warm-up (or, failing that, in the background on first use).
         embedder = local_embedder(settings.embedder)
         semantic = monster_gpt.semantic_layer(
-            settings.classifier_semantic, embedder, monster_gpt.load_disciplines()
+            settings.classifier_semantic, embedder, monster_gpt.load_disciplines(), settings.cache_dir
         )
         keys = KeyService(
             db,

@@ -20,6 +20,10 @@ DEFAULT_PORT = 8787
 ENVIRONMENT: dict[str, str] = {
     "MG_DATA_DIR": "where the gateway keeps gateway.db, blobs and logs (default: the user data dir)",
     "MG_CONFIG": "path of an optional TOML settings file (default: <data dir>/gateway.toml)",
+    "MG_CACHE_DIR": (
+        "where the gateway keeps what it can rebuild, such as Monster-GPT's embedded discipline "
+        "texts (default: the user cache dir)"
+    ),
     "MG_HOST": "address to listen on (default 127.0.0.1)",
     "MG_PORT": "port to listen on (default 8787)",
     "MG_DATABASE_URL": "postgresql://user@host:port/db for PostgreSQL; default SQLite in the data dir",
@@ -153,11 +157,19 @@ def default_data_dir() -> Path:
     return Path(user_data_dir("mg", appauthor=False))
 
 
+def default_cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("mg", appauthor=False))
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     data_dir: Path = field(default_factory=default_data_dir)
+    # Files that only save work (deleting them costs the next start a few seconds).
+    cache_dir: Path = field(default_factory=default_cache_dir)
     database_url: str | None = None
     test_key_rpm: int = 5
     log_level: str = "INFO"

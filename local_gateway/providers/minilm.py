@@ -19,6 +19,7 @@ model answered, for the ``X-Monster-Embedder`` header.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import importlib.util
 import logging
 import threading
@@ -136,6 +137,19 @@ class MiniLMEmbedder:
     @property
     def loaded(self) -> bool:
         return self._model is not None
+
+    @property
+    def identity(self) -> str | None:
+        """Exactly which model makes the vectors (weights and tokenizer digests, sequence length,
+        runtime version), for caches of them; None until it has loaded, because until then the
+        vectors are the fallback's."""
+        if self._model is None:
+            return None
+        try:
+            runtime = importlib.metadata.version("onnxruntime")
+        except importlib.metadata.PackageNotFoundError:
+            runtime = "unknown"
+        return f"{MINILM} int8 {MODEL_SHA256} {TOKENIZER_SHA256} max{MAX_TOKENS} onnxruntime-{runtime}"
 
     def warm(self) -> bool:
         """Load the model now, in this thread; True when it is ready. A failure is logged once

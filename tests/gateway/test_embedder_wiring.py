@@ -15,6 +15,7 @@ from local_gateway.providers import minilm
 from local_gateway.providers.embedders import HASHED, MINILM, HashedNgramEmbedder
 from local_gateway.providers.minilm import MiniLMEmbedder
 from local_gateway.services.container import Services
+from local_gateway.services.monster_gpt.semantic import CACHE_FILE
 from local_gateway.settings import Settings
 
 
@@ -41,7 +42,9 @@ async def _embed(client: TestClient, services: Services, text: str) -> tuple[str
 
 
 async def test_one_minilm_serves_embeddings_npc_memory_and_monster_gpt(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, bootstrap=False, save_bootstrap_key=False)
+    settings = Settings(
+        data_dir=tmp_path, cache_dir=tmp_path / "cache", bootstrap=False, save_bootstrap_key=False
+    )
     async with TestClient(TestServer(create_app(settings))) as client:
         services = client.app[SERVICES]
         embedder = services.embedder
@@ -55,6 +58,8 @@ async def test_one_minilm_serves_embeddings_npc_memory_and_monster_gpt(tmp_path:
                 break
             await asyncio.sleep(0.1)
         assert semantic.ready and embedder.loaded
+        # The disciplines' vectors were embedded and kept for the next start.
+        assert semantic.source == "built" and (settings.cache_dir / CACHE_FILE).is_file()
         name, vector = await _embed(client, services, "a dragon over the castle")
         assert name == MINILM and len(vector) == 1536
 
@@ -67,7 +72,9 @@ async def test_a_model_that_cannot_load_leaves_hashed_vectors_announced(
     broken = tmp_path / "model.onnx"
     broken.write_bytes(real.read_bytes()[:4096])
     monkeypatch.setattr(minilm, "packaged_model", lambda: broken)
-    settings = Settings(data_dir=tmp_path / "data", bootstrap=False, save_bootstrap_key=False)
+    settings = Settings(
+        data_dir=tmp_path / "data", cache_dir=tmp_path / "cache", bootstrap=False, save_bootstrap_key=False
+    )
     with caplog.at_level(logging.WARNING, "mg.gateway.embeddings"):
         async with TestClient(TestServer(create_app(settings))) as client:
             services = client.app[SERVICES]
@@ -80,6 +87,8 @@ async def test_a_model_that_cannot_load_leaves_hashed_vectors_announced(
             name, vector = await _embed(client, services, "a dragon over the castle")
             assert name == HASHED and len(vector) == 1536
             assert services.chat.semantic is not None and not services.chat.semantic.ready
+    # Fallback vectors are never cached as the model's.
+    assert not (tmp_path / "cache").exists()
     messages = [r.getMessage() for r in caplog.records]
     assert any("cannot load" in m and "sha256" in m for m in messages), messages
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from local_gateway.settings import ENVIRONMENT, Settings, default_data_dir
+from local_gateway.settings import ENVIRONMENT, Settings, default_cache_dir, default_data_dir
 from tests.support.gateway_process import GatewayProcess, gateway_env
 
 
@@ -49,6 +49,15 @@ def test_unknown_file_setting_is_refused(tmp_path: Path) -> None:
     (tmp_path / "gateway.toml").write_text("prot = 1\n")
     with pytest.raises(ValueError, match=r"unknown setting.*prot"):
         Settings.load({"MG_DATA_DIR": str(tmp_path)})
+
+
+def test_cache_dir_defaults_to_the_user_cache_dir_and_follows_mg_cache_dir(tmp_path: Path) -> None:
+    # Rebuildable files (Monster-GPT's embedded discipline texts) stay out of the data dir.
+    default = Settings.load({"MG_DATA_DIR": str(tmp_path)})
+    assert default.cache_dir == default_cache_dir() and default.cache_dir.name == "mg"
+    assert default.cache_dir != default.data_dir
+    moved = Settings.load({"MG_DATA_DIR": str(tmp_path), "MG_CACHE_DIR": str(tmp_path / "c")})
+    assert moved.cache_dir == tmp_path / "c"
 
 
 def test_every_setting_is_documented() -> None:
