@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -14,7 +13,7 @@ from aiohttp.typedefs import Handler
 
 from local_gateway.api.body import json_response
 from local_gateway.services.core.ids import SequentialIds
-from local_gateway.services.core.logs import ACCESS_LOGGER, REQUEST_ID
+from local_gateway.services.core.logs import ACCESS_LOG, REQUEST_ID
 from mg.errors import (
     InternalError,
     InvalidRequestError,
@@ -24,7 +23,6 @@ from mg.errors import (
     PayloadTooLargeError,
 )
 
-access_log = logging.getLogger(ACCESS_LOGGER)
 error_log = logging.getLogger("mg.gateway.error")
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 # A presigned upload URL carries its credential in the path; logs keep only its shape.
@@ -150,22 +148,14 @@ async def request_context(request: web.Request, handler: Handler) -> web.StreamR
             response.headers["X-Request-Id"] = request_id
         return response
     finally:
-        if request.app.get(ACCESS_LOG_ENABLED, True) and access_log.isEnabledFor(logging.INFO):
-            access_log.info(_access_line(request, request_id, status, started))
+        if request.app.get(ACCESS_LOG_ENABLED, True):
+            principal = request.get("principal")
+            ACCESS_LOG.write(
+                request_id,
+                request.method,
+                loggable_path(request.path),
+                status,
+                round((time.perf_counter() - started) * 1000, 2),
+                principal.key.id if principal else None,
+            )
         REQUEST_ID.reset(context)
-
-
-def _access_line(request: web.Request, request_id: str, status: int, started: float) -> str:
-    """The access-log line, a JSON object written as one formatted string.
-
-    Request ids and key ids are safe characters (``_SAFE_ID`` or made here) and aiohttp admits
-    only token characters in a method, so only the path needs JSON escaping.
-    """
-    principal = request.get("principal")
-    key_id = f'"{principal.key.id}"' if principal else "null"
-    ms = round((time.perf_counter() - started) * 1000, 2)
-    return (
-        f'{{"request_id": "{request_id}", "method": "{request.method}", '
-        f'"path": {json.dumps(loggable_path(request.path))}, "status": {status}, "ms": {ms!r}, '
-        f'"key_id": {key_id}}}'
-    )
