@@ -34,7 +34,7 @@ from local_gateway.providers.http import (
 )
 
 __all__ = ["OpenAICompatProvider", "UpstreamConfig", "build_body"]
-_DELTA_KEYS = ("role", "content", "tool_calls", "refusal")
+_DELTA_KEYS = frozenset(("role", "content", "tool_calls", "refusal"))
 
 
 def build_body(request: ChatRequest, stream: bool) -> dict[str, Any]:
@@ -134,11 +134,14 @@ class OpenAICompatProvider:
                     for choice in chunk.get("choices") or ():
                         # Only what the client asked for travels on: reasoning traces and
                         # provider-specific fields stay here.
-                        delta = {k: v for k, v in (choice.get("delta") or {}).items() if k in _DELTA_KEYS}
-                        if delta.get("content"):
-                            produced.append(delta["content"])
+                        delta = choice.get("delta") or {}
+                        if not delta.keys() <= _DELTA_KEYS:
+                            delta = {k: v for k, v in delta.items() if k in _DELTA_KEYS}
+                        content = delta.get("content")
+                        if content:
+                            produced.append(content)
                         index = choice.get("index") or 0
-                        if delta and any(v not in (None, "") for v in delta.values()):
+                        if content or (delta and any(v not in (None, "") for v in delta.values())):
                             yield StreamEvent(delta=delta, index=index, logprobs=choice.get("logprobs"))
                         if choice.get("finish_reason"):
                             finished = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from local_gateway.providers.base import ChatRequest, Completion, ModelInfo, Provider, StreamEvent, Usage
@@ -41,6 +41,7 @@ class Call:
     conversation: PreparedConversation | None = None
     # Set for model "monster-gpt": the discipline and specialist that answered.
     route: monster_gpt.Route | None = None
+    _chunk_template: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def provider_name(self) -> str:
@@ -139,18 +140,27 @@ class Call:
     def chunk(
         self, choices: list[dict[str, Any]], usage: Usage | None = None, cost_micros: int | None = None
     ) -> dict[str, Any]:
-        chunk: dict[str, Any] = {
-            "id": self.completion_id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model.id,
-            "system_fingerprint": f"mg_{self.provider_name}",
-            "choices": choices,
-            **self._thread_fields(),
-        }
+        chunk = dict(self._chunk_fields(), choices=choices)
         if self.params.include_usage:
             chunk["usage"] = usage_object(usage, cost_micros) if usage else None
         return chunk
+
+    def _chunk_fields(self) -> dict[str, Any]:
+        # The same for every chunk of the stream: built at its first chunk (the call no longer
+        # changes model or provider once it streams; a replace()d call builds its own).
+        fields = self._chunk_template
+        if fields is None:
+            fields = {
+                "id": self.completion_id,
+                "object": "chat.completion.chunk",
+                "created": self.created,
+                "model": self.model.id,
+                "system_fingerprint": f"mg_{self.provider_name}",
+                "choices": None,
+                **self._thread_fields(),
+            }
+            self._chunk_template = fields
+        return fields
 
     def _thread_fields(self) -> dict[str, Any]:
         conversation = self.conversation

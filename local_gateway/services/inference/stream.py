@@ -90,8 +90,9 @@ class Tally:
 
     def usage_for(self, call: Call) -> Usage:
         """The provider's usage, or (a stream cut short) the prompt and what was sent, counted here."""
-        sent = tokens.count_text(self.text) + tokens.count_text("".join(self.other_pieces))
-        return self.usage or call.prompt_usage(sent)
+        if self.usage is not None:
+            return self.usage
+        return call.prompt_usage(tokens.count_text(self.text) + tokens.count_text("".join(self.other_pieces)))
 
 
 class StreamRelay:
