@@ -22,6 +22,7 @@ from local_gateway.providers.base import ChatRequest, Completion, StreamEvent, U
 from local_gateway.providers.http import (
     UpstreamConfig,
     client_timeout,
+    finish_body,
     loads_or_none,
     read_error_payload,
     refuse_choices,
@@ -304,6 +305,7 @@ class AnthropicProvider:
                         if usage.get("output_tokens") is not None:
                             output_tokens = int(usage["output_tokens"])
                     elif kind == "message_stop":
+                        await finish_body(resp)  # so the connection is reused
                         break
                     elif kind == "error":
                         raise self._event_error(payload.get("error") or {})

@@ -104,6 +104,28 @@ async def read_error_payload(resp: aiohttp.ClientResponse) -> Any:
         return None
 
 
+# After a stream's last event its body has still to end (HTTP/1.1 chunked encoding's last,
+# empty chunk), often in a packet of its own. aiohttp puts a connection back in its pool only
+# once the body has ended: left unread, the connection is closed, and the next request to that
+# provider pays a new TCP and TLS handshake (tens of milliseconds to a real provider).
+_FINISH_SECONDS = 1.0
+_FINISH_BYTES = 64 * 1024
+
+
+async def finish_body(resp: aiohttp.ClientResponse) -> None:
+    """Read what is left of ``resp``'s body after its last event, so its connection is reused."""
+    content = resp.content
+    if content.at_eof():
+        return
+    read = 0
+    try:
+        async with asyncio.timeout(_FINISH_SECONDS):
+            while not content.at_eof() and read <= _FINISH_BYTES:
+                read += len(await content.readany())
+    except (TimeoutError, aiohttp.ClientError):
+        pass  # an upstream that keeps talking after its end: its connection is simply closed
+
+
 async def sse_events(content: aiohttp.StreamReader) -> AsyncIterator[tuple[str | None, str]]:
     """``(event name, data)`` of each SSE event, as it arrives.
 

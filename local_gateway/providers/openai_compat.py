@@ -27,6 +27,7 @@ from local_gateway.providers.base import (
 from local_gateway.providers.http import (
     UpstreamConfig,
     client_timeout,
+    finish_body,
     read_error_payload,
     sse_events,
     status_error,
@@ -146,6 +147,8 @@ class OpenAICompatProvider:
                         if choice.get("finish_reason"):
                             finished = True
                             yield StreamEvent(finish_reason=choice["finish_reason"], index=index)
+                if finished:
+                    await finish_body(resp)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise self._unavailable(exc) from exc
         if not finished:

@@ -218,6 +218,25 @@ def test_chunks_are_forwarded_as_they_arrive(
     assert [r["amount_usd"] for r in ledger] == [pytest.approx(-row[0]["cost_usd"])]
 
 
+def test_a_stream_s_upstream_connection_is_kept_for_the_next_request(
+    live_gateway: GatewayProcess, live_key: dict[str, Any], upstream: FakeOpenAI
+) -> None:
+    # A model generating tokens: every event, and the end of the body after [DONE], arrive in
+    # packets of their own. Hanging up at [DONE] would cost each stream a new connection (a new
+    # TLS handshake to a real provider).
+    upstream.reset("paced")
+    client = OpenAI(base_url=live_gateway.base_url, api_key=live_key["api_key"], max_retries=0)
+    for _ in range(2):
+        chunks = list(client.chat.completions.create(model=MODEL, messages=HELLO, stream=True))
+        assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "".join(REPLY)
+    *earlier, first, second = upstream.requests
+    for seen in (first, second):
+        assert seen.finished.wait(5), "the upstream's answer never ended"
+        assert not seen.disconnected.is_set(), "the gateway hung up before the body ended"
+    # The second stream came over a connection already open (no new handshake).
+    assert second.port in {s.port for s in (*earlier, first)}
+
+
 def test_client_going_away_cancels_upstream_and_is_logged(
     live_gateway: GatewayProcess, live_key: dict[str, Any], upstream: FakeOpenAI
 ) -> None:

@@ -5,8 +5,10 @@ separate processes with synchronous clients). Its ``mode`` picks the behaviour o
 requests; every request is recorded with its headers, body and whether the caller hung up.
 
 Modes: ``normal``; ``slow`` (the stream sends its first content chunk, then waits for
-:meth:`FakeOpenAI.release`); ``error500``; ``timeout`` (never answers); ``malformed`` (a body,
-or a stream chunk, that is not JSON).
+:meth:`FakeOpenAI.release`); ``paced`` (a pause before each stream event and before the body's
+end, as a model generating tokens: each arrives in its own packet); ``error500``; ``timeout``
+(never answers); ``malformed`` (a body, or a stream chunk, that is not JSON). Each request
+records the client port it came from (which connection).
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ class Seen:
 
     headers: dict[str, str]
     body: dict[str, Any]
+    # The caller's port: requests sharing it came over one (kept-alive) connection.
+    port: int = 0
     finished: threading.Event = field(default_factory=threading.Event)
     disconnected: threading.Event = field(default_factory=threading.Event)
 
@@ -103,7 +107,8 @@ class FakeOpenAI:
         loop.close()
 
     async def _chat(self, request: web.Request) -> web.StreamResponse:
-        seen = Seen(dict(request.headers), await request.json())
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        seen = Seen(dict(request.headers), await request.json(), port=peer[1] if peer else 0)
         self.requests.append(seen)
         try:
             response = await self._answer(request, seen)
@@ -139,12 +144,18 @@ class FakeOpenAI:
         if mode == "slow":
             assert self._gate is not None
             await self._gate.wait()
-        for piece in REPLY[1:]:
-            await response.write(_sse(_chunk(model, {"content": piece})))
-        await response.write(_sse(_chunk(model, {}, finish_reason="stop")))
+        pause = 0.005 if mode == "paced" else 0.0
+        events = [_sse(_chunk(model, {"content": piece})) for piece in REPLY[1:]]
+        events.append(_sse(_chunk(model, {}, finish_reason="stop")))
         if (seen.body.get("stream_options") or {}).get("include_usage"):
-            await response.write(_sse(dict(_chunk(model, None), choices=[], usage=USAGE)))
-        await response.write(b"data: [DONE]\n\n")
+            events.append(_sse(dict(_chunk(model, None), choices=[], usage=USAGE)))
+        events.append(b"data: [DONE]\n\n")
+        for event in events:
+            if pause:
+                await asyncio.sleep(pause)
+            await response.write(event)
+        if pause:
+            await asyncio.sleep(pause)  # the end of the body comes in a packet of its own
         await response.write_eof()
         return response
 
