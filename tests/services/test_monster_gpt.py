@@ -21,7 +21,8 @@ import pytest
 
 from local_gateway.providers.embedders import HashedNgramEmbedder
 from local_gateway.providers.minilm import MiniLMEmbedder
-from local_gateway.services.monster_gpt.bayes import train
+from local_gateway.services.monster_gpt import bayes
+from local_gateway.services.monster_gpt.bayes import cached, train
 from local_gateway.services.monster_gpt.disciplines import (
     GENERAL,
     KEYWORD_GRADES,
@@ -41,7 +42,6 @@ from local_gateway.services.monster_gpt.router import (
     warm,
 )
 from local_gateway.services.monster_gpt.semantic import (
-    CACHE_FILE,
     SemanticLayer,
     discipline_texts,
     semantic_layer,
@@ -349,6 +349,24 @@ def test_bayes_training_is_deterministic(disciplines: Any) -> None:
     assert known > 0 and len(scores) == len(disciplines)
 
 
+def test_bayes_model_read_from_the_cache_is_the_one_training_makes(disciplines: Any, tmp_path: Path) -> None:
+    trained = train(disciplines)
+    first = cached(disciplines, tmp_path)  # nothing on disk yet: trains and writes
+    assert (tmp_path / bayes.CACHE_FILE).is_file()
+    again = cached(disciplines, tmp_path)
+    assert first == again == trained and again is not first
+    text = "my character's feet slide on slopes"
+    assert repr(again.log_scores(text)) == repr(trained.log_scores(text))
+    # Other training texts are another model: the cache written for these texts is not used.
+    changed = dict(disciplines)
+    changed["animation"] = replace(disciplines["animation"], prototypes=("feet slide on slopes",))
+    assert cached(changed, tmp_path) == train(changed) != trained
+    # A damaged file is only a missed shortcut.
+    path = tmp_path / bayes.CACHE_FILE
+    path.write_bytes(path.read_bytes()[:-10])
+    assert cached(disciplines, tmp_path) == trained
+
+
 def test_bayes_layer_understands_what_no_keyword_names() -> None:
     # Neither question names its craft; the prototypes describe the problems in plain words.
     assert classify("my character's feet slide on slopes and float over stairs").discipline == "animation"
@@ -476,7 +494,7 @@ def test_cached_vectors_give_the_same_similarities_as_a_fresh_build(disciplines:
     fresh.build()
     first = SemanticLayer(_CountingEncoder(), disciplines, tmp_path)
     first.build()
-    assert first.source == "built" and (tmp_path / CACHE_FILE).is_file()
+    assert first.source == "built" and (tmp_path / bayes.CACHE_FILE).is_file()
     encoder = _CountingEncoder()
     again = SemanticLayer(encoder, disciplines, tmp_path)
     again.build()
@@ -510,7 +528,7 @@ def test_a_changed_text_or_model_invalidates_the_cache(disciplines: Any, tmp_pat
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
 def test_a_damaged_cache_is_ignored_and_rebuilt(disciplines: Any, tmp_path: Path, damage: str) -> None:
     SemanticLayer(_CountingEncoder(), disciplines, tmp_path).build()
-    path = tmp_path / CACHE_FILE
+    path = tmp_path / bayes.CACHE_FILE
     data = path.read_bytes()
     damaged = {
         "truncate": data[: len(data) // 2],
