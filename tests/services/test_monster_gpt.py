@@ -42,6 +42,7 @@ from local_gateway.services.monster_gpt.router import (
     warm,
 )
 from local_gateway.services.monster_gpt.semantic import (
+    CACHE_FILE,
     SemanticLayer,
     discipline_texts,
     semantic_layer,
@@ -494,7 +495,7 @@ def test_cached_vectors_give_the_same_similarities_as_a_fresh_build(disciplines:
     fresh.build()
     first = SemanticLayer(_CountingEncoder(), disciplines, tmp_path)
     first.build()
-    assert first.source == "built" and (tmp_path / bayes.CACHE_FILE).is_file()
+    assert first.source == "built" and (tmp_path / CACHE_FILE).is_file()
     encoder = _CountingEncoder()
     again = SemanticLayer(encoder, disciplines, tmp_path)
     again.build()
@@ -528,7 +529,7 @@ def test_a_changed_text_or_model_invalidates_the_cache(disciplines: Any, tmp_pat
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
 def test_a_damaged_cache_is_ignored_and_rebuilt(disciplines: Any, tmp_path: Path, damage: str) -> None:
     SemanticLayer(_CountingEncoder(), disciplines, tmp_path).build()
-    path = tmp_path / bayes.CACHE_FILE
+    path = tmp_path / CACHE_FILE
     data = path.read_bytes()
     damaged = {
         "truncate": data[: len(data) // 2],
