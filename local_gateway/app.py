@@ -8,6 +8,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -312,7 +313,7 @@ def _services_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterat
             app[BOOTSTRAP_KEY] = await keys.create_key(
                 LOCAL_EMAIL, tier="studio", environment="test", name="local"
             )
-        warming = asyncio.ensure_future(_warm(embedder, semantic))
+        warming = asyncio.ensure_future(_warm(embedder, semantic, settings.cache_dir))
         try:
             yield
         finally:
@@ -345,7 +346,7 @@ def _completer(chat: ChatService) -> Complete:
     return complete
 
 
-async def _warm(embedder: Embedder, semantic: monster_gpt.SemanticLayer | None) -> None:
+async def _warm(embedder: Embedder, semantic: monster_gpt.SemanticLayer | None, cache_dir: Path) -> None:
     """Load MiniLM (under a second of CPU), then build Monster-GPT's caches and, with the semantic
     layer on, embed the disciplines. Until the model is in, embeddings and NPC memory get hashed
     n-grams (announced in X-Monster-Embedder and the log) and Monster-GPT classifies lexically
@@ -359,7 +360,7 @@ async def _warm(embedder: Embedder, semantic: monster_gpt.SemanticLayer | None) 
     def work() -> None:
         loaded = embedder.warm() if isinstance(embedder, MiniLMEmbedder) else False
         # Centroids built from fallback vectors would not be the model's: stay lexical then.
-        monster_gpt.warm(semantic if loaded else None)
+        monster_gpt.warm(semantic if loaded else None, cache_dir)
 
     try:
         await _in_daemon_thread(work, "mg-warm-up")

@@ -21,7 +21,8 @@ import pytest
 
 from local_gateway.providers.embedders import HashedNgramEmbedder
 from local_gateway.providers.minilm import MiniLMEmbedder
-from local_gateway.services.monster_gpt.bayes import train
+from local_gateway.services.monster_gpt import bayes
+from local_gateway.services.monster_gpt.bayes import cached, train
 from local_gateway.services.monster_gpt.disciplines import (
     GENERAL,
     KEYWORD_GRADES,
@@ -347,6 +348,24 @@ def test_bayes_training_is_deterministic(disciplines: Any) -> None:
     assert a == b
     scores, known = a.log_scores("my character's feet slide on slopes")
     assert known > 0 and len(scores) == len(disciplines)
+
+
+def test_bayes_model_read_from_the_cache_is_the_one_training_makes(disciplines: Any, tmp_path: Path) -> None:
+    trained = train(disciplines)
+    first = cached(disciplines, tmp_path)  # nothing on disk yet: trains and writes
+    assert (tmp_path / bayes.CACHE_FILE).is_file()
+    again = cached(disciplines, tmp_path)
+    assert first == again == trained and again is not first
+    text = "my character's feet slide on slopes"
+    assert repr(again.log_scores(text)) == repr(trained.log_scores(text))
+    # Other training texts are another model: the cache written for these texts is not used.
+    changed = dict(disciplines)
+    changed["animation"] = replace(disciplines["animation"], prototypes=("feet slide on slopes",))
+    assert cached(changed, tmp_path) == train(changed) != trained
+    # A damaged file is only a missed shortcut.
+    path = tmp_path / bayes.CACHE_FILE
+    path.write_bytes(path.read_bytes()[:-10])
+    assert cached(disciplines, tmp_path) == trained
 
 
 def test_bayes_layer_understands_what_no_keyword_names() -> None:

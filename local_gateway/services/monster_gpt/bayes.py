@@ -7,20 +7,33 @@ solves), description, examples, name, system prompt and keywords, so a question 
 symptom ("feet go through the steps") still lands near the craft that fixes it, and a typo or an
 unlisted inflection still shares most of its character 4-grams with the right word.
 
-Nothing here reads an evaluation set. Training takes about 0.2 s and runs once per
-process; scoring is a sparse sum over the prompt's features, about 50 microseconds.
+Nothing here reads an evaluation set. Training takes about 0.2 s; scoring is a sparse sum
+over the prompt's features, about 50 microseconds. Training also leaves some 20 MiB of a
+process's heap fragmented (its transient counts interleave with the features it keeps), while
+loading the finished model costs 4 MiB: so the model is kept on disk (:func:`cached`), keyed
+by its training texts and this code, and a process trains only when that cache is missing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import math
+import os
+import tempfile
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
+from pathlib import Path
 
+from local_gateway.services.monster_gpt import term_index
 from local_gateway.services.monster_gpt.disciplines import Discipline
 from local_gateway.services.monster_gpt.term_index import NEUTRAL, STOPWORDS, stem, words
+
+log = logging.getLogger(__name__)
 
 # Additive (Lidstone) smoothing. Small, because the training text is short and specific: a word
 # seen once in a discipline's prose should count clearly more than a word it never mentions.
@@ -34,6 +47,8 @@ CHAR_N = 4
 PROSE_WEIGHT = 1.0
 SYSTEM_PROMPT_WEIGHT = 0.5
 KEYWORD_WEIGHT = {"core": 1.5, "strong": 1.0, "medium": 0.5, "weak": 0.25}
+CACHE_FORMAT = "mg-bayes-1"
+CACHE_FILE = "monster_gpt_bayes.bin"
 
 
 def features(text: str) -> dict[str, float]:
@@ -68,27 +83,38 @@ def training_texts(d: Discipline) -> Iterable[tuple[str, float]]:
 
 @dataclass(frozen=True)
 class BayesModel:
-    """Log-likelihoods stored sparsely: a per-discipline floor plus, per feature, the lift over it."""
+    """Log-likelihoods stored sparsely: a per-discipline floor plus, per feature, the lift over it.
+
+    The lifts sit in flat arrays rather than a tuple of ``(index, value)`` tuples per feature:
+    the same doubles, summed in the same order, in about a third of the memory (tens of
+    thousands of features times the disciplines that saw each one were some 18 MiB of a
+    gateway's RSS as Python tuples and floats).
+    """
 
     ids: tuple[str, ...]
     # log P(unseen feature | discipline), the smoothed floor every feature starts from.
     floor: tuple[float, ...]
-    # feature -> ((discipline index, log P(feature | d) - floor[d]), ...), only where d saw it.
-    lift: Mapping[str, tuple[tuple[int, float], ...]]
+    # feature -> its row; row r's entries are positions starts[r] to starts[r + 1] of
+    # ``indexes`` (discipline index) and ``values`` (log P(feature | d) - floor[d]), only where
+    # d saw the feature, in discipline order.
+    rows: Mapping[str, int]
+    starts: array[int]
+    indexes: bytes
+    values: array[float]
 
     def log_scores(self, text: str) -> tuple[list[float], float]:
         """Per-discipline log-likelihood of ``text`` (in :attr:`ids` order) and how much of
         the prompt the model knew (total count of known features; 0 means no evidence)."""
         scores = [0.0] * len(self.ids)
         known = 0.0
-        lift = self.lift
+        rows, starts, indexes, values = self.rows, self.starts, self.indexes, self.values
         for feature, count in features(text).items():
-            entries = lift.get(feature)
-            if entries is None:
+            row = rows.get(feature)
+            if row is None:
                 continue  # unknown to every discipline: the same floor for all, no information
             known += count
-            for index, value in entries:
-                scores[index] += value * count
+            for k in range(starts[row], starts[row + 1]):
+                scores[indexes[k]] += values[k] * count
         if known:
             floor = self.floor
             scores = [s + f * known for s, f in zip(scores, floor, strict=True)]
@@ -122,4 +148,98 @@ def train(disciplines: Mapping[str, Discipline]) -> BayesModel:
         for feature in sorted(found):
             value = math.log((found[feature] + ALPHA) / denominators[index]) - floor[index]
             lift.setdefault(feature, []).append((index, value))
-    return BayesModel(ids=ids, floor=floor, lift={f: tuple(v) for f, v in lift.items()})
+    if len(ids) > 256:
+        raise ValueError(f"{len(ids)} disciplines: discipline indexes are stored as bytes (at most 256)")
+    rows: dict[str, int] = {}
+    starts = array("L", [0])
+    indexes = bytearray()
+    values = array("d")
+    for feature, entries in lift.items():
+        rows[feature] = len(rows)
+        for index, value in entries:
+            indexes.append(index)
+            values.append(value)
+        starts.append(len(values))
+    return BayesModel(ids=ids, floor=floor, rows=rows, starts=starts, indexes=bytes(indexes), values=values)
+
+
+def cached(disciplines: Mapping[str, Discipline], cache_dir: Path) -> BayesModel:
+    """The model of ``disciplines``: read from ``cache_dir`` when a previous process trained it
+    on the same texts with the same code, else trained here and written there for the next."""
+    path, key = cache_dir / CACHE_FILE, _cache_key(disciplines)
+    try:
+        data = path.read_bytes()
+        if data.startswith(key):
+            return loads(data[len(key) :])
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError) as exc:  # truncated or foreign: only ever a shortcut
+        log.warning("ignoring Monster-GPT's model cache %s: %s", path, exc)
+    model = train(disciplines)
+    _write(path, key + dumps(model))
+    return model
+
+
+def _cache_key(disciplines: Mapping[str, Discipline]) -> bytes:
+    # The texts learnt from and the code that turns them into features and weights: a change
+    # to either makes another model, so either makes another key.
+    digest = hashlib.sha256(CACHE_FORMAT.encode())
+    for module in (__file__, term_index.__file__):
+        digest.update(Path(module).read_bytes())
+    for disc in sorted(disciplines):
+        digest.update(f"\1{disc}".encode())
+        for text, weight in training_texts(disciplines[disc]):
+            digest.update(f"\0{weight}\0{text}".encode())
+    return digest.hexdigest().encode() + b"\n"
+
+
+def _write(path: Path, data: bytes) -> None:
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as exc:  # a read-only or full disk costs the next start its training, no more
+        log.warning("cannot write Monster-GPT's model cache %s: %s", path, exc)
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def dumps(model: BayesModel) -> bytes:
+    """``model`` as bytes for :func:`loads`."""
+    head = json.dumps({"ids": model.ids, "floor": model.floor, "features": list(model.rows)})
+    parts = (head.encode(), model.starts.tobytes(), model.indexes, model.values.tobytes())
+    sizes = array("Q", [len(p) for p in parts])
+    return sizes.tobytes() + b"".join(parts)
+
+
+def loads(data: bytes) -> BayesModel:
+    """The model :func:`dumps` wrote; only the final arrays and one string per feature are made."""
+    sizes = array("Q")
+    sizes.frombytes(data[: 4 * 8])
+    if len(sizes) != 4 or 4 * 8 + sum(sizes) != len(data):
+        raise ValueError("not a whole model")
+    offsets = [4 * 8]
+    for size in sizes:
+        offsets.append(offsets[-1] + size)
+    chunk = [data[a:b] for a, b in pairwise(offsets)]
+    head = json.loads(chunk[0])
+    starts = array("L")
+    starts.frombytes(chunk[1])
+    values = array("d")
+    values.frombytes(chunk[3])
+    rows = {feature: row for row, feature in enumerate(head["features"])}
+    return BayesModel(
+        ids=tuple(head["ids"]),
+        floor=tuple(head["floor"]),
+        rows=rows,
+        starts=starts,
+        indexes=chunk[2],
+        values=values,
+    )

@@ -24,8 +24,9 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
-from local_gateway.services.monster_gpt.bayes import BayesModel, train
+from local_gateway.services.monster_gpt.bayes import BayesModel, cached, train
 from local_gateway.services.monster_gpt.disciplines import GENERAL, Discipline, load_disciplines, tier_rank
 from local_gateway.services.monster_gpt.semantic import SemanticLayer, semantic_layer
 from local_gateway.services.monster_gpt.term_index import TermIndex, build_index
@@ -192,12 +193,18 @@ def _index() -> TermIndex:
     return build_index(load_disciplines())
 
 
-@cache
+# The process's Bayes model, once trained or loaded (a list, so that warm() can put a model
+# read from disk where a first classification would otherwise train one).
+_BAYES: list[BayesModel] = []
+
+
 def _bayes() -> BayesModel:
-    return train(load_disciplines())
+    if not _BAYES:
+        _BAYES.append(train(load_disciplines()))
+    return _BAYES[0]
 
 
-def warm(semantic: SemanticLayer | None = None) -> str:
+def warm(semantic: SemanticLayer | None = None, cache_dir: Path | None = None) -> str:
     """Build everything :func:`classify` caches and return the method close calls will use.
 
     The keyword index and Bayes model take about 0.3 s; ``semantic``, when given, loads its
@@ -205,8 +212,11 @@ def warm(semantic: SemanticLayer | None = None) -> str:
     consulted, so no request pays for building it: call it once at start-up, off the event
     loop. A semantic classification itself costs an encode (10-20 ms on a busy 2-core machine),
     so async callers run :func:`route` in a worker thread when ``semantic.ready`` is true.
+    With ``cache_dir`` the Bayes model is read from there when a previous start trained it.
     """
     _index()
+    if not _BAYES and cache_dir is not None:
+        _BAYES.append(cached(load_disciplines(), cache_dir))
     _bayes()
     if semantic is None:
         return LEXICAL
