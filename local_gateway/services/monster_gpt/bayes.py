@@ -20,8 +20,6 @@ import hashlib
 import json
 import logging
 import math
-import os
-import tempfile
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -30,6 +28,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from local_gateway.services.monster_gpt import term_index
+from local_gateway.services.monster_gpt.cache_files import write_atomically
 from local_gateway.services.monster_gpt.disciplines import Discipline
 from local_gateway.services.monster_gpt.term_index import NEUTRAL, STOPWORDS, stem, words
 
@@ -176,7 +175,7 @@ def cached(disciplines: Mapping[str, Discipline], cache_dir: Path) -> BayesModel
     except (OSError, ValueError, KeyError) as exc:  # truncated or foreign: only ever a shortcut
         log.warning("ignoring Monster-GPT's model cache %s: %s", path, exc)
     model = train(disciplines)
-    _write(path, key + dumps(model))
+    write_atomically(path, key + dumps(model), "model cache")
     return model
 
 
@@ -191,24 +190,6 @@ def _cache_key(disciplines: Mapping[str, Discipline]) -> bytes:
         for text, weight in training_texts(disciplines[disc]):
             digest.update(f"\0{weight}\0{text}".encode())
     return digest.hexdigest().encode() + b"\n"
-
-
-def _write(path: Path, data: bytes) -> None:
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:  # a read-only or full disk costs the next start its training, no more
-        log.warning("cannot write Monster-GPT's model cache %s: %s", path, exc)
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
 
 
 def dumps(model: BayesModel) -> bytes:

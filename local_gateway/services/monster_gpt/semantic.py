@@ -26,10 +26,9 @@ similarities a fresh build gives.
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -37,6 +36,7 @@ from typing import TYPE_CHECKING
 
 from local_gateway.lazy import LazyModule
 from local_gateway.providers.embedders import Embedder
+from local_gateway.services.monster_gpt.cache_files import write_atomically
 from local_gateway.services.monster_gpt.disciplines import Discipline
 
 if TYPE_CHECKING:
@@ -157,26 +157,14 @@ def _read_cache(path: Path, key: str, counts: list[int]) -> list[np.ndarray] | N
 
 
 def _write_cache(path: Path, key: str, vectors: list[np.ndarray]) -> None:
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(
-                fh,
-                key=np.asarray(key),
-                counts=np.asarray([len(v) for v in vectors], np.int64),
-                vectors=np.concatenate(vectors),
-            )
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        tmp = None
-    except OSError as exc:  # a read-only or full disk costs the next start its seconds, no more
-        log.warning("cannot write Monster-GPT's vector cache %s: %s", path, exc)
-    finally:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
+    out = io.BytesIO()
+    np.savez(
+        out,
+        key=np.asarray(key),
+        counts=np.asarray([len(v) for v in vectors], np.int64),
+        vectors=np.concatenate(vectors),
+    )
+    write_atomically(path, out.getvalue(), "vector cache")
 
 
 def semantic_layer(
