@@ -1,6 +1,6 @@
-"""Sweep Monster-GPT's semantic-layer settings on the tuning sets only (labelled, unseen, dev, dev2).
+"""Sweep Monster-GPT's semantic-layer settings on the tuning sets only (labelled, unseen, dev, dev2, dev3).
 
-Usage: ``.venv/bin/python bench/tune_classifier.py [--sets labelled,unseen,dev,dev2]``.
+Usage: ``.venv/bin/python bench/tune_classifier.py [--sets labelled,unseen,dev,dev2,dev3]``.
 
 The holdout, fresh, blind and blind2 sets are never read here: they measure the chosen settings once,
 through ``bench/bench_classifier.py``. For each prompt of the tuning sets the lexical scores
@@ -29,7 +29,7 @@ from local_gateway.services.monster_gpt import router  # noqa: E402
 from local_gateway.services.monster_gpt.disciplines import GENERAL, load_disciplines  # noqa: E402
 from local_gateway.services.monster_gpt.semantic import discipline_texts  # noqa: E402
 
-TUNING = ("labelled", "unseen", "dev", "dev2")
+TUNING = ("labelled", "unseen", "dev", "dev2", "dev3")
 NEVER = ("holdout", "fresh", "blind", "blind2")  # measured by bench_classifier.py, never tuned on
 
 

@@ -234,7 +234,7 @@ def test_fresh_set_shape(disciplines: Any) -> None:
     assert min(per.values()) >= 4, per.most_common()[-3:]
 
 
-SETS = ("labelled", "unseen", "dev", "dev2", "holdout", "fresh", "blind")
+SETS = ("labelled", "unseen", "dev", "dev2", "dev3", "holdout", "fresh", "blind")
 
 
 def test_sets_do_not_overlap_each_other_or_the_discipline_examples(disciplines: Any) -> None:
