@@ -110,7 +110,12 @@ def main() -> None:
     print("accuracy  encodes  strategy  margin  weight  temperature")
     for acc, share, strategy, margin, weight, temperature in results[:25]:
         print(f"{acc:8.3f}  {share:7.1%}  {strategy:8}  {margin:6}  {weight:6}  {temperature}")
-    for label, key in (("before #16", ("centroid", 3.0, 16.0, 0.05)), ("now", ("top-3", 10.0, 16.0, 0.05))):
+    settings = (
+        ("before #16", ("centroid", 3.0, 16.0, 0.05)),
+        ("before dev3", ("top-3", 10.0, 16.0, 0.05)),
+        ("now", ("top-3", router.SEMANTIC_MARGIN, router.SEMANTIC_WEIGHT, router.SEMANTIC_TEMPERATURE)),
+    )
+    for label, key in settings:
         acc, share = next(x for x in results if x[2:] == key)[:2]
         print(f"{label} {key}: accuracy {acc:.3f}, encodes on {share:.1%} of prompts")
 
