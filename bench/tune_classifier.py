@@ -112,7 +112,7 @@ def main() -> None:
         print(f"{acc:8.3f}  {share:7.1%}  {strategy:8}  {margin:6}  {weight:6}  {temperature}")
     settings = (
         ("before #16", ("centroid", 3.0, 16.0, 0.05)),
-        ("before dev3", ("top-3", 10.0, 16.0, 0.05)),
+        ("margin 16", ("top-3", 16.0, 24.0, 0.05)),
         ("now", ("top-3", router.SEMANTIC_MARGIN, router.SEMANTIC_WEIGHT, router.SEMANTIC_TEMPERATURE)),
     )
     for label, key in settings:
