@@ -36,7 +36,7 @@ from local_gateway.services.monster_gpt.semantic import SemanticLayer  # noqa: E
 from local_gateway.services.monster_gpt.term_index import build_index  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
-SETS = ("labelled", "unseen", "dev", "dev2", "holdout", "fresh", "blind", "blind2")
+SETS = ("labelled", "unseen", "dev", "dev2", "dev3", "holdout", "fresh", "blind", "blind2")
 
 
 def _rows(name: str) -> list[dict[str, str]]:

@@ -1,6 +1,6 @@
-"""Sweep Monster-GPT's semantic-layer settings on the tuning sets only (labelled, unseen, dev, dev2).
+"""Sweep Monster-GPT's semantic-layer settings on the tuning sets only (labelled, unseen, dev, dev2, dev3).
 
-Usage: ``.venv/bin/python bench/tune_classifier.py [--sets labelled,unseen,dev,dev2]``.
+Usage: ``.venv/bin/python bench/tune_classifier.py [--sets labelled,unseen,dev,dev2,dev3]``.
 
 The holdout, fresh, blind and blind2 sets are never read here: they measure the chosen settings once,
 through ``bench/bench_classifier.py``. For each prompt of the tuning sets the lexical scores
@@ -29,7 +29,7 @@ from local_gateway.services.monster_gpt import router  # noqa: E402
 from local_gateway.services.monster_gpt.disciplines import GENERAL, load_disciplines  # noqa: E402
 from local_gateway.services.monster_gpt.semantic import discipline_texts  # noqa: E402
 
-TUNING = ("labelled", "unseen", "dev", "dev2")
+TUNING = ("labelled", "unseen", "dev", "dev2", "dev3")
 NEVER = ("holdout", "fresh", "blind", "blind2")  # measured by bench_classifier.py, never tuned on
 
 
@@ -110,7 +110,12 @@ def main() -> None:
     print("accuracy  encodes  strategy  margin  weight  temperature")
     for acc, share, strategy, margin, weight, temperature in results[:25]:
         print(f"{acc:8.3f}  {share:7.1%}  {strategy:8}  {margin:6}  {weight:6}  {temperature}")
-    for label, key in (("before #16", ("centroid", 3.0, 16.0, 0.05)), ("now", ("top-3", 10.0, 16.0, 0.05))):
+    settings = (
+        ("before #16", ("centroid", 3.0, 16.0, 0.05)),
+        ("margin 16", ("top-3", 16.0, 24.0, 0.05)),
+        ("now", ("top-3", router.SEMANTIC_MARGIN, router.SEMANTIC_WEIGHT, router.SEMANTIC_TEMPERATURE)),
+    )
+    for label, key in settings:
         acc, share = next(x for x in results if x[2:] == key)[:2]
         print(f"{label} {key}: accuracy {acc:.3f}, encodes on {share:.1%} of prompts")
 

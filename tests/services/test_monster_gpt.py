@@ -234,7 +234,7 @@ def test_fresh_set_shape(disciplines: Any) -> None:
     assert min(per.values()) >= 4, per.most_common()[-3:]
 
 
-SETS = ("labelled", "unseen", "dev", "dev2", "holdout", "fresh", "blind")
+SETS = ("labelled", "unseen", "dev", "dev2", "dev3", "holdout", "fresh", "blind")
 
 
 def test_sets_do_not_overlap_each_other_or_the_discipline_examples(disciplines: Any) -> None:
@@ -312,7 +312,7 @@ def test_accuracy_floor_on_blind_set() -> None:
 
 
 def test_accuracy_with_the_semantic_layer(disciplines: Any) -> None:
-    # Measured 0.852 (holdout), 0.933 (fresh) and 0.920 (blind) with the default install's
+    # Measured 0.864 (holdout), 0.942 (fresh) and 0.925 (blind) with the default install's
     # all-MiniLM-L6-v2 (int8 ONNX), best-3 texts per discipline, consulted below margin 10.
     embedder = MiniLMEmbedder()
     assert embedder.warm(), embedder.failure

@@ -73,11 +73,13 @@ STOPWORDS = frozenset({
 # fmt: on
 
 
-# Engine names say which engine, not which craft: every discipline's prose mentions them.
+# Engine names say which engine, not which craft: every discipline's prose mentions them. Words
+# about who asks ("an indie team", "solo dev") are the same kind of context: any craft's
+# question can carry them, so prose that happens to use them must not pull a prompt its way.
 # fmt: off
 NEUTRAL = frozenset({
     "unity", "unreal", "ue4", "ue5", "godot", "bevy", "gamemaker", "engine", "engines", "blueprint",
-    "blueprints", "cpp", "csharp",
+    "blueprints", "cpp", "csharp", "indie", "solo",
 })
 # fmt: on
 
