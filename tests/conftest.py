@@ -15,6 +15,7 @@ from tests.support.gateway_process import (
     running_gateway,
 )
 from tests.support.s3_server import S3Server, free_port
+from tests.support.shared_cache import cache_home
 
 
 @pytest.fixture(autouse=True)
@@ -27,6 +28,7 @@ def clean_environ(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / ".local" / "share"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache_home()))
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyrings.alt.file.PlaintextKeyring")
     return home

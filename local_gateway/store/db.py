@@ -6,11 +6,19 @@ surfacing ``database is locked`` under load; reads fan out. PostgreSQL needs no 
 Hot write paths (the request log) use :meth:`Database.write_sync`: on SQLite the whole
 transaction runs in one hop to a writer thread, where aiosqlite would hop to its thread and back
 once per statement, commit and pool reset (about a millisecond per transaction).
+
+WAL checkpoints run on a thread of their own (:class:`Checkpointer`), not inside commits: SQLite's
+automatic checkpoint copies the log back into the database and fsyncs it in whichever commit
+crosses 1,000 log pages, so one request in ~100 waited for the disk and held up every write
+queued behind it. The automatic one stays on, ten times further out, as a backstop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -23,6 +31,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+# Log pages (4 KiB) before a commit checkpoints by itself: only if the checkpointer falls behind.
+AUTOCHECKPOINT_BACKSTOP = 10_000
 # What services hold while they call store functions; they never import SQLAlchemy themselves.
 Session = AsyncSession
 
@@ -57,7 +68,56 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_BACKSTOP}")
     cursor.close()
+
+
+class Checkpointer:
+    """Copies the WAL back into a SQLite file off the write path, shortly after writes.
+
+    Woken by :meth:`wrote` (an ``Event.set``, cheap enough for every commit); it then waits
+    ``interval`` so that one checkpoint covers many commits, and runs a PASSIVE checkpoint on its
+    own connection: it never blocks writers or readers, and what it cannot copy yet (a reader still
+    on an old snapshot) is copied the next time. Idle, it sleeps without waking.
+    """
+
+    def __init__(self, path: str, interval: float = 0.2) -> None:
+        self.path = path
+        self.interval = interval
+        self.checkpoints = 0
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpointer", daemon=True)
+        self._thread.start()
+
+    def wrote(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while True:
+                self._wake.wait()
+                # The pause batches commits into one checkpoint; a stop cuts it short.
+                if self._stopping.wait(self.interval):
+                    return
+                self._wake.clear()
+                try:
+                    if conn is None:  # opened on the first write: the file exists by then
+                        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+                        conn.execute("PRAGMA busy_timeout=10000")
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    self.checkpoints += 1
+                except sqlite3.Error:  # a lock or the disk: the next write wakes us again
+                    log.warning("WAL checkpoint of %s failed", self.path, exc_info=True)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+        self._thread.join(timeout=5)
 
 
 class Database:
@@ -80,10 +140,14 @@ class Database:
         self._sync_engine: Engine | None = None
         self._writer: ThreadPoolExecutor | None = None
         self._writer_conn: Connection | None = None
-        if self.is_sqlite and make_url(full).database not in (None, "", ":memory:"):
+        self.checkpointer: Checkpointer | None = None
+        file = make_url(full).database
+        if self.is_sqlite and file not in (None, "", ":memory:"):
+            assert file is not None
             self._sync_engine = create_engine(make_url(full).set(drivername="sqlite+pysqlite"))
             event.listen(self._sync_engine, "connect", _sqlite_pragmas)
             self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+            self.checkpointer = Checkpointer(file)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
@@ -100,6 +164,8 @@ class Database:
                 return
             async with self._write_lock, self._sessions() as session, session.begin():
                 yield session
+            if self.checkpointer is not None:
+                self.checkpointer.wrote()
         except IntegrityError as exc:
             raise Conflict(str(exc.orig)) from exc
 
@@ -122,7 +188,10 @@ class Database:
             assert self._sync_engine is not None
             self._writer_conn = self._sync_engine.connect()
         with self._writer_conn.begin():
-            return fn(self._writer_conn)
+            result = fn(self._writer_conn)
+        if self.checkpointer is not None:
+            self.checkpointer.wrote()
+        return result
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -130,5 +199,7 @@ class Database:
             if self._writer_conn is not None:
                 await asyncio.get_running_loop().run_in_executor(self._writer, self._writer_conn.close)
             self._writer.shutdown(wait=True)
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         if self._sync_engine is not None:
             self._sync_engine.dispose()

@@ -78,8 +78,9 @@ class CreditEntry(SQLModel, table=True):
 
 class RequestLog(SQLModel, table=True):
     __tablename__ = "request_log"
+    # Every index here is updated by every request's row on the hot write path: only what a
+    # query reads. (None reads by request id or by developer and time: usage has usage_daily.)
     __table_args__ = (
-        Index("ix_request_log_dev_time", "developer_id", "created_at"),
         # GET /v1/logs pages newest first by id, optionally of one model or status.
         Index("ix_request_log_dev_id", "developer_id", "id"),
         Index("ix_request_log_dev_model_id", "developer_id", "model", "id"),
@@ -89,7 +90,7 @@ class RequestLog(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    request_id: str = Field(max_length=64, index=True)
+    request_id: str = Field(max_length=64)
     developer_id: str = Field(foreign_key="developers.id", max_length=40)
     key_id: str = Field(max_length=40)
     endpoint: str = Field(max_length=64)

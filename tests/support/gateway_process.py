@@ -19,6 +19,8 @@ from typing import Any, TypeVar
 
 import httpx
 
+from tests.support.shared_cache import cache_home
+
 T = TypeVar("T")
 PG_ADMIN_URL = os.environ.get("MG_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # Provider credentials of the machine running the tests must never reach a test gateway.
@@ -232,6 +234,7 @@ def gateway_env(
         MG_BOOTSTRAP="0",
         MG_SAVE_BOOTSTRAP_KEY="0",
         MG_ACCESS_LOG="1",
+        MG_CACHE_DIR=str(cache_home() / "mg"),
         # Embedding every discipline in every test gateway would cost a second of CPU each; the
         # semantic layer is tested in-process (tests/services/test_monster_gpt.py).
         MG_CLASSIFIER_SEMANTIC="off",
