@@ -82,7 +82,7 @@ STOPWORDS = frozenset({
 # "on the"), once its clause has named something, and runs for up to CONTEXT_MAX words, to the
 # end of the clause, or to one of CONTEXT_ENDS, whichever comes first. Terms matched inside it
 # count at CONTEXT_FACTOR of their weight, in the keyword index and in the Bayes model alike.
-# 0.5 was chosen on the tuning sets only (0.3-0.7 score within two questions of it).
+# 0.5 was chosen on the tuning sets only (0.3-0.7 score within three questions of it).
 CONTEXT_FACTOR = 0.5
 CONTEXT_MAX = 5
 CONTEXT_OPENERS = frozenset({"for", "in", "inside", "within", "with", "on", "using"})
