@@ -21,7 +21,7 @@ import pytest
 
 from local_gateway.providers.embedders import HashedNgramEmbedder
 from local_gateway.providers.minilm import MiniLMEmbedder
-from local_gateway.services.monster_gpt import bayes
+from local_gateway.services.monster_gpt import bayes, term_index
 from local_gateway.services.monster_gpt.bayes import cached, train
 from local_gateway.services.monster_gpt.disciplines import (
     GENERAL,
@@ -47,7 +47,14 @@ from local_gateway.services.monster_gpt.semantic import (
     discipline_texts,
     semantic_layer,
 )
-from local_gateway.services.monster_gpt.term_index import NEUTRAL, STOPWORDS, build_index, stem, words
+from local_gateway.services.monster_gpt.term_index import (
+    NEUTRAL,
+    STOPWORDS,
+    build_index,
+    context_words,
+    stem,
+    words,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
@@ -372,6 +379,56 @@ def test_bayes_layer_understands_what_no_keyword_names() -> None:
     # Neither question names its craft; the prototypes describe the problems in plain words.
     assert classify("my character's feet slide on slopes and float over stairs").discipline == "animation"
     assert classify("players in Brazil see the wrong currency symbol").discipline == "localization"
+
+
+def _mentioned(text: str) -> str:
+    found, flags = context_words(text)
+    return " ".join(word for word, flag in zip(found, flags, strict=True) if flag)
+
+
+def test_context_phrases_are_the_mentions_after_the_ask() -> None:
+    # The phrase after the ask, to the end of its clause or the next clause word.
+    assert _mentioned("What should be in the documentation for our level editor, and who writes it?") == (
+        "for our level editor"
+    )
+    assert _mentioned("tips on .NET builds with a small team so we ship weekly") == "with a small team"
+    # Before the clause has named anything, "in the ..." is the ask itself, not a mention.
+    assert _mentioned("what should be in the credits") == ""
+    assert _mentioned("how do I fix this") == ""
+    # The words are the ones the index matches.
+    assert context_words("Rigging for my C++ engine. Next")[0] == words("Rigging for my C++ engine. Next")
+
+
+# Each names one craft in its ask and another in a context phrase; the ask decides.
+ASKED_OVER_MENTIONED = (
+    ("I need a trailer for my physics puzzle game", "marketing", "physics"),
+    (
+        "how do I profile frame time in my procedural dungeon generator",
+        "optimization",
+        "procedural_generation",
+    ),
+    ("how do I make a sound effect for the explosion in my particle system", "audio", "vfx"),
+    ("how do I budget the memory of the textures in our open world", "optimization", "environment_art"),
+)
+
+
+@pytest.mark.parametrize(("text", "asked", "mentioned"), ASKED_OVER_MENTIONED)
+def test_the_ask_outweighs_what_the_question_only_mentions(
+    text: str, asked: str, mentioned: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert classify(text).discipline == asked
+    # Without the rule the mention would win: the test checks the rule, not the vocabulary.
+    monkeypatch.setattr(term_index, "CONTEXT_FACTOR", 1.0)
+    assert classify(text).discipline == mentioned
+
+
+def test_a_mention_alone_still_decides() -> None:
+    # The discount only matters against a competing ask: a context phrase keeps its evidence.
+    assert classify("what goes in a trailer for a puzzle game").discipline == "marketing"
+    assert classify("the rooms from my procedural dungeon generator overlap each other").discipline == (
+        "procedural_generation"
+    )
+    assert classify("tips for the particle system in my shooter").discipline == "vfx"
 
 
 def test_classification_fields() -> None:

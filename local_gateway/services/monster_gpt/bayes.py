@@ -30,7 +30,7 @@ from pathlib import Path
 from local_gateway.services.monster_gpt import term_index
 from local_gateway.services.monster_gpt.cache_files import write_atomically
 from local_gateway.services.monster_gpt.disciplines import Discipline
-from local_gateway.services.monster_gpt.term_index import NEUTRAL, STOPWORDS, stem, words
+from local_gateway.services.monster_gpt.term_index import NEUTRAL, STOPWORDS, context_words, stem, words
 
 log = logging.getLogger(__name__)
 
@@ -50,22 +50,32 @@ CACHE_FORMAT = "mg-bayes-1"
 CACHE_FILE = "monster_gpt_bayes.bin"
 
 
-def features(text: str) -> dict[str, float]:
-    """Counted features of ``text``: content-word stems, adjacent stem pairs and char 4-grams."""
-    content = [
-        w for w in words(text) if w not in STOPWORDS and w not in NEUTRAL and len(w) > 1 and not w.isdigit()
-    ]
+def features(text: str, asked: bool = False) -> dict[str, float]:
+    """Counted features of ``text``: content-word stems, adjacent stem pairs and char 4-grams.
+
+    With ``asked`` (a prompt, not training text), words inside a context phrase ("for our level
+    editor") count at :data:`~term_index.CONTEXT_FACTOR`: the question is about its ask."""
+    if asked:
+        raw, mentioned = context_words(text)
+    else:
+        raw, mentioned = words(text), None
+    content: list[str] = []
+    scale: list[float] = []
+    for i, w in enumerate(raw):
+        if w not in STOPWORDS and w not in NEUTRAL and len(w) > 1 and not w.isdigit():
+            content.append(w)
+            scale.append(term_index.CONTEXT_FACTOR if mentioned and mentioned[i] else 1.0)
     stems = [stem(w) for w in content]
     # Weighted counts (character grams weigh CHAR_WEIGHT each), so floats rather than a Counter.
     found: defaultdict[str, float] = defaultdict(float)
-    for word_stem in stems:
-        found[word_stem] += 1
-    for left, right in pairwise(stems):
-        found[f"{left}_{right}"] += 1
-    for word in content:
+    for word_stem, k in zip(stems, scale, strict=True):
+        found[word_stem] += k
+    for (left, right), pair in zip(pairwise(stems), pairwise(scale), strict=False):
+        found[f"{left}_{right}"] += min(pair)
+    for word, k in zip(content, scale, strict=True):
         padded = f"<{word}>"
         for i in range(len(padded) - CHAR_N + 1):
-            found["#" + padded[i : i + CHAR_N]] += CHAR_WEIGHT
+            found["#" + padded[i : i + CHAR_N]] += CHAR_WEIGHT * k
     return found
 
 
@@ -107,7 +117,7 @@ class BayesModel:
         scores = [0.0] * len(self.ids)
         known = 0.0
         rows, starts, indexes, values = self.rows, self.starts, self.indexes, self.values
-        for feature, count in features(text).items():
+        for feature, count in features(text, asked=True).items():
             row = rows.get(feature)
             if row is None:
                 continue  # unknown to every discipline: the same floor for all, no information

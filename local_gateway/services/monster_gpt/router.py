@@ -12,6 +12,11 @@ layers, all learned from the discipline files alone:
    builds one on its MiniLM embedder): sentence-embedding similarity to each discipline's
    closest texts, as a softmax scaled by :data:`SEMANTIC_WEIGHT`.
 
+In both lexical layers, what a question asks outweighs what it only mentions: words in a
+context phrase after the ask ("documentation *for our level editor*", "profiling *in my
+dungeon generator*") count half (:data:`~term_index.CONTEXT_FACTOR`, see
+:func:`~term_index.context_words`). The semantic layer embeds the whole prompt.
+
 The prompt falls back to ``general`` when no discipline reaches :data:`THRESHOLD`.
 ``Classification.method`` says whether the semantic layer took part. :func:`route` applies the
 tier rules of the spec: Free and Pay-As-You-Go always get ``general``; Starter and above get the
