@@ -67,8 +67,12 @@ def start_passthrough(run_dir: Path, upstream: Server, uvloop: bool) -> Server:
     return procs.start("passthrough", argv, run_dir, ready_file=ready)
 
 
-def gateway_env(data_dir: Path, upstream: Server, uvloop: bool, semantic: bool = False) -> dict[str, str]:
+def gateway_env(
+    data_dir: Path, upstream: Server, uvloop: bool, semantic: bool = False, cache_dir: Path | None = None
+) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("MG_", "OPENAI_"))}
+    if cache_dir is not None:  # else the default (platformdirs' user cache), shared by checkouts
+        env["MG_CACHE_DIR"] = str(cache_dir)
     env.update(
         MG_DATA_DIR=str(data_dir),
         MG_OPENAI_BASE_URL=f"http://127.0.0.1:{upstream.port}/v1",
@@ -87,12 +91,18 @@ def gateway_env(data_dir: Path, upstream: Server, uvloop: bool, semantic: bool =
 
 
 def start_gateway(
-    run_dir: Path, upstream: Server, name: str, uvloop: bool, semantic: bool = False, root: Path = ROOT
+    run_dir: Path,
+    upstream: Server,
+    name: str,
+    uvloop: bool,
+    semantic: bool = False,
+    root: Path = ROOT,
+    cache_dir: Path | None = None,
 ) -> Server:
     """``python -m local_gateway serve`` from the source tree ``root`` (another checkout with
     ``--baseline``: its packages come first on the path, this venv's libraries serve both)."""
     data_dir = run_dir / f"{name}-data"
-    env = gateway_env(data_dir, upstream, uvloop, semantic)
+    env = gateway_env(data_dir, upstream, uvloop, semantic, cache_dir)
     if root != ROOT:
         env["PYTHONPATH"] = str(root)
     created = subprocess.run(

@@ -107,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = Settings.load(data_dir=getattr(args, "data_dir", None))
         if args.command == "serve":
+            _one_malloc_arena()
             settings = settings.with_overrides(host=args.host, port=args.port)
             if args.workers != 1:
                 from local_gateway.workers import Supervisor, check_workers
@@ -295,6 +296,28 @@ def _loop_factory(settings: Settings) -> Callable[[], asyncio.AbstractEventLoop]
     except ImportError:
         return None
     return uvloop.new_event_loop
+
+
+# glibc's mallopt(M_ARENA_MAX): how many malloc arenas the process's threads may use.
+_M_ARENA_MAX = -8
+
+
+def _one_malloc_arena() -> None:
+    """Let the process's threads share the main malloc arena instead of up to eight per core:
+    each arena a thread touches (the SQLite threads, libuv's resolver pool) keeps its own partly
+    used pages, some 2.4 MiB of a gateway's RSS after load. Python's small objects come from
+    pymalloc, not from malloc, and the threads mostly wait or run SQLite, so they hardly contend
+    (req/s unchanged within noise, bench/run memory). Must run before the threads start. An
+    explicit MALLOC_ARENA_MAX in the environment is left to glibc, and so is a libc without
+    mallopt (musl, macOS)."""
+    if "MALLOC_ARENA_MAX" in os.environ:
+        return
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, 1)
+    except (OSError, AttributeError):
+        pass
 
 
 def _configure_logging(settings: Settings) -> None:

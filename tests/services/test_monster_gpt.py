@@ -375,6 +375,41 @@ def test_bayes_model_read_from_the_cache_is_the_one_training_makes(disciplines: 
     assert cached(disciplines, tmp_path) == trained
 
 
+def test_term_index_read_from_the_cache_is_the_one_building_makes(disciplines: Any, tmp_path: Path) -> None:
+    built = build_index(disciplines)
+    first = term_index.cached(disciplines, tmp_path)  # nothing on disk yet: builds and writes
+    assert (tmp_path / term_index.CACHE_FILE).is_file()
+    again = term_index.cached(disciplines, tmp_path)
+    assert first == again == built and again is not first
+    assert again.weights == built.weights and again.prefixes == built.prefixes
+    text = "my lightmap bakes blotchy and the level design feels off"
+    assert again.match(text) == built.match(text) and built.match(text)
+    # Other keywords are another index: the file written for these texts is not used.
+    changed = dict(disciplines)
+    keywords = {**disciplines["animation"].keywords, "core": ("feet sliding",)}
+    changed["animation"] = replace(disciplines["animation"], keywords=keywords)
+    other = term_index.cached(changed, tmp_path)
+    assert other == build_index(changed) != built and " ".join(term_index.terms("feet sliding")) in other.rows
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
+def test_a_damaged_term_index_cache_is_rebuilt(disciplines: Any, tmp_path: Path, damage: str) -> None:
+    built = term_index.cached(disciplines, tmp_path)
+    path = tmp_path / term_index.CACHE_FILE
+    data = path.read_bytes()
+    middle = len(data) // 2
+    path.write_bytes(
+        {
+            "truncate": data[:middle],
+            "flip": data[:middle] + bytes([data[middle] ^ 0x01]) + data[middle + 1 :],
+            "garbage": b"not a cache at all",
+            "empty": b"",
+        }[damage]
+    )
+    assert term_index.cached(disciplines, tmp_path) == built
+    assert path.read_bytes() == data  # rewritten whole
+
+
 def test_bayes_layer_understands_what_no_keyword_names() -> None:
     # Neither question names its craft; the prototypes describe the problems in plain words.
     assert classify("my character's feet slide on slopes and float over stairs").discipline == "animation"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -75,3 +77,21 @@ async def test_twice_invalid_is_an_error_never_a_200() -> None:
     assert err.value.status == 502 and err.value.code == "INVALID_MODEL_OUTPUT"
     assert "'damage' is a required property" in err.value.message
     assert "not valid JSON" in seen[1][-1]["content"]
+
+
+def test_jsonschema_is_imported_by_the_first_schema_not_by_the_gateway_start() -> None:
+    # About 2 MiB of every gateway's RSS (docs/performance.md, issue #14); a fresh interpreter,
+    # since this test process has long imported it.
+    code = (
+        "import sys\n"
+        "import local_gateway.app\n"
+        "from local_gateway.services.npc.templates import load_templates\n"
+        "from local_gateway.services.inference.structured import validation_error\n"
+        "assert load_templates().get('merchant').actions\n"
+        "assert 'jsonschema' not in sys.modules, 'imported at start'\n"
+        "print(validation_error(1, {'type': 'string'}))\n"
+        "assert 'jsonschema' in sys.modules\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert "1 is not of type 'string'" in out.stdout

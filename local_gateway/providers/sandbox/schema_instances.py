@@ -20,11 +20,15 @@ import copy
 import math
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema.validators import Draft202012Validator, validator_for
-
+from local_gateway.lazy import LazyModule
 from local_gateway.providers.sandbox.schema_themes import Hints, Theme, slug
+
+if TYPE_CHECKING:
+    from jsonschema import validators as jsonschema_validators
+else:  # imported at first use: only structured output and schemas need it (see local_gateway.lazy)
+    jsonschema_validators = LazyModule("jsonschema.validators")
 
 __all__ = ["Hints", "generate", "merge_schemas"]
 
@@ -95,7 +99,11 @@ class _Generator:
         self.hints = hints
         self.theme = Theme(hints)
         try:
-            cls = validator_for(root, default=Draft202012Validator) if isinstance(root, Mapping) else None
+            cls = (
+                jsonschema_validators.validator_for(root, default=jsonschema_validators.Draft202012Validator)
+                if isinstance(root, Mapping)
+                else None
+            )
             self.validator = cls(root) if cls else None
         except Exception:
             # An odd schema must still get an answer; we just lose the self-check.

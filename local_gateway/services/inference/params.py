@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import SchemaError
-from jsonschema.validators import validator_for
-
+from local_gateway.lazy import LazyModule
 from mg.errors import InvalidMaxTokensError, InvalidRequestError, InvalidRoleError
+
+if TYPE_CHECKING:
+    from jsonschema import exceptions as jsonschema_exceptions
+    from jsonschema import validators as jsonschema_validators
+else:  # imported at first use: only structured output and schemas need it (see local_gateway.lazy)
+    jsonschema_exceptions = LazyModule("jsonschema.exceptions")
+    jsonschema_validators = LazyModule("jsonschema.validators")
 
 ROLES = ("system", "user", "assistant", "tool", "developer")
 RESPONSE_STYLES = ("terse", "normal", "verbose", "dramatic")
@@ -169,8 +174,8 @@ def check_schema(schema: Any, where: str) -> None:
     if not isinstance(schema, dict):
         raise _type_error(where, "a JSON Schema object", schema)
     try:
-        validator_for(schema).check_schema(schema)
-    except SchemaError as exc:
+        jsonschema_validators.validator_for(schema).check_schema(schema)
+    except jsonschema_exceptions.SchemaError as exc:
         raise InvalidRequestError(f"'{where}' is not a valid JSON Schema: {exc.message}") from exc
 
 

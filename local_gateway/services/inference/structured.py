@@ -11,15 +11,21 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import FormatChecker
-from jsonschema.exceptions import best_match
-from jsonschema.validators import validator_for
-
+from local_gateway.lazy import LazyModule
 from local_gateway.providers.base import Completion, Usage
 from local_gateway.services.inference.params import check_schema
 from mg.errors import InvalidModelOutputError, InvalidRequestError
+
+if TYPE_CHECKING:
+    import jsonschema
+    from jsonschema import exceptions as jsonschema_exceptions
+    from jsonschema import validators as jsonschema_validators
+else:  # imported at first use: only structured output and schemas need it (see local_gateway.lazy)
+    jsonschema = LazyModule("jsonschema")
+    jsonschema_exceptions = LazyModule("jsonschema.exceptions")
+    jsonschema_validators = LazyModule("jsonschema.validators")
 
 MAX_DEPTH = 32
 _UNSUPPORTED = {"$dynamicRef": "$dynamicRef", "$recursiveRef": "$recursiveRef"}
@@ -77,8 +83,8 @@ def parse_answer(content: str | None) -> tuple[Any, str]:
 
 
 def validation_error(value: Any, schema: dict[str, Any]) -> str | None:
-    validator = validator_for(schema)(schema, format_checker=FormatChecker())
-    error = best_match(validator.iter_errors(value))
+    validator = jsonschema_validators.validator_for(schema)(schema, format_checker=jsonschema.FormatChecker())
+    error = jsonschema_exceptions.best_match(validator.iter_errors(value))
     if error is None:
         return None
     path = "".join(f"[{p!r}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)

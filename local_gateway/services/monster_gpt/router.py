@@ -28,13 +28,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from local_gateway.services.monster_gpt.bayes import BayesModel, cached, train
 from local_gateway.services.monster_gpt.disciplines import GENERAL, Discipline, load_disciplines, tier_rank
 from local_gateway.services.monster_gpt.semantic import SemanticLayer, semantic_layer
 from local_gateway.services.monster_gpt.term_index import TermIndex, build_index
+from local_gateway.services.monster_gpt.term_index import cached as cached_index
 
 __all__ = [
     "Classification",
@@ -196,9 +196,15 @@ class _Engine:
     version: str | None
 
 
-@cache
+# The process's keyword index, once built or loaded (a list, like _BAYES below, so that warm()
+# can put an index read from disk where a first classification would otherwise build one).
+_INDEX: list[TermIndex] = []
+
+
 def _index() -> TermIndex:
-    return build_index(load_disciplines())
+    if not _INDEX:
+        _INDEX.append(build_index(load_disciplines()))
+    return _INDEX[0]
 
 
 # The process's Bayes model, once trained or loaded (a list, so that warm() can put a model
@@ -220,8 +226,11 @@ def warm(semantic: SemanticLayer | None = None, cache_dir: Path | None = None) -
     consulted, so no request pays for building it: call it once at start-up, off the event
     loop. A semantic classification itself costs an encode (10-20 ms on a busy 2-core machine),
     so async callers run :func:`route` in a worker thread when ``semantic.ready`` is true.
-    With ``cache_dir`` the Bayes model is read from there when a previous start trained it.
+    With ``cache_dir`` the keyword index and the Bayes model are read from there when a previous
+    start built them.
     """
+    if not _INDEX and cache_dir is not None:
+        _INDEX.append(cached_index(load_disciplines(), cache_dir))
     _index()
     if not _BAYES and cache_dir is not None:
         _BAYES.append(cached(load_disciplines(), cache_dir))

@@ -3,17 +3,31 @@
 Keywords and prompts pass through the same :func:`terms` so that ``"Shaders"``, ``"shader"``
 and ``"shading"`` meet on one stem, and multi-word phrases (``"level design"``,
 ``"goal oriented action planning"``) are matched as one term before their words are.
+
+Building the index stems every word of every discipline's prose (some 0.1 s, and it fills the
+stemmer's memo with words no prompt may ever use); the finished index is a few thousand terms in
+flat arrays. So, like the Bayes model, it is kept in the cache directory (:func:`cached`), keyed
+by the discipline texts and this code, and a process builds it only when that file is missing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import math
 import re
+from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
+from pathlib import Path
 
+from local_gateway.services.monster_gpt.cache_files import write_atomically
 from local_gateway.services.monster_gpt.disciplines import Discipline
+
+log = logging.getLogger(__name__)
 
 # Weight of a keyword by grade. A core term names the craft itself and outweighs the objects a
 # question happens to mention; a strong term alone decides a discipline; weak ones only tip it.
@@ -32,6 +46,8 @@ PREFIX_FACTOR = 0.5
 PREFIX_MIN = 5
 PREFIX_COVER = 0.6
 MAX_PHRASE = 5
+CACHE_FORMAT = "mg-terms-1"
+CACHE_FILE = "monster_gpt_terms.bin"
 
 # Symbols that carry meaning in game-dev text, rewritten before punctuation is dropped.
 _SYMBOLS = (
@@ -231,15 +247,34 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in words(text)]
 
 
-@dataclass
+@dataclass(frozen=True)
 class TermIndex:
-    """Maps a term (one stem, or stems joined by spaces for a phrase) to discipline weights."""
+    """Maps a term (one stem, or stems joined by spaces for a phrase) to discipline weights.
 
-    weights: dict[str, dict[str, float]]
+    The weights sit in flat arrays rather than a dict per term (some 7,500 terms, each a small
+    dict of floats, were about 2 MiB of a gateway's heap): row ``rows[term]`` is positions
+    ``starts[row]`` to ``starts[row + 1]`` of ``indexes`` (position in :attr:`ids`) and
+    ``values`` (the weight), in the order the build put them in.
+    """
+
+    ids: tuple[str, ...]
+    rows: Mapping[str, int]
+    starts: array[int]
+    indexes: bytes
+    values: array[float]
     # First stems of indexed phrases, so most tokens skip the phrase look-ups entirely.
-    phrase_starts: dict[str, int]
+    phrase_starts: Mapping[str, int]
     # Single-word terms by their first PREFIX_MIN letters, for near-miss inflections.
-    prefixes: dict[str, tuple[str, ...]]
+    prefixes: Mapping[str, tuple[str, ...]]
+
+    @property
+    def weights(self) -> dict[str, dict[str, float]]:
+        """Every term's ``{discipline: weight}`` (built on demand, for inspection and tests)."""
+        return {term: self._weights(row) for term, row in self.rows.items()}
+
+    def _weights(self, row: int) -> dict[str, float]:
+        ids, indexes, values = self.ids, self.indexes, self.values
+        return {ids[indexes[k]]: values[k] for k in range(self.starts[row], self.starts[row + 1])}
 
     def match(self, text: str) -> dict[str, dict[str, float]]:
         """Indexed terms found in ``text`` with their weight, grouped by discipline.
@@ -260,7 +295,7 @@ class TermIndex:
             if factor > found.get(term, 0.0):
                 found[term] = factor
 
-        weights = self.weights
+        weights = self.rows
         i, n = 0, len(toks)
         while i < n:
             tok = toks[i]
@@ -287,9 +322,11 @@ class TermIndex:
                 step = 1
             i += step
         by_disc: dict[str, dict[str, float]] = {}
+        ids, starts, indexes, values = self.ids, self.starts, self.indexes, self.values
         for term, factor in found.items():
-            for disc, weight in weights[term].items():
-                by_disc.setdefault(disc, {})[term] = weight * factor
+            row = weights[term]
+            for k in range(starts[row], starts[row + 1]):
+                by_disc.setdefault(ids[indexes[k]], {})[term] = values[k] * factor
         return by_disc
 
     def _near(self, tok: str) -> str | None:
@@ -341,20 +378,110 @@ def build_index(disciplines: Mapping[str, Discipline]) -> TermIndex:
             idf = math.log(1 + total / spread[term]) / math.log(1 + total)
             put(term, d.id, PROSE_WEIGHT * idf)
 
-    starts: dict[str, int] = {}
+    ids = tuple(disciplines)
+    if len(ids) > 256:
+        raise ValueError(f"{len(ids)} disciplines: discipline indexes are stored as bytes (at most 256)")
+    position = {disc: i for i, disc in enumerate(ids)}
+    starts = array("L", [0])
+    indexes = bytearray()
+    values = array("d")
+    for slot in weights.values():
+        for disc, weight in slot.items():
+            indexes.append(position[disc])
+            values.append(weight)
+        starts.append(len(values))
+    return _index(ids, list(weights), starts, bytes(indexes), values)
+
+
+def _index(
+    ids: tuple[str, ...], terms: list[str], starts: array[int], indexes: bytes, values: array[float]
+) -> TermIndex:
+    """The index of ``terms`` (in row order) and their weights, with its look-up tables."""
+    phrase_starts: dict[str, int] = {}
     prefixes: dict[str, list[str]] = {}
-    for term in weights:
+    for term in terms:
         parts = term.split(" ")
         if len(parts) > 1:
             parts = parts[:MAX_PHRASE]
-            starts[parts[0]] = max(starts.get(parts[0], 0), len(parts))
+            phrase_starts[parts[0]] = max(phrase_starts.get(parts[0], 0), len(parts))
         elif len(term) >= PREFIX_MIN and term.isalpha():
             prefixes.setdefault(term[:PREFIX_MIN], []).append(term)
     return TermIndex(
-        weights=weights,
-        phrase_starts=starts,
+        ids=ids,
+        rows={term: row for row, term in enumerate(terms)},
+        starts=starts,
+        indexes=indexes,
+        values=values,
+        phrase_starts=phrase_starts,
         prefixes={k: tuple(sorted(v)) for k, v in prefixes.items()},
     )
+
+
+def cached(disciplines: Mapping[str, Discipline], cache_dir: Path) -> TermIndex:
+    """The index of ``disciplines``: read from ``cache_dir`` when a previous process built it
+    from the same texts with the same code, else built here and written there for the next."""
+    path, key = cache_dir / CACHE_FILE, _cache_key(disciplines)
+    try:
+        data = path.read_bytes()
+        if data.startswith(key):
+            # The payload's own digest follows the key: a damaged byte anywhere is a rebuild,
+            # never a wrong weight.
+            digest, payload = data[len(key) : len(key) + 65], data[len(key) + 65 :]
+            if digest != _digest(payload):
+                raise ValueError("damaged (checksum)")
+            return loads(payload)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # truncated or foreign: only a shortcut
+        log.warning("ignoring Monster-GPT's term index cache %s: %s", path, exc)
+    index = build_index(disciplines)
+    payload = dumps(index)
+    write_atomically(path, key + _digest(payload) + payload, "term index cache")
+    return index
+
+
+def _digest(payload: bytes) -> bytes:
+    return hashlib.sha256(payload).hexdigest().encode() + b"\n"
+
+
+def _cache_key(disciplines: Mapping[str, Discipline]) -> bytes:
+    # The texts the index is built from, in build order, and the code that builds it.
+    digest = hashlib.sha256(CACHE_FORMAT.encode())
+    digest.update(Path(__file__).read_bytes())
+    for d in disciplines.values():
+        texts: list[object] = [d.id, d.name, d.specialist, d.description, list(d.examples), d.system_prompt]
+        texts.append([[grade, list(listed)] for grade, listed in d.keywords.items()])
+        digest.update(json.dumps(texts).encode() + b"\0")
+    return digest.hexdigest().encode() + b"\n"
+
+
+def dumps(index: TermIndex) -> bytes:
+    """``index`` as bytes for :func:`loads` (its look-up tables are derived again on load)."""
+    head = json.dumps({"ids": index.ids, "terms": list(index.rows)})
+    parts = (head.encode(), index.starts.tobytes(), index.indexes, index.values.tobytes())
+    sizes = array("Q", [len(p) for p in parts])
+    return sizes.tobytes() + b"".join(parts)
+
+
+def loads(data: bytes) -> TermIndex:
+    """The index :func:`dumps` wrote."""
+    sizes = array("Q")
+    sizes.frombytes(data[: 4 * 8])
+    if len(sizes) != 4 or 4 * 8 + sum(sizes) != len(data):
+        raise ValueError("not a whole term index")
+    offsets = [4 * 8]
+    for size in sizes:
+        offsets.append(offsets[-1] + size)
+    chunk = [data[a:b] for a, b in pairwise(offsets)]
+    head = json.loads(chunk[0])
+    starts = array("L")
+    starts.frombytes(chunk[1])
+    values = array("d")
+    values.frombytes(chunk[3])
+    ids, terms = tuple(head["ids"]), list(head["terms"])
+    if len(starts) != len(terms) + 1 or starts[-1] != len(values) or len(values) != len(chunk[2]):
+        raise ValueError("inconsistent term index")
+    return _index(ids, terms, starts, chunk[2], values)
 
 
 def _content(tokens: Iterable[str]) -> set[str]:

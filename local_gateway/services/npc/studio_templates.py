@@ -15,11 +15,9 @@ import builtins
 from collections import OrderedDict
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema.validators import validator_for
-from referencing.exceptions import Unresolvable
-
+from local_gateway.lazy import LazyModule
 from local_gateway.services.accounts.keys import Principal
 from local_gateway.services.core.clock import Clock
 from local_gateway.services.inference.catalog import Catalog
@@ -29,6 +27,13 @@ from local_gateway.store import templates as template_store
 from local_gateway.store.db import Conflict, Database, Session
 from local_gateway.store.templates import TemplateRecord
 from mg.errors import ConflictError, InvalidRequestError, ModelNotFoundError, NotFoundError
+
+if TYPE_CHECKING:
+    from jsonschema import validators as jsonschema_validators
+    from referencing import exceptions as referencing_exceptions
+else:  # imported at first use: only structured output and schemas need it (see local_gateway.lazy)
+    jsonschema_validators = LazyModule("jsonschema.validators")
+    referencing_exceptions = LazyModule("referencing.exceptions")
 
 TEMPLATES_MAX = 500
 _COPIES_MAX = 4096
@@ -80,8 +85,10 @@ def check_state(
     schema = template.state_schema
     which = f"template '{template.id}'" + (f" (version {template.version})" if template.version else "")
     try:
-        errors = sorted(validator_for(schema)(schema).iter_errors(state), key=lambda e: list(e.path))
-    except Unresolvable as exc:
+        errors = sorted(
+            jsonschema_validators.validator_for(schema)(schema).iter_errors(state), key=lambda e: list(e.path)
+        )
+    except referencing_exceptions.Unresolvable as exc:
         raise InvalidRequestError(
             f"The state schema of {which} refers to {exc}, which cannot be resolved; fix the template."
         ) from exc
