@@ -8,7 +8,7 @@ processes. Either way 100 concurrent requests on a 60/min key let exactly 60 thr
 from __future__ import annotations
 
 import math
-from collections import deque
+from array import array
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -62,23 +62,60 @@ def decide(
     return Decision(allowed, limit, max(0, limit - count), math.ceil(reset), retry_after)
 
 
+class _Window:
+    """One bucket's hit times in the last minute, oldest first.
+
+    A flat array of floats read from ``head``: 8 bytes a hit where a deque of float objects
+    takes 32 (a busy key holds a minute of requests: 100,000 at 1,700 req/s), and indexing the
+    blocker is O(1) where a deque's is O(n). The expired front is dropped in one move once it is
+    half the array, so each hit is moved at most once on average.
+    """
+
+    __slots__ = ("head", "times")
+
+    def __init__(self) -> None:
+        self.times = array("d")
+        self.head = 0
+
+    def __len__(self) -> int:
+        return len(self.times) - self.head
+
+    def __getitem__(self, i: int) -> float:
+        return self.times[self.head + i]
+
+    def expire(self, edge: float) -> None:
+        times, head, n = self.times, self.head, len(self.times)
+        while head < n and times[head] <= edge:
+            head += 1
+        if head and head * 2 >= n:
+            del times[:head]
+            head = 0
+        self.head = head
+
+    def append(self, at: float) -> None:
+        self.times.append(at)
+
+    def newest(self) -> float | None:
+        return self.times[-1] if len(self) else None
+
+
 class InProcessLimiter:
     """Exact within one process: check-and-record happens without an ``await`` in between."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self._hits: dict[str, deque[float]] = {}
+        self._hits: dict[str, _Window] = {}
 
-    def _window(self, bucket: str, now: float) -> deque[float]:
-        hits = self._hits.setdefault(bucket, deque())
-        edge = now - WINDOW_SECONDS
-        while hits and hits[0] <= edge:
-            hits.popleft()
+    def _window(self, bucket: str, now: float) -> _Window:
+        hits = self._hits.get(bucket)
+        if hits is None:
+            hits = self._hits[bucket] = _Window()
+        hits.expire(now - WINDOW_SECONDS)
         return hits
 
-    def _decide(self, hits: deque[float], limit: int, now: float, allowed: bool) -> Decision:
+    def _decide(self, hits: _Window, limit: int, now: float, allowed: bool) -> Decision:
         blocker = hits[len(hits) - limit] if limit <= len(hits) else None
-        return decide(allowed, limit, len(hits), now, hits[0] if hits else None, blocker)
+        return decide(allowed, limit, len(hits), now, hits[0] if len(hits) else None, blocker)
 
     async def hit(self, bucket: str, limit: int) -> Decision:
         now = self.clock.time()
@@ -99,7 +136,8 @@ class InProcessLimiter:
         self._hits.clear()
 
     def _prune(self, now: float) -> None:
-        for bucket in [b for b, h in self._hits.items() if not h or h[-1] <= now - WINDOW_SECONDS]:
+        edge = now - WINDOW_SECONDS
+        for bucket in [b for b, h in self._hits.items() if (h.newest() or edge) <= edge]:
             del self._hits[bucket]
 
 
