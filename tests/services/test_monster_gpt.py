@@ -393,9 +393,13 @@ def test_term_index_read_from_the_cache_is_the_one_building_makes(disciplines: A
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage", "empty"])
-def test_a_damaged_term_index_cache_is_rebuilt(disciplines: Any, tmp_path: Path, damage: str) -> None:
-    built = term_index.cached(disciplines, tmp_path)
-    path = tmp_path / term_index.CACHE_FILE
+@pytest.mark.parametrize("layer", [term_index, bayes], ids=["term_index", "bayes"])
+def test_a_damaged_lexical_cache_is_rebuilt(
+    disciplines: Any, tmp_path: Path, damage: str, layer: Any
+) -> None:
+    # A flipped byte in the middle is a weight or an offset: it must be a rebuild, never loaded.
+    built = layer.cached(disciplines, tmp_path)
+    path = tmp_path / layer.CACHE_FILE
     data = path.read_bytes()
     middle = len(data) // 2
     path.write_bytes(
@@ -406,7 +410,7 @@ def test_a_damaged_term_index_cache_is_rebuilt(disciplines: Any, tmp_path: Path,
             "empty": b"",
         }[damage]
     )
-    assert term_index.cached(disciplines, tmp_path) == built
+    assert layer.cached(disciplines, tmp_path) == built
     assert path.read_bytes() == data  # rewritten whole
 
 

@@ -28,7 +28,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from local_gateway.services.monster_gpt import term_index
-from local_gateway.services.monster_gpt.cache_files import write_atomically
+from local_gateway.services.monster_gpt.cache_files import read_checked, write_checked
 from local_gateway.services.monster_gpt.disciplines import Discipline
 from local_gateway.services.monster_gpt.term_index import NEUTRAL, STOPWORDS, context_words, stem, words
 
@@ -46,7 +46,8 @@ CHAR_N = 4
 PROSE_WEIGHT = 1.0
 SYSTEM_PROMPT_WEIGHT = 0.5
 KEYWORD_WEIGHT = {"core": 1.5, "strong": 1.0, "medium": 0.5, "weak": 0.25}
-CACHE_FORMAT = "mg-bayes-1"
+# 2: the payload carries its checksum (a flipped byte used to load as a wrong weight).
+CACHE_FORMAT = "mg-bayes-2"
 CACHE_FILE = "monster_gpt_bayes.bin"
 
 
@@ -177,15 +178,13 @@ def cached(disciplines: Mapping[str, Discipline], cache_dir: Path) -> BayesModel
     on the same texts with the same code, else trained here and written there for the next."""
     path, key = cache_dir / CACHE_FILE, _cache_key(disciplines)
     try:
-        data = path.read_bytes()
-        if data.startswith(key):
-            return loads(data[len(key) :])
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, KeyError) as exc:  # truncated or foreign: only ever a shortcut
+        payload = read_checked(path, key)
+        if payload is not None:
+            return loads(payload)
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # damaged or foreign: only a shortcut
         log.warning("ignoring Monster-GPT's model cache %s: %s", path, exc)
     model = train(disciplines)
-    write_atomically(path, key + dumps(model), "model cache")
+    write_checked(path, key, dumps(model), "model cache")
     return model
 
 

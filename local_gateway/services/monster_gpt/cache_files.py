@@ -6,6 +6,7 @@ file to be trusted, and a disk that refuses the write costs the next start its r
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import tempfile
@@ -31,3 +32,28 @@ def write_atomically(path: Path, data: bytes, what: str) -> None:
     finally:
         if tmp is not None:
             Path(tmp).unlink(missing_ok=True)
+
+
+def _digest(payload: bytes) -> bytes:
+    return hashlib.sha256(payload).hexdigest().encode() + b"\n"
+
+
+def read_checked(path: Path, key: bytes) -> bytes | None:
+    """The payload :func:`write_checked` stored under ``key``; None when the file is missing or was
+    made from other inputs. A payload whose checksum fails raises ``ValueError``: a damaged byte
+    anywhere means a rebuild, never a wrong weight."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    if not data.startswith(key):
+        return None
+    digest, payload = data[len(key) : len(key) + 65], data[len(key) + 65 :]
+    if digest != _digest(payload):
+        raise ValueError("damaged (checksum)")
+    return payload
+
+
+def write_checked(path: Path, key: bytes, payload: bytes, what: str) -> None:
+    """Store ``payload`` under ``key`` with its checksum, whole or not at all."""
+    write_atomically(path, key + _digest(payload) + payload, what)

@@ -24,7 +24,7 @@ from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
 
-from local_gateway.services.monster_gpt.cache_files import write_atomically
+from local_gateway.services.monster_gpt.cache_files import read_checked, write_checked
 from local_gateway.services.monster_gpt.disciplines import Discipline
 
 log = logging.getLogger(__name__)
@@ -422,26 +422,14 @@ def cached(disciplines: Mapping[str, Discipline], cache_dir: Path) -> TermIndex:
     from the same texts with the same code, else built here and written there for the next."""
     path, key = cache_dir / CACHE_FILE, _cache_key(disciplines)
     try:
-        data = path.read_bytes()
-        if data.startswith(key):
-            # The payload's own digest follows the key: a damaged byte anywhere is a rebuild,
-            # never a wrong weight.
-            digest, payload = data[len(key) : len(key) + 65], data[len(key) + 65 :]
-            if digest != _digest(payload):
-                raise ValueError("damaged (checksum)")
+        payload = read_checked(path, key)
+        if payload is not None:
             return loads(payload)
-    except FileNotFoundError:
-        pass
-    except (OSError, ValueError, KeyError, TypeError) as exc:  # truncated or foreign: only a shortcut
+    except (OSError, ValueError, KeyError, TypeError) as exc:  # damaged or foreign: only a shortcut
         log.warning("ignoring Monster-GPT's term index cache %s: %s", path, exc)
     index = build_index(disciplines)
-    payload = dumps(index)
-    write_atomically(path, key + _digest(payload) + payload, "term index cache")
+    write_checked(path, key, dumps(index), "term index cache")
     return index
-
-
-def _digest(payload: bytes) -> bytes:
-    return hashlib.sha256(payload).hexdigest().encode() + b"\n"
 
 
 def _cache_key(disciplines: Mapping[str, Discipline]) -> bytes:
