@@ -17,7 +17,6 @@ by its training texts and this code, and a process trains only when that cache i
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 from array import array
@@ -28,7 +27,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from local_gateway.services.monster_gpt import term_index
-from local_gateway.services.monster_gpt.cache_files import read_checked, write_checked
+from local_gateway.services.monster_gpt.cache_files import pack_rows, read_checked, unpack_rows, write_checked
 from local_gateway.services.monster_gpt.disciplines import Discipline
 from local_gateway.services.monster_gpt.term_index import NEUTRAL, STOPWORDS, context_words, stem, words
 
@@ -203,33 +202,19 @@ def _cache_key(disciplines: Mapping[str, Discipline]) -> bytes:
 
 def dumps(model: BayesModel) -> bytes:
     """``model`` as bytes for :func:`loads`."""
-    head = json.dumps({"ids": model.ids, "floor": model.floor, "features": list(model.rows)})
-    parts = (head.encode(), model.starts.tobytes(), model.indexes, model.values.tobytes())
-    sizes = array("Q", [len(p) for p in parts])
-    return sizes.tobytes() + b"".join(parts)
+    head = {"ids": model.ids, "floor": model.floor, "features": list(model.rows)}
+    return pack_rows(head, model.starts, model.indexes, model.values)
 
 
 def loads(data: bytes) -> BayesModel:
     """The model :func:`dumps` wrote; only the final arrays and one string per feature are made."""
-    sizes = array("Q")
-    sizes.frombytes(data[: 4 * 8])
-    if len(sizes) != 4 or 4 * 8 + sum(sizes) != len(data):
-        raise ValueError("not a whole model")
-    offsets = [4 * 8]
-    for size in sizes:
-        offsets.append(offsets[-1] + size)
-    chunk = [data[a:b] for a, b in pairwise(offsets)]
-    head = json.loads(chunk[0])
-    starts = array("L")
-    starts.frombytes(chunk[1])
-    values = array("d")
-    values.frombytes(chunk[3])
+    head, starts, indexes, values = unpack_rows(data, "model")
     rows = {feature: row for row, feature in enumerate(head["features"])}
     return BayesModel(
         ids=tuple(head["ids"]),
         floor=tuple(head["floor"]),
         rows=rows,
         starts=starts,
-        indexes=chunk[2],
+        indexes=indexes,
         values=values,
     )

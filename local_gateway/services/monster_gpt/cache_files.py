@@ -7,10 +7,14 @@ file to be trusted, and a disk that refuses the write costs the next start its r
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import tempfile
+from array import array
+from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("mg.gateway.monster_gpt")
 
@@ -57,3 +61,28 @@ def read_checked(path: Path, key: bytes) -> bytes | None:
 def write_checked(path: Path, key: bytes, payload: bytes, what: str) -> None:
     """Store ``payload`` under ``key`` with its checksum, whole or not at all."""
     write_atomically(path, key + _digest(payload) + payload, what)
+
+
+def pack_rows(head: dict[str, Any], starts: array[int], indexes: bytes, values: array[float]) -> bytes:
+    """A sparse table in flat arrays (row ``r``'s entries are ``starts[r]:starts[r + 1]`` of
+    ``indexes`` and ``values``) and a JSON ``head``, as bytes for :func:`unpack_rows`."""
+    parts = (json.dumps(head).encode(), starts.tobytes(), bytes(indexes), values.tobytes())
+    sizes = array("Q", [len(p) for p in parts])
+    return sizes.tobytes() + b"".join(parts)
+
+
+def unpack_rows(data: bytes, what: str) -> tuple[dict[str, Any], array[int], bytes, array[float]]:
+    """What :func:`pack_rows` wrote; ``ValueError`` (naming ``what``) when it is not whole."""
+    sizes = array("Q")
+    sizes.frombytes(data[: 4 * 8])
+    if len(sizes) != 4 or 4 * 8 + sum(sizes) != len(data):
+        raise ValueError(f"not a whole {what}")
+    offsets = [4 * 8]
+    for size in sizes:
+        offsets.append(offsets[-1] + size)
+    head_bytes, starts_bytes, indexes, values_bytes = (data[a:b] for a, b in pairwise(offsets))
+    starts = array("L")
+    starts.frombytes(starts_bytes)
+    values = array("d")
+    values.frombytes(values_bytes)
+    return json.loads(head_bytes), starts, indexes, values

@@ -21,10 +21,9 @@ from array import array
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import pairwise
 from pathlib import Path
 
-from local_gateway.services.monster_gpt.cache_files import read_checked, write_checked
+from local_gateway.services.monster_gpt.cache_files import pack_rows, read_checked, unpack_rows, write_checked
 from local_gateway.services.monster_gpt.disciplines import Discipline
 
 log = logging.getLogger(__name__)
@@ -445,31 +444,16 @@ def _cache_key(disciplines: Mapping[str, Discipline]) -> bytes:
 
 def dumps(index: TermIndex) -> bytes:
     """``index`` as bytes for :func:`loads` (its look-up tables are derived again on load)."""
-    head = json.dumps({"ids": index.ids, "terms": list(index.rows)})
-    parts = (head.encode(), index.starts.tobytes(), index.indexes, index.values.tobytes())
-    sizes = array("Q", [len(p) for p in parts])
-    return sizes.tobytes() + b"".join(parts)
+    return pack_rows({"ids": index.ids, "terms": list(index.rows)}, index.starts, index.indexes, index.values)
 
 
 def loads(data: bytes) -> TermIndex:
     """The index :func:`dumps` wrote."""
-    sizes = array("Q")
-    sizes.frombytes(data[: 4 * 8])
-    if len(sizes) != 4 or 4 * 8 + sum(sizes) != len(data):
-        raise ValueError("not a whole term index")
-    offsets = [4 * 8]
-    for size in sizes:
-        offsets.append(offsets[-1] + size)
-    chunk = [data[a:b] for a, b in pairwise(offsets)]
-    head = json.loads(chunk[0])
-    starts = array("L")
-    starts.frombytes(chunk[1])
-    values = array("d")
-    values.frombytes(chunk[3])
+    head, starts, indexes, values = unpack_rows(data, "term index")
     ids, terms = tuple(head["ids"]), list(head["terms"])
-    if len(starts) != len(terms) + 1 or starts[-1] != len(values) or len(values) != len(chunk[2]):
+    if len(starts) != len(terms) + 1 or starts[-1] != len(values) or len(values) != len(indexes):
         raise ValueError("inconsistent term index")
-    return _index(ids, terms, starts, chunk[2], values)
+    return _index(ids, terms, starts, indexes, values)
 
 
 def _content(tokens: Iterable[str]) -> set[str]:
