@@ -3,37 +3,17 @@ databases: a model's index without its migration (or the reverse) is a differenc
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from pathlib import Path
-from typing import Any
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
-import local_gateway.store as store
 from local_gateway.store.db import Database
 from local_gateway.store.migrate import upgrade_async
+from tests.support.schema import migrated_schema_diff
 
 
 async def test_migrated_schema_equals_the_models(database_url: str | None, tmp_path: Path) -> None:
-    for module in pkgutil.iter_modules(store.__path__):
-        if module.name.endswith("tables"):
-            importlib.import_module(f"{store.__name__}.{module.name}")
-    url = database_url or f"sqlite:///{tmp_path / 'schema.db'}"
-    await upgrade_async(url)
-    db = Database(url)
-
-    def compare(conn: Any) -> list[Any]:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
-        return list(compare_metadata(context, SQLModel.metadata))
-
-    try:
-        async with db.engine.connect() as conn:
-            diff = await conn.run_sync(compare)
-    finally:
-        await db.close()
+    diff = await migrated_schema_diff(database_url or f"sqlite:///{tmp_path / 'schema.db'}")
     assert "request_log" in SQLModel.metadata.tables
     assert diff == []
 
